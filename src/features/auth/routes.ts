@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { authenticate } from '../users/service.js';
+import { setUserLocale } from '../users/queries.js';
+import { safeNext } from '../../plugins/render.js';
+import { LANG_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js';
+import { isLocale } from '../../i18n/index.js';
+
+const LoginQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
+const LoginBody = Type.Object({
+  login: Type.Optional(Type.String({ maxLength: 200 })),
+  password: Type.Optional(Type.String({ maxLength: 1000 })),
+  next: Type.Optional(Type.String({ maxLength: 2000 })),
+  _csrf: Type.Optional(Type.String()),
+});
+const LocaleBody = Type.Object({
+  lang: Type.String(),
+  next: Type.Optional(Type.String({ maxLength: 2000 })),
+  _csrf: Type.Optional(Type.String()),
+});
+
+export default async function authRoutes(app: FastifyInstance) {
+  app.get<{ Querystring: { next?: string } }>(
+    '/login',
+    { config: { access: 'public' }, schema: { querystring: LoginQuery } },
+    async (req, reply) => {
+      if (req.user) return reply.redirect(safeNext(req.query.next), 303);
+      return reply.page('auth/login', { next: safeNext(req.query.next, ''), login: '', error: null });
+    },
+  );
+
+  app.post<{ Body: { login?: string; password?: string; next?: string } }>(
+    '/login',
+    {
+      config: {
+        access: 'public',
+        rateLimit: { max: app.config.loginRateLimitPerMinute, timeWindow: '1 minute' },
+      },
+      schema: { body: LoginBody },
+    },
+    async (req, reply) => {
+      const login = req.body.login ?? '';
+      const user = await authenticate(app.db, login, req.body.password ?? '');
+      if (!user) {
+        req.log.info({ login }, 'sign-in refused');
+        return reply.page('auth/login', { next: safeNext(req.body.next, ''), login, error: 'auth.invalid' }, { status: 401 });
+      }
+      // A new session id at sign-in, so a planted or sniffed anonymous id is worth nothing.
+      await req.session.regenerate();
+      const now = Date.now();
+      req.session.userId = user.id;
+      req.session.createdAt = now;
+      req.session.lastSeenAt = now;
+      req.log.info({ userId: user.id }, 'signed in');
+      return reply.seeOther(safeNext(req.body.next));
+    },
+  );
+
+  app.get('/logout', { config: { access: 'user' } }, async (_req, reply) => reply.page('auth/logout'));
+
+  app.post('/logout', { config: { access: 'public' } }, async (req, reply) => {
+    if (req.session) await req.session.destroy();
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.seeOther('/login');
+  });
+
+  app.post<{ Body: { lang: string; next?: string } }>(
+    '/locale',
+    { config: { access: 'public' }, schema: { body: LocaleBody } },
+    async (req, reply) => {
+      const lang = req.body.lang;
+      if (isLocale(lang)) {
+        reply.setCookie(LANG_COOKIE, lang, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true, secure: app.config.cookieSecure });
+        if (req.user) await setUserLocale(app.db, req.user.id, lang);
+      }
+      return reply.seeOther(safeNext(req.body.next));
+    },
+  );
+}

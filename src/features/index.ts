@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import authRoutes from './auth/routes.js';
+import healthRoutes from './health/routes.js';
+import homeRoutes from './home/routes.js';
+import userRoutes from './users/routes.js';
+
+/** The route table: one line per feature. */
+export async function registerFeatures(app: FastifyInstance) {
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(homeRoutes);
+  await app.register(userRoutes);
+}

@@ -1,0 +1,115 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/client.js';
+import { ROLES, type Role, type User } from '../../db/schema/users.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
+import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../lib/passwords.js';
+import * as q from './queries.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+const LOGIN_RE = /^[A-Za-z0-9._@-]{2,64}$/;
+
+/** Checks a login and password; the same answer, in the same time, for an unknown login. */
+export async function authenticate(db: Db, login: string, password: string): Promise<User | null> {
+  const user = login ? await q.findUserByLogin(db, login.trim()) : undefined;
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+  return user && user.active && ok ? user : null;
+}
+
+/**
+ * On an empty database, creates the first administrator from ADMIN_LOGIN/ADMIN_PASSWORD, or with
+ * a generated password that is logged exactly once.
+ */
+export async function ensureFirstAdmin(db: Db, opts: { login: string; password: string | null }, log: FastifyBaseLogger) {
+  if ((await q.countUsers(db)) > 0) return;
+  const password = opts.password ?? generatePassword();
+  try {
+    await q.insertUser(db, { login: opts.login, name: opts.login, passwordHash: await hashPassword(password), role: 'admin' });
+  } catch (err) {
+    // Another instance created it at the same moment: that one logs the password.
+    if ((await q.countUsers(db)) > 0) return;
+    throw err;
+  }
+  if (opts.password) log.info({ login: opts.login }, 'created the first administrator from ADMIN_LOGIN/ADMIN_PASSWORD');
+  else log.warn({ login: opts.login, password }, 'created the first administrator with a generated password; change it after signing in');
+}
+
+export interface UserInput {
+  login?: string;
+  name?: string;
+  role?: string;
+  password?: string;
+}
+
+function validateRole(role: string | undefined, errors: FieldErrors): Role {
+  if (!ROLES.includes(role as Role)) errors.role = { key: 'validation.choose' };
+  return role as Role;
+}
+
+function validatePassword(password: string | undefined, errors: FieldErrors) {
+  if (!password || password.length < MIN_PASSWORD_LENGTH) {
+    errors.password = { key: 'validation.passwordTooShort', params: { count: MIN_PASSWORD_LENGTH } };
+  } else if (password.length > 200) {
+    errors.password = { key: 'validation.tooLong', params: { count: 200 } };
+  }
+}
+
+export async function createUser(db: Db, actor: User, input: UserInput): Promise<User> {
+  if (actor.role !== 'admin') throw new ForbiddenError();
+  const errors: FieldErrors = {};
+  const login = (input.login ?? '').trim();
+  const name = (input.name ?? '').trim();
+  if (!LOGIN_RE.test(login)) errors.login = { key: 'validation.login' };
+  if (!name) errors.name = { key: 'validation.required' };
+  else if (name.length > 200) errors.name = { key: 'validation.tooLong', params: { count: 200 } };
+  const role = validateRole(input.role, errors);
+  validatePassword(input.password, errors);
+  if (!errors.login && (await q.findUserByLogin(db, login))) errors.login = { key: 'users.loginTaken' };
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  try {
+    return await q.insertUser(db, { login, name, role, passwordHash: await hashPassword(input.password!) });
+  } catch (err) {
+    // Two admins creating the same login at once: the unique index decides.
+    if (await q.findUserByLogin(db, login)) throw new ValidationError({ login: { key: 'users.loginTaken' } });
+    throw err;
+  }
+}
+
+export interface UserUpdate {
+  name?: string;
+  role?: string;
+  active?: boolean;
+  version: number;
+}
+
+export async function updateUser(db: Db, actor: User, id: number, input: UserUpdate): Promise<User> {
+  if (actor.role !== 'admin') throw new ForbiddenError();
+  const existing = await q.findUserById(db, id);
+  if (!existing) throw new NotFoundError();
+  const errors: FieldErrors = {};
+  const name = (input.name ?? '').trim();
+  if (!name) errors.name = { key: 'validation.required' };
+  else if (name.length > 200) errors.name = { key: 'validation.tooLong', params: { count: 200 } };
+  const role = validateRole(input.role, errors);
+  const active = input.active ?? false;
+  // The last active administrator cannot lock everyone out of the settings.
+  if (existing.role === 'admin' && existing.active && (role !== 'admin' || !active) && (await q.countActiveAdmins(db)) <= 1) {
+    errors.role = { key: 'users.lastAdmin' };
+  }
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  const updated = await q.updateUser(db, id, input.version, { name, role, active });
+  if (!updated) throw new ConflictError('errors.conflict.text', await q.findUserById(db, id));
+  return updated;
+}
+
+/** Sets a new password (given, or generated and returned once to show the administrator). */
+export async function resetPassword(db: Db, actor: User, id: number, password: string | undefined): Promise<string> {
+  if (actor.role !== 'admin') throw new ForbiddenError();
+  const existing = await q.findUserById(db, id);
+  if (!existing) throw new NotFoundError();
+  const value = password && password.length > 0 ? password : generatePassword();
+  const errors: FieldErrors = {};
+  validatePassword(value, errors);
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  await q.updateUser(db, id, existing.version, { passwordHash: await hashPassword(value) });
+  return value;
+}

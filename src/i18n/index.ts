@@ -1,0 +1,63 @@
+import type { Locale } from '../db/schema/users.js';
+import { en } from './en.js';
+import { ru } from './ru.js';
+
+/** A message: plain text, or plural forms chosen by Intl.PluralRules (Russian needs one/few/many). */
+export type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+export type Message = string | Plural;
+export type Dictionary = Record<string, Message>;
+
+export const dictionaries: Record<Locale, Dictionary> = { ru, en };
+export const DEFAULT_LOCALE: Locale = 'ru';
+
+export type Params = Record<string, string | number | null | undefined>;
+export type Translate = (key: string, params?: Params) => string;
+
+const pluralRules: Record<Locale, Intl.PluralRules> = {
+  ru: new Intl.PluralRules('ru'),
+  en: new Intl.PluralRules('en'),
+};
+const numberFormat: Record<Locale, Intl.NumberFormat> = {
+  ru: new Intl.NumberFormat('ru'),
+  en: new Intl.NumberFormat('en'),
+};
+
+export function isLocale(v: unknown): v is Locale {
+  return v === 'ru' || v === 'en';
+}
+
+/**
+ * Returns a translator for one locale. `{name}` placeholders are replaced from params; a plural
+ * message picks its form from params.count. A missing key shows the key itself, so it is visible
+ * in the page and caught by the dictionary test rather than crashing the request.
+ */
+export function translator(locale: Locale): Translate {
+  const dict = dictionaries[locale];
+  return (key, params = {}) => {
+    const msg = dict[key];
+    if (msg === undefined) return key;
+    let text: string;
+    if (typeof msg === 'string') {
+      text = msg;
+    } else {
+      const count = Number(params.count ?? 0);
+      text = msg[pluralRules[locale].select(count)] ?? msg.other;
+    }
+    return text.replace(/\{(\w+)\}/g, (m, name: string) => {
+      const v = params[name];
+      if (v === undefined || v === null) return m;
+      return typeof v === 'number' ? numberFormat[locale].format(v) : v;
+    });
+  };
+}
+
+/** Picks a locale from an Accept-Language header; Russian unless English is preferred. */
+export function localeFromAcceptLanguage(header: string | undefined): Locale {
+  if (!header) return DEFAULT_LOCALE;
+  for (const part of header.split(',')) {
+    const tag = part.split(';')[0].trim().toLowerCase();
+    if (tag.startsWith('ru')) return 'ru';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return DEFAULT_LOCALE;
+}

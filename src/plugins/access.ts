@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ForbiddenError, UnauthorizedError } from '../lib/errors.js';
+import type { Role } from '../db/schema/users.js';
+
+export const ACCESS_LEVELS = ['public', 'user', 'secretary', 'admin'] as const;
+export type Access = (typeof ACCESS_LEVELS)[number];
+
+const RANK: Record<Role, number> = { employee: 1, secretary: 2, admin: 3 };
+const REQUIRED: Record<Exclude<Access, 'public'>, number> = { user: 1, secretary: 2, admin: 3 };
+
+/** True when a user of this role may use a route of this access level. */
+export function allows(access: Access, role: Role | null | undefined): boolean {
+  if (access === 'public') return true;
+  if (!role) return false;
+  return RANK[role] >= REQUIRED[access];
+}
+
+/**
+ * Every route must say who may use it (`config.access`); a route without it stops the boot, so
+ * nothing is public by accident. The check runs in onRequest, before the body is even parsed.
+ */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its access level; the route-access test walks it. */
+    routeTable: RouteEntry[];
+  }
+}
+
+export default fp(
+  async (app) => {
+    const table: RouteEntry[] = [];
+    app.decorate('routeTable', table);
+    app.addHook('onRoute', (route) => {
+      const access = (route.config as { access?: unknown } | undefined)?.access;
+      if (!ACCESS_LEVELS.includes(access as Access)) {
+        throw new Error(`Route ${route.method} ${route.url} declares no valid config.access`);
+      }
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') table.push({ method, url: route.url, access: access as Access });
+      }
+    });
+
+    app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
+      const access = req.routeOptions.config.access;
+      // Unmatched URLs (404 handler) carry no access; they reveal nothing, so let them through.
+      if (!access || access === 'public') return;
+      if (!req.user) throw new UnauthorizedError();
+      if (!allows(access, req.user.role)) throw new ForbiddenError();
+    });
+  },
+  { name: 'access', dependencies: ['auth'] },
+);

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fp from 'fastify-plugin';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { allows, type Access } from './access.js';
+import type { StoredSessionData } from './session-store.js';
+import { HTMX_URL } from './static.js';
+
+export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+
+type FlashKind = NonNullable<StoredSessionData['flash']>[number]['kind'];
+
+export interface PageOptions {
+  /** The fragment template an htmx request gets instead of the whole page. */
+  fragment?: string;
+  status?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders `view` inside the layout, or only `opts.fragment` for an htmx partial request. */
+    page(view: string, data?: Record<string, unknown>, opts?: PageOptions): Promise<FastifyReply>;
+    /** Renders one template without the layout (fragments, print pages with their own layout). */
+    fragment(view: string, data?: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+    /** Redirect after a successful POST: 303 for plain forms, HX-Redirect for htmx. */
+    seeOther(url: string): FastifyReply;
+    flash(kind: FlashKind, key: string, params?: Record<string, string | number>): void;
+  }
+}
+
+/**
+ * An htmx request that targets part of the page gets the fragment; a full-page htmx request
+ * (boosted navigation, hx-select, history restore) and a plain request get the whole page.
+ */
+export function wantsFragment(req: FastifyRequest): boolean {
+  return (
+    req.headers['hx-request'] === 'true' &&
+    req.headers['hx-request-type'] !== 'full' &&
+    req.headers['hx-history-restore-request'] !== 'true'
+  );
+}
+
+/** A local redirect target from user input: a path on this site, never another origin. */
+export function safeNext(next: unknown, fallback = '/'): string {
+  if (typeof next !== 'string' || next.length > 2000) return fallback;
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
+  if (/[\u0000-\u001f\\]/.test(next)) return fallback;
+  return next;
+}
+
+function commonData(req: FastifyRequest, reply: FastifyReply) {
+  return {
+    t: req.t,
+    locale: req.locale,
+    user: req.user,
+    url: req.url,
+    csrfToken: reply.generateCsrf(),
+    htmxUrl: HTMX_URL,
+    can: (access: Access) => allows(access, req.user?.role),
+  };
+}
+
+export default fp(
+  async (app) => {
+    const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, autoTrim: false, cache: true });
+    await app.register(view, {
+      engine: { eta },
+      root: VIEWS_DIR,
+      viewExt: 'eta',
+      // Templates are compiled once; restart to pick up edits (no behaviour hangs on NODE_ENV).
+      production: true,
+    });
+
+    app.decorateReply('flash', function (this: FastifyReply, kind: FlashKind, key: string, params?: Record<string, string | number>) {
+      const s = this.request.session;
+      if (!s) return;
+      s.flash = [...(s.flash ?? []), { kind, key, params }];
+    });
+
+    app.decorateReply('seeOther', function (this: FastifyReply, url: string) {
+      if (this.request.headers['hx-request'] === 'true') {
+        return this.header('HX-Redirect', url).code(204).send();
+      }
+      return this.redirect(url, 303);
+    });
+
+    app.decorateReply('fragment', async function (this: FastifyReply, view: string, data: Record<string, unknown> = {}, status = 200) {
+      const html = await this.viewAsync(view, { ...commonData(this.request, this), ...data });
+      return this.code(status).header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html);
+    });
+
+    app.decorateReply('page', async function (this: FastifyReply, viewName: string, data: Record<string, unknown> = {}, opts: PageOptions = {}) {
+      const req = this.request;
+      const status = opts.status ?? 200;
+      if (opts.fragment && wantsFragment(req)) return this.fragment(opts.fragment, data, status);
+      const flash = req.session?.flash ?? [];
+      if (req.session && flash.length) req.session.flash = [];
+      const html = await this.viewAsync(viewName, { ...commonData(req, this), flash, ...data }, { layout: 'layouts/app' });
+      return this.code(status).header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html);
+    });
+  },
+  { name: 'render', dependencies: ['auth'] },
+);
