@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
+import multipartPlugin from './plugins/multipart.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import accessPlugin from './plugins/access.js';
@@ -9,6 +10,7 @@ import renderPlugin from './plugins/render.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
 import { ensureFirstAdmin } from './features/users/service.js';
+import { ensureRegions } from './features/references/service.js';
 import { registerFeatures } from './features/index.js';
 
 export interface BuildOptions {
@@ -37,9 +39,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('db', database.db);
 
   await ensureFirstAdmin(database.db, { login: config.adminLogin, password: config.adminPassword }, app.log);
+  await ensureRegions(database.db, app.log);
 
   await app.register(securityPlugin);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(multipartPlugin);
   await app.register(authPlugin);
   await app.register(accessPlugin);
   await app.register(renderPlugin);

@@ -37,6 +37,7 @@ async function openPg(url: string): Promise<Database> {
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000 });
   const db = drizzle(pool, { schema }) as unknown as Db;
+  let closed: Promise<void> | null = null;
   return {
     db,
     driver: 'pg',
@@ -54,8 +55,10 @@ async function openPg(url: string): Promise<Database> {
     async ping() {
       await db.execute(sql`select 1`);
     },
-    async close() {
-      await pool.end();
+    close() {
+      // Idempotent: tests and shutdown may both close it.
+      closed ??= pool.end();
+      return closed;
     },
   };
 }
@@ -81,6 +84,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       await client.query('select 1');
     },
     async close() {
+      if (closed) return;
       closed = true;
       await client.close();
     },

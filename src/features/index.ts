@@ -3,6 +3,10 @@ import authRoutes from './auth/routes.js';
 import healthRoutes from './health/routes.js';
 import homeRoutes from './home/routes.js';
 import userRoutes from './users/routes.js';
+import referenceRoutes from './references/routes.js';
+import contactsRoutes from './contacts/routes.js';
+import organizationRoutes from './organizations/routes.js';
+import personRoutes from './persons/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -10,4 +14,8 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(authRoutes);
   await app.register(homeRoutes);
   await app.register(userRoutes);
+  await app.register(referenceRoutes);
+  await app.register(contactsRoutes);
+  await app.register(organizationRoutes);
+  await app.register(personRoutes);
 }

@@ -7,7 +7,13 @@ export type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: str
 export type Message = string | Plural;
 export type Dictionary = Record<string, Message>;
 
-export const dictionaries: Record<Locale, Dictionary> = { ru, en };
+import { featureDictionaries } from './features.js';
+
+/** The core dictionary plus each feature's own (src/features/<f>/i18n.ts). */
+export const dictionaries: Record<Locale, Dictionary> = {
+  ru: Object.assign({}, ru, ...featureDictionaries.map((d) => d.ru)),
+  en: Object.assign({}, en, ...featureDictionaries.map((d) => d.en)),
+};
 export const DEFAULT_LOCALE: Locale = 'ru';
 
 export type Params = Record<string, string | number | null | undefined>;

@@ -61,7 +61,13 @@ export default fp(
       getToken: (req) => {
         const body = req.body as Record<string, unknown> | undefined;
         const fromBody = body && typeof body === 'object' ? body._csrf : undefined;
-        return (typeof fromBody === 'string' ? fromBody : undefined) ?? (req.headers['x-csrf-token'] as string | undefined);
+        // Multipart forms cannot be read before the handler, so they carry the token in the URL.
+        const fromQuery = (req.query as Record<string, unknown> | undefined)?._csrf;
+        return (
+          (typeof fromBody === 'string' ? fromBody : undefined) ??
+          (req.headers['x-csrf-token'] as string | undefined) ??
+          (typeof fromQuery === 'string' && req.isMultipart() ? fromQuery : undefined)
+        );
       },
     });
 

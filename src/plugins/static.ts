@@ -20,6 +20,10 @@ export default fp(
     app.get(HTMX_URL, { config: { access: 'public' } }, (_req, reply) =>
       reply.header('Cache-Control', 'public, max-age=31536000, immutable').sendFile('htmx.min.js', HTMX_DIST),
     );
+    // Browsers ask for it on their own; answer from the SVG icon instead of a 404 in every log.
+    app.get('/favicon.ico', { config: { access: 'public' }, logLevel: 'warn' }, (_req, reply) =>
+      reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').sendFile('favicon.svg', PUBLIC_DIR),
+    );
     app.get<{ Params: { '*': string } }>('/assets/*', { config: { access: 'public' } }, (req, reply) =>
       // @fastify/send refuses paths that climb out of the root.
       reply.header('Cache-Control', 'public, max-age=3600').sendFile(req.params['*'], PUBLIC_DIR),

@@ -1,0 +1,28 @@
+// `npm run demo`: the product with a demo directory loaded into an empty database, and the
+// accounts admin / secretary / employee with the password DEMO_PASSWORD (default "demo").
+import path from 'node:path';
+import { start } from '../server.js';
+import { ensureDemoAccounts, seedDemo, DEMO_ACCOUNTS } from '../features/demo/seed.js';
+
+// The demo keeps its own data directory, so it never mixes with a real embedded database.
+if (!process.env.DATABASE_URL && !process.env.DATA_DIR) process.env.DATA_DIR = path.resolve('data-demo');
+// The first administrator is the demo's admin account, with the demo password.
+process.env.ADMIN_PASSWORD ??= process.env.DEMO_PASSWORD || 'demo';
+
+start(async (app) => {
+  const password = app.config.demoPassword;
+  await ensureDemoAccounts(app.db, password);
+  const loaded = await seedDemo(app.db, { log: app.log });
+  const where = `http://${app.config.host}:${app.config.port}`;
+  const lines = [
+    '',
+    loaded ? `Demo directory loaded: ${loaded.organizations} organizations, ${loaded.persons} persons.` : 'Demo directory already present.',
+    `Open ${where} and sign in as one of (password "${password}"):`,
+    ...DEMO_ACCOUNTS.map((a) => `  ${a.login.padEnd(10)} ${a.role}`),
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}).catch((err) => {
+  process.stderr.write(`demo failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

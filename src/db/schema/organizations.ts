@@ -1,0 +1,42 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { textC } from './types.js';
+import { addressColumns } from './address.js';
+import { activities, categories, regions } from './references.js';
+import { users } from './users.js';
+
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    shortName: text('short_name').notNull().default(''),
+    regionId: integer('region_id').references(() => regions.id),
+    activityId: integer('activity_id').references(() => activities.id),
+    categoryId: integer('category_id').references(() => categories.id),
+    ...addressColumns(),
+    phones: text('phones').notNull().default(''),
+    email: text('email').notNull().default(''),
+    website: text('website').notNull().default(''),
+    note: text('note').notNull().default(''),
+    /** Normalized name (lower case, Ё→Е): Russian alphabetical order under the C collation. */
+    sortKey: textC('sort_key').notNull(),
+    /** Normalized name and short name, for the locator. */
+    searchText: textC('search_text').notNull(),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdBy: integer('created_by').references(() => users.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedBy: integer('updated_by').references(() => users.id),
+  },
+  (t) => [
+    index('organizations_sort_idx').on(t.sortKey, t.id),
+    index('organizations_region_idx').on(t.regionId),
+    index('organizations_activity_idx').on(t.activityId),
+    index('organizations_category_idx').on(t.categoryId),
+    index('organizations_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+  ],
+);
+
+export type Organization = typeof organizations.$inferSelect;

@@ -1,0 +1,180 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { Locator } from './search.js';
+
+export const GROUPINGS = ['organization', 'region', 'activity', 'category'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+
+/** Keyset position of a row: [group is empty, group key, rank, sort key, id]. */
+export type RowKey = [boolean, string, number, string, number];
+
+export interface OrgRow {
+  id: number;
+  name: string;
+  shortName: string;
+  archivedAt: Date | null;
+  locality: string;
+  personCount: number;
+  groupEmpty: boolean;
+  groupKey: string;
+  groupLabel: string | null;
+  rank: number;
+  sortKey: string;
+}
+
+export interface GroupCount {
+  groupEmpty: boolean;
+  groupKey: string;
+  groupLabel: string | null;
+  count: number;
+}
+
+export interface ListParams {
+  groupBy: Grouping;
+  locator: Locator;
+  showArchived: boolean;
+  size: number;
+  mode: 'first' | 'next' | 'prev' | 'last';
+  cursor: RowKey | null;
+}
+
+const REFERENCE_TABLE: Record<Exclude<Grouping, 'organization'>, { table: SQL; column: SQL }> = {
+  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
+  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
+  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
+};
+
+function grouping(groupBy: Grouping) {
+  if (groupBy === 'organization') {
+    // Alphabetical index: the first letter of the normalized name (upper-cased for display in
+    // JS: PGlite's upper() leaves Cyrillic alone).
+    return { join: sql``, empty: sql`false`, key: sql`left(o.sort_key, 1)`, label: sql`null::text` };
+  }
+  const ref = REFERENCE_TABLE[groupBy];
+  return {
+    join: sql`left join ${ref.table} g on g.id = o.${ref.column}`,
+    empty: sql`(g.id is null)`,
+    key: sql`coalesce(g.sort_key, '')`,
+    label: sql`g.name`,
+  };
+}
+
+function rows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+/** The filtered organizations with their grouping columns, as a subquery `x`. */
+function filtered(p: Pick<ListParams, 'groupBy' | 'locator' | 'showArchived'>): SQL {
+  const g = grouping(p.groupBy);
+  const L = p.locator;
+  const active = sql`p.organization_id = o.id and p.archived_at is null`;
+  const match = L.active
+    ? sql`and (${L.organization(sql`o`)} or exists (select 1 from persons p where ${active} and ${L.person(sql`p`)}))`
+    : sql``;
+  const rank = L.active
+    ? sql`case when ${L.organizationPrefix(sql`o`)} or exists (select 1 from persons p where ${active} and ${L.personPrefix(sql`p`)}) then 0 else 1 end`
+    : sql`0`;
+  return sql`(
+    select o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality",
+      ${g.empty} as "groupEmpty", ${g.key} as "groupKey", ${g.label} as "groupLabel", ${rank} as "rank", o.sort_key as "sortKey"
+    from organizations o ${g.join}
+    where ${p.showArchived ? sql`true` : sql`o.archived_at is null`} ${match}
+  ) x`;
+}
+
+const KEY = sql`(x."groupEmpty", x."groupKey", x."rank", x."sortKey", x.id)`;
+
+async function inTx<T>(db: Db, locator: Locator, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    if (locator.active) await tx.execute(Locator.setup());
+    return fn(tx);
+  });
+}
+
+/**
+ * One page of the organizations list, by keyset: the cost of a page does not grow with its
+ * number. Reverse modes (prev, last) read backwards and flip the rows.
+ */
+export async function listOrganizations(db: Db, p: ListParams): Promise<{ rows: OrgRow[]; hasPrev: boolean; hasNext: boolean; counts: GroupCount[] }> {
+  return inTx(db, p.locator, async (tx) => {
+    const reverse = p.mode === 'prev' || p.mode === 'last';
+    const c = p.cursor;
+    const where = c && (p.mode === 'next' || p.mode === 'prev')
+      ? sql`where ${KEY} ${reverse ? sql`<` : sql`>`} (${c[0]}, ${c[1]}, ${c[2]}, ${c[3]}, ${c[4]})`
+      : sql``;
+    const dir = reverse ? sql`desc` : sql`asc`;
+    const page = rows<OrgRow>(
+      await tx.execute(sql`
+        select x.*, (select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"
+        from ${filtered(p)} ${where}
+        order by x."groupEmpty" ${dir}, x."groupKey" ${dir}, x."rank" ${dir}, x."sortKey" ${dir}, x.id ${dir}
+        limit ${p.size + 1}`),
+    );
+    const more = page.length > p.size;
+    if (more) page.pop();
+    if (reverse) page.reverse();
+    const counts = rows<GroupCount>(
+      await tx.execute(sql`
+        select x."groupEmpty", x."groupKey", min(x."groupLabel") as "groupLabel", count(*)::int as count
+        from ${filtered(p)} group by x."groupEmpty", x."groupKey" order by 1, 2`),
+    );
+    return {
+      rows: page.map((r) => ({ ...r, personCount: Number(r.personCount), rank: Number(r.rank) })),
+      counts: counts.map((r) => ({ ...r, count: Number(r.count) })),
+      hasPrev: reverse ? more : p.mode === 'next',
+      hasNext: reverse ? p.mode === 'prev' : more,
+    };
+  });
+}
+
+export interface PersonRow {
+  id: number;
+  surname: string;
+  firstName: string;
+  patronymic: string;
+  jobTitle: string;
+  influence: number;
+  archivedAt: Date | null;
+  hasPhoto: boolean;
+  rank: number;
+}
+
+/**
+ * The person cards of one organization (or of persons with none, organizationId = null). With a
+ * locator, the matching persons first; all of them when the organization itself matches.
+ */
+export async function listPersonsOf(db: Db, organizationId: number | null, locator: Locator, opts: { showArchived: boolean; limit: number }) {
+  return inTx(db, locator, async (tx) => {
+    const orgCond = organizationId === null ? sql`p.organization_id is null` : sql`p.organization_id = ${organizationId}`;
+    const archived = opts.showArchived ? sql`` : sql`and p.archived_at is null`;
+    let filter = sql``;
+    let rank = sql`0`;
+    if (locator.active) {
+      const orgMatches = organizationId === null ? sql`false` : sql`exists (select 1 from organizations o where o.id = ${organizationId} and ${locator.organization(sql`o`)})`;
+      filter = sql`and (${orgMatches} or ${locator.person(sql`p`)})`;
+      rank = sql`case when ${locator.personPrefix(sql`p`)} then 0 when ${locator.person(sql`p`)} then 1 else 2 end`;
+    }
+    const result = rows<PersonRow>(
+      await tx.execute(sql`
+        select p.id, p.surname, p.first_name as "firstName", p.patronymic, p.job_title as "jobTitle", p.influence,
+          p.archived_at as "archivedAt", exists (select 1 from person_photos ph where ph.person_id = p.id) as "hasPhoto", ${rank} as "rank"
+        from persons p where ${orgCond} ${archived} ${filter}
+        order by 9, p.sort_key, p.id limit ${opts.limit + 1}`),
+    );
+    const more = result.length > opts.limit;
+    if (more) result.pop();
+    return { persons: result.map((r) => ({ ...r, rank: Number(r.rank) })), more };
+  });
+}
+
+/** How many persons have no organization (and match the locator): shown as a separate entry. */
+export async function countUnaffiliated(db: Db, locator: Locator, showArchived: boolean): Promise<number> {
+  return inTx(db, locator, async (tx) => {
+    const [row] = rows<{ n: number }>(
+      await tx.execute(sql`
+        select count(*)::int as n from persons p where p.organization_id is null
+        ${showArchived ? sql`` : sql`and p.archived_at is null`} ${locator.active ? sql`and ${locator.person(sql`p`)}` : sql``}`),
+    );
+    return Number(row.n);
+  });
+}

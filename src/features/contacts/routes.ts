@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { findOrganization } from '../organizations/queries.js';
+import { contactsOf } from '../persons/queries.js';
+import { countUnaffiliated, GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
+import { Locator } from './search.js';
+
+export const PAGE_SIZE = 50;
+const CARDS_LIMIT = 100;
+
+const Query = Type.Object({
+  group_by: Type.Optional(Type.String({ maxLength: 20 })),
+  q: Type.Optional(Type.String({ maxLength: 500 })),
+  org: Type.Optional(Type.String({ maxLength: 20 })),
+  archived: Type.Optional(Type.String({ maxLength: 5 })),
+  after: Type.Optional(Type.String({ maxLength: 2000 })),
+  before: Type.Optional(Type.String({ maxLength: 2000 })),
+  page: Type.Optional(Type.String({ maxLength: 10 })),
+  size: Type.Optional(Type.String({ maxLength: 5 })),
+});
+type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string };
+
+export function encodeCursor(key: RowKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** A cursor from the URL; anything malformed means "first page", never an error. */
+export function decodeCursor(s: string | undefined): RowKey | null {
+  if (!s) return null;
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(v) && v.length === 5 && typeof v[0] === 'boolean' && typeof v[1] === 'string' &&
+      Number.isInteger(v[2]) && typeof v[3] === 'string' && Number.isInteger(v[4])
+    ) return v as RowKey;
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+export default async function contactsRoutes(app: FastifyInstance) {
+  const db = app.db;
+
+  app.get<{ Querystring: QueryT }>('/contacts', { config: { access: 'user' }, schema: { querystring: Query } }, async (req, reply) => {
+    const q = req.query;
+    const groupBy: Grouping = GROUPINGS.includes(q.group_by as Grouping) ? (q.group_by as Grouping) : 'organization';
+    const locator = new Locator(q.q ?? '');
+    const showArchived = q.archived === '1';
+    const size = Math.min(200, Math.max(5, Number(q.size) || PAGE_SIZE));
+    let cursor = decodeCursor(q.after ?? q.before);
+    let mode: 'first' | 'next' | 'prev' | 'last' = q.page === 'last' ? 'last' : cursor ? (q.after ? 'next' : 'prev') : 'first';
+    const params = { groupBy, locator, showArchived, size };
+    let list = await listOrganizations(db, { ...params, mode, cursor });
+    // A "previous" page near the start would come out short: show the full first page instead.
+    if (mode === 'prev' && !list.hasPrev) {
+      mode = 'first';
+      cursor = null;
+      list = await listOrganizations(db, { ...params, mode, cursor });
+    }
+
+    const orgParam = q.org === 'none' ? 'none' : Number(q.org) > 0 ? Number(q.org) : null;
+    const selectedOrg = typeof orgParam === 'number' ? await findOrganization(db, orgParam) : undefined;
+    const selected = orgParam === 'none' ? 'none' : selectedOrg ? selectedOrg.id : null;
+    const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT });
+    const contacts = cards ? await contactsOf(db, cards.persons.map((p) => p.id)) : null;
+    const unaffiliated = await countUnaffiliated(db, locator, showArchived);
+
+    // Links keep the view (grouping, locator, archived, size) and change one thing.
+    const base: Record<string, string> = {};
+    if (groupBy !== 'organization') base.group_by = groupBy;
+    if (q.q) base.q = q.q;
+    if (showArchived) base.archived = '1';
+    if (q.size) base.size = String(size);
+    const link = (extra: Record<string, string | undefined>) => {
+      const u = new URLSearchParams(base);
+      for (const [k, v] of Object.entries(extra)) if (v !== undefined) u.set(k, v);
+      const s = u.toString();
+      return s ? `/contacts?${s}` : '/contacts';
+    };
+    const here = { ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}), ...(q.page ? { page: q.page } : {}) };
+    const first = list.rows[0];
+    const last = list.rows[list.rows.length - 1];
+    const keyOf = (r: typeof first): RowKey => [r.groupEmpty, r.groupKey, r.rank, r.sortKey, r.id];
+    const pager = {
+      first: list.hasPrev ? link({}) : null,
+      prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)) }) : null,
+      next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)) }) : null,
+      last: list.hasNext ? link({ page: 'last' }) : null,
+    };
+    const total = list.counts.reduce((s, c) => s + c.count, 0);
+    const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
+
+    return reply.page(
+      'contacts/index',
+      {
+        pageTitle: req.t('contacts.title'),
+        groupBy,
+        groupings: GROUPINGS,
+        q: q.q ?? '',
+        showArchived,
+        rows: list.rows,
+        counts,
+        total,
+        pager,
+        selected,
+        selectedOrg,
+        cards,
+        contacts,
+        unaffiliated,
+        orgLink: (id: number | 'none') => link({ ...here, org: String(id) }),
+        link,
+      },
+      { fragment: 'contacts/_main' },
+    );
+  });
+}

@@ -1,0 +1,131 @@
+import type { Address, ContactRow, PhoneKind } from './types.js';
+
+/** CRLF and lone CR become LF. */
+export function normalizeNewlines(s: string): string {
+  return s.indexOf('\r') < 0 ? s : s.replace(/\r\n?/g, '\n');
+}
+
+/** Collapse whitespace (including line breaks) into single spaces and trim. */
+export function oneLine(s: string): string {
+  const t = s.trim();
+  return /\s\s|[^\S ]/.test(t) ? t.replace(/\s+/g, ' ') : t;
+}
+
+export const MAX_EMAILS = 3;
+
+/** X.500 / Exchange legacy DN such as `/o=Org/ou=Exchange Administrative Group/cn=...`. */
+export function looksLikeX500(value: string): boolean {
+  return /^\/(o|ou|cn)=/i.test(value);
+}
+
+/**
+ * Add an SMTP address to the row: deduplicated case-insensitively, at most three; anything
+ * that is not an address is reported instead.
+ */
+export function addEmail(row: ContactRow, raw: string): void {
+  const value = raw.trim().replace(/^mailto:/i, '');
+  if (value === '') return;
+  if (looksLikeX500(value)) {
+    row.problems.push({ code: 'exchange_email_skipped', detail: value });
+    return;
+  }
+  if (!/^[^\s@]+@[^\s@]+$/.test(value)) {
+    row.problems.push({ code: 'invalid_email_skipped', detail: value });
+    return;
+  }
+  const lower = value.toLowerCase();
+  if (row.emails.some((e) => e.toLowerCase() === lower)) return;
+  if (row.emails.length >= MAX_EMAILS) {
+    row.problems.push({ code: 'extra_email_skipped', detail: value });
+    return;
+  }
+  row.emails.push(value);
+}
+
+/** Add a phone unless the same digits are already present (the first kind wins). */
+export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
+  const number = oneLine(raw);
+  if (number === '') return;
+  const key = number.replace(/[^0-9a-z+]/gi, '').toLowerCase();
+  if (row.phones.some((p) => p.number.replace(/[^0-9a-z+]/gi, '').toLowerCase() === key)) return;
+  row.phones.push({ kind, number });
+}
+
+/** Add categories (already split), trimmed, deduplicated case-insensitively. */
+export function addCategories(row: ContactRow, parts: Iterable<string>): void {
+  for (const part of parts) {
+    const c = oneLine(part);
+    if (c === '') continue;
+    const lower = c.toLowerCase();
+    if (row.categories.some((x) => x.toLowerCase() === lower)) continue;
+    row.categories.push(c);
+  }
+}
+
+/** Join non-empty street parts with ", " (line breaks inside a part also become ", "). */
+export function joinStreet(parts: string[]): string {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '') continue;
+    for (const piece of normalizeNewlines(p).split('\n')) {
+      const t = oneLine(piece);
+      if (t !== '') out.push(t);
+    }
+  }
+  return out.join(', ');
+}
+
+export function makeAddress(a: Address): Address | null {
+  const addr: Address = {
+    index: oneLine(a.index),
+    country: oneLine(a.country),
+    region: oneLine(a.region),
+    locality: oneLine(a.locality),
+    street: a.street.trim(),
+  };
+  if (addr.index === '' && addr.country === '' && addr.region === '' && addr.locality === '' && addr.street === '') {
+    return null;
+  }
+  return addr;
+}
+
+export function parseGenderWord(raw: string): 'unspecified' | 'male' | 'female' {
+  const v = raw.trim().toLowerCase();
+  if (v === 'male' || v === 'm' || v.startsWith('муж')) return 'male';
+  if (v === 'female' || v === 'f' || v.startsWith('жен')) return 'female';
+  return 'unspecified';
+}
+
+/** Final per-row checks shared by both formats. */
+export function finishRow(row: ContactRow): ContactRow {
+  if (row.surname === '' && row.firstName === '' && row.patronymic === '' && row.company === '' && row.emails.length === 0) {
+    row.problems.push({ code: 'no_name' });
+  }
+  return row;
+}
+
+/** Image type from magic bytes; `null` when unrecognised. */
+export function sniffImageMime(b: Uint8Array): string | null {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'image/gif';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'image/bmp';
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
+    b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50
+  ) {
+    return 'image/webp';
+  }
+  return null;
+}
+
+/** vCard TYPE hints ("JPEG", "image/png", "GIF"...) as a MIME type. */
+export function mimeFromTypeHint(hint: string): string | null {
+  const h = hint.trim().toLowerCase();
+  if (h === '') return null;
+  if (h.includes('/')) return h;
+  if (h === 'jpeg' || h === 'jpg' || h === 'pjpeg') return 'image/jpeg';
+  if (h === 'png' || h === 'gif' || h === 'bmp' || h === 'webp' || h === 'tiff') return `image/${h}`;
+  return null;
+}

@@ -1,0 +1,147 @@
+import type { TextEncodingName } from './types.js';
+
+export interface DecodedText {
+  text: string;
+  encoding: TextEncodingName;
+}
+
+/** Bytes → text for one character set. */
+export type BytesDecoder = (bytes: Uint8Array) => string;
+
+/**
+ * Windows-1252 bytes 0x80–0x9F. Node 20.18.3+ / 22.13+ decode 'windows-1252' (and its aliases
+ * latin1, iso-8859-1...) as ISO-8859-1, turning these bytes into C1 control characters
+ * (nodejs/node#56542, #60888), so they are mapped here. The five bytes the WHATWG table maps
+ * to themselves (0x81, 0x8D, 0x8F, 0x90, 0x9D) are left alone.
+ */
+const CP1252_HIGH: Record<string, string> = {
+  '\u0080': '\u20ac', '\u0082': '\u201a', '\u0083': '\u0192', '\u0084': '\u201e', '\u0085': '\u2026',
+  '\u0086': '\u2020', '\u0087': '\u2021', '\u0088': '\u02c6', '\u0089': '\u2030', '\u008a': '\u0160',
+  '\u008b': '\u2039', '\u008c': '\u0152', '\u008e': '\u017d', '\u0091': '\u2018', '\u0092': '\u2019',
+  '\u0093': '\u201c', '\u0094': '\u201d', '\u0095': '\u2022', '\u0096': '\u2013', '\u0097': '\u2014',
+  '\u0098': '\u02dc', '\u0099': '\u2122', '\u009a': '\u0161', '\u009b': '\u203a', '\u009c': '\u0153',
+  '\u009e': '\u017e', '\u009f': '\u0178',
+};
+
+export function decodeWindows1252(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('latin1')
+    .replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c] ?? c);
+}
+
+const decoders = new Map<string, BytesDecoder | null>();
+
+/**
+ * A cached, non-fatal decoder for a charset label (case-insensitive, WHATWG labels such as
+ * 'Windows-1251', 'utf-8', 'koi8-r'); `null` when the label is not supported.
+ */
+export function bytesDecoderFor(label: string): BytesDecoder | null {
+  const key = label.trim().toLowerCase();
+  let d = decoders.get(key);
+  if (d === undefined) {
+    try {
+      const td = new TextDecoder(key);
+      d = td.encoding === 'windows-1252' ? decodeWindows1252 : (b: Uint8Array) => td.decode(b);
+    } catch {
+      d = null;
+    }
+    decoders.set(key, d);
+  }
+  return d;
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Strict UTF-8 decoding; `null` when the bytes are not valid UTF-8. */
+export function tryDecodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return fatalUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+function decodeWith(label: string, bytes: Uint8Array): string {
+  // Labels used here are all supported by Node's full-ICU TextDecoder.
+  return (bytesDecoderFor(label) as BytesDecoder)(bytes);
+}
+
+/**
+ * BOM-less UTF-16 guess: plain-ASCII punctuation (quotes, commas, digits, Latin letters)
+ * produces a zero byte in every other position. Cyrillic UTF-16 has 0x04 high bytes, but a
+ * contacts file always has enough ASCII punctuation to trip this.
+ */
+function guessBomlessUtf16(buf: Buffer): 'utf-16le' | 'utf-16be' | null {
+  const n = Math.min(buf.length, 8192) & ~1;
+  if (n < 4) return null;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (buf[i] === 0) evenZeros++;
+    if (buf[i + 1] === 0) oddZeros++;
+  }
+  const pairs = n / 2;
+  if (oddZeros >= pairs * 0.2 && evenZeros <= pairs * 0.01) return 'utf-16le';
+  if (evenZeros >= pairs * 0.2 && oddZeros <= pairs * 0.01) return 'utf-16be';
+  return null;
+}
+
+function isAsciiLetter(b: number): boolean {
+  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+}
+
+/**
+ * Windows-1251 versus Windows-1252 for bytes that are not valid UTF-8.
+ *
+ * 1. If bytes 0xC0–0xFF (Cyrillic letters in 1251) do not dominate the high bytes, 1252.
+ * 2. Otherwise look at neighbours: Cyrillic words are runs of high letters (two 0xC0–0xFF
+ *    bytes side by side), while Western accented letters sit between ASCII letters
+ *    ("Müller", "café"). 1252 only when the Latin pattern wins; a tie (e.g. no adjacent
+ *    letters at all) goes to 1251, the code page of the Russian Outlook exports we expect.
+ */
+export function guessSingleByteCodepage(buf: Uint8Array): 'windows-1251' | 'windows-1252' {
+  let high = 0;
+  let letters = 0;
+  let cyrPairs = 0;
+  let latinNeighbours = 0;
+  const n = buf.length;
+  for (let i = 0; i < n; i++) {
+    const b = buf[i];
+    if (b < 0x80) continue;
+    high++;
+    if (b < 0xc0) continue;
+    letters++;
+    const next = i + 1 < n ? buf[i + 1] : 0;
+    const prev = i > 0 ? buf[i - 1] : 0;
+    if (next >= 0xc0) cyrPairs++;
+    if (isAsciiLetter(prev) || isAsciiLetter(next)) latinNeighbours++;
+  }
+  if (high === 0) return 'windows-1252';
+  if (letters * 2 < high) return 'windows-1252';
+  return latinNeighbours > cyrPairs ? 'windows-1252' : 'windows-1251';
+}
+
+/**
+ * Decode a text file of unknown encoding: BOM first (UTF-8, UTF-16 LE/BE), then a BOM-less
+ * UTF-16 guess (zero bytes in every other position), then strict UTF-8, then a heuristic
+ * choice between Windows-1251 and Windows-1252. The BOM is not part of `text`.
+ */
+export function decodeText(buf: Buffer): DecodedText {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    return { text: decodeWith('utf-8', buf.subarray(3)), encoding: 'utf-8-bom' };
+  }
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) {
+    return { text: decodeWith('utf-16le', buf.subarray(2)), encoding: 'utf-16le' };
+  }
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) {
+    return { text: decodeWith('utf-16be', buf.subarray(2)), encoding: 'utf-16be' };
+  }
+  const utf16 = guessBomlessUtf16(buf);
+  if (utf16 !== null) {
+    return { text: decodeWith(utf16, buf), encoding: utf16 };
+  }
+  const utf8 = tryDecodeUtf8(buf);
+  if (utf8 !== null) return { text: utf8, encoding: 'utf-8' };
+  const cp = guessSingleByteCodepage(buf);
+  return { text: decodeWith(cp, buf), encoding: cp };
+}

@@ -1,0 +1,60 @@
+import { and, asc, count, eq, isNull, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { organizations, type Organization } from '../../db/schema/organizations.js';
+import { persons } from '../../db/schema/persons.js';
+import { activities, categories, regions } from '../../db/schema/references.js';
+
+export type OrganizationView = Organization & { regionName: string | null; activityName: string | null; categoryName: string | null };
+
+export async function findOrganization(db: Db | Tx, id: number): Promise<OrganizationView | undefined> {
+  const [row] = await db
+    .select({ o: organizations, regionName: regions.name, activityName: activities.name, categoryName: categories.name })
+    .from(organizations)
+    .leftJoin(regions, eq(regions.id, organizations.regionId))
+    .leftJoin(activities, eq(activities.id, organizations.activityId))
+    .leftJoin(categories, eq(categories.id, organizations.categoryId))
+    .where(eq(organizations.id, id));
+  return row ? { ...row.o, regionName: row.regionName, activityName: row.activityName, categoryName: row.categoryName } : undefined;
+}
+
+export async function lockOrganization(tx: Tx, id: number): Promise<Organization | undefined> {
+  const [row] = await tx.select().from(organizations).where(eq(organizations.id, id)).for('update');
+  return row;
+}
+
+export async function countPersonsOf(db: Db | Tx, organizationId: number, opts: { includeArchived?: boolean } = {}): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(persons)
+    .where(and(eq(persons.organizationId, organizationId), opts.includeArchived ? undefined : isNull(persons.archivedAt)));
+  return Number(row.n);
+}
+
+/** Active organizations for a select box (id, name), in Russian alphabetical order. */
+export function listOrganizationOptions(db: Db, limit = 5000) {
+  return db
+    .select({ id: organizations.id, name: organizations.name })
+    .from(organizations)
+    .where(isNull(organizations.archivedAt))
+    .orderBy(asc(organizations.sortKey), asc(organizations.id))
+    .limit(limit);
+}
+
+/** Organizations whose normalized name matches, for the place-of-work picker. */
+export function searchOrganizationOptions(db: Db, normalized: string, limit = 20) {
+  return db
+    .select({ id: organizations.id, name: organizations.name })
+    .from(organizations)
+    .where(and(isNull(organizations.archivedAt), sql`${organizations.searchText} like ${'%' + normalized + '%'}`))
+    .orderBy(asc(organizations.sortKey), asc(organizations.id))
+    .limit(limit);
+}
+
+export function findOrganizationBySortKey(db: Db | Tx, sortKey: string) {
+  return db
+    .select()
+    .from(organizations)
+    .where(eq(organizations.sortKey, sortKey))
+    .limit(1)
+    .then((r) => r[0]);
+}

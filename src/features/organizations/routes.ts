@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { listActive } from '../references/service.js';
+import { historyOf } from '../audit/service.js';
+import { personsOfOrganization } from '../persons/queries.js';
+import { findOrganization } from './queries.js';
+import * as service from './service.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+type Body = Record<string, unknown>;
+type IdReq = { Params: { id: number } };
+
+export default async function organizationRoutes(app: FastifyInstance) {
+  const db = app.db;
+
+  async function formData(form: Record<string, unknown>, errors: object = {}) {
+    // A reference archived since the record was saved stays selectable for that record.
+    const current = (f: string) => (Number(form[f]) > 0 ? Number(form[f]) : null);
+    const [regions, activities, categories] = await Promise.all([
+      listActive(db, 'regions', { alsoId: current('regionId') }),
+      listActive(db, 'activities', { alsoId: current('activityId') }),
+      listActive(db, 'categories', { alsoId: current('categoryId') }),
+    ]);
+    return { form, errors, regions, activities, categories };
+  }
+
+  async function load(id: number) {
+    const org = await findOrganization(db, id);
+    if (!org) throw new NotFoundError();
+    return org;
+  }
+
+  app.get('/organizations/new', { config: { access: 'secretary' } }, async (_req, reply) =>
+    reply.page('organizations/new', await formData({ name: '', addrCountry: '' })),
+  );
+
+  app.post<{ Body: Body }>('/organizations', { config: { access: 'secretary' } }, async (req, reply) => {
+    try {
+      const input = await service.readOrganizationForm(db, req.body);
+      const org = await service.createOrganization(db, req.user!, input);
+      reply.flash('success', 'organizations.created', { name: org.name });
+      return reply.seeOther(`/organizations/${org.id}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return reply.page('organizations/new', await formData(req.body, err.fields), { status: 422 });
+    }
+  });
+
+  app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams } }, async (req, reply) => {
+    const org = await load(req.params.id);
+    const [people, history, hasHistory] = await Promise.all([
+      personsOfOrganization(db, org.id, { includeArchived: true }),
+      historyOf(db, 'organization', org.id),
+      service.organizationHasHistory(db, org.id),
+    ]);
+    return reply.page('organizations/show', { org, people, history, hasHistory, pageTitle: org.name });
+  });
+
+  app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const org = await load(req.params.id);
+    return reply.page('organizations/edit', { org, ...(await formData(org)), pageTitle: org.name });
+  });
+
+  app.post<IdReq & { Body: Body }>('/organizations/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const org = await load(req.params.id);
+    const version = Number(req.body.version);
+    try {
+      const input = await service.readOrganizationForm(db, req.body);
+      await service.updateOrganization(db, req.user!, org.id, version, input);
+      reply.flash('success', 'organizations.saved', { name: input.name });
+      return reply.seeOther(`/organizations/${org.id}`);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        return reply.page('organizations/edit', { org: { ...org, version }, ...(await formData(req.body, err.fields)) }, { status: 422 });
+      }
+      if (err instanceof ConflictError) return conflict(req, reply, org.id);
+      throw err;
+    }
+  });
+
+  /** 409: the stored values beside the user's, the form keeps the user's values and the new version. */
+  async function conflict(req: FastifyRequest<{ Body: Body }>, reply: FastifyReply, id: number) {
+    const current = await load(id);
+    const differing = service.ORGANIZATION_FIELDS.filter((f) => String(current[f] ?? '') !== String(req.body[f] ?? ''));
+    return reply.page('organizations/edit', { org: current, conflict: { current, differing }, ...(await formData(req.body)) }, { status: 409 });
+  }
+
+  for (const [action, archived] of [
+    ['archive', true],
+    ['restore', false],
+  ] as const) {
+    app.post<IdReq>(`/organizations/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+      const org = await service.setOrganizationArchived(db, req.user!, req.params.id, archived);
+      reply.flash('success', archived ? 'organizations.archived' : 'organizations.restored', { name: org.name });
+      return reply.seeOther(`/organizations/${org.id}`);
+    });
+  }
+
+  app.get<IdReq>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const org = await load(req.params.id);
+    const hasHistory = await service.organizationHasHistory(db, org.id);
+    return reply.page('organizations/delete', { org, hasHistory, pageTitle: org.name });
+  });
+
+  app.post<IdReq & { Body: Body }>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const org = await load(req.params.id);
+    if (req.body?.confirm !== 'yes') throw new ValidationError({ confirm: { key: 'validation.confirmDelete' } });
+    await service.deleteOrganization(db, req.user!, org.id);
+    reply.flash('success', 'organizations.deleted', { name: org.name });
+    return reply.seeOther('/contacts');
+  });
+}

@@ -1,0 +1,184 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { PHONE_KINDS, GENDERS } from '../../db/schema/persons.js';
+import { historyOf } from '../audit/service.js';
+import { findOrganization, listOrganizationOptions } from '../organizations/queries.js';
+import { findPerson, photoOf, type PersonFull } from './queries.js';
+import * as service from './service.js';
+import { readPhotoUpload } from './photo-upload.js';
+import { personTabs, type PersonTab } from './tabs.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+const TabQuery = Type.Object({ tab: Type.Optional(Type.String({ maxLength: 20 })) });
+type Body = Record<string, unknown>;
+type IdReq = { Params: { id: number } };
+
+/** The form's values from a stored person (phones and e-mails as the parallel lists the form posts). */
+function formOf(p: PersonFull): Record<string, unknown> {
+  return { ...p, phoneKind: p.phones.map((x) => x.kind), phoneNumber: p.phones.map((x) => x.number), email: p.emails.map((x) => x.email) };
+}
+
+function asList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+export default async function personRoutes(app: FastifyInstance) {
+  const db = app.db;
+
+  async function load(id: number) {
+    const p = await findPerson(db, id);
+    if (!p) throw new NotFoundError();
+    return p;
+  }
+
+  async function formData(form: Record<string, unknown>, errors: object = {}) {
+    const organizations = await listOrganizationOptions(db);
+    // Two blank rows so phones and e-mails can be added without JavaScript.
+    const phoneNumber = [...asList(form.phoneNumber), '', ''];
+    const phoneKind = asList(form.phoneKind);
+    const email = [...asList(form.email), ''];
+    return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizations, phoneKinds: PHONE_KINDS, genders: GENDERS };
+  }
+
+  app.get<{ Querystring: { organization?: string } }>('/persons/new', { config: { access: 'secretary' } }, async (req, reply) => {
+    const orgId = Number(req.query.organization);
+    const org = Number.isInteger(orgId) && orgId > 0 ? await findOrganization(db, orgId) : undefined;
+    return reply.page('persons/new', await formData({ organizationId: org && !org.archivedAt ? org.id : '', influence: 0, gender: 'unspecified' }));
+  });
+
+  app.post<{ Body: Body }>('/persons', { config: { access: 'secretary' } }, async (req, reply) => {
+    try {
+      const input = await service.readPersonForm(db, req.body);
+      const person = await service.createPerson(db, req.user!, input);
+      reply.flash('success', 'persons.created', { name: person.surname });
+      return reply.seeOther(`/persons/${person.id}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return reply.page('persons/new', await formData(req.body, err.fields), { status: 422 });
+    }
+  });
+
+  app.get<IdReq & { Querystring: { tab?: string } }>(
+    '/persons/:id',
+    { config: { access: 'user' }, schema: { params: IdParams, querystring: TabQuery } },
+    async (req, reply) => {
+      const person = await load(req.params.id);
+      const tab: PersonTab = personTabs.includes(req.query.tab as PersonTab) ? (req.query.tab as PersonTab) : 'main';
+      const [org, history, hasHistory] = await Promise.all([
+        person.organizationId ? findOrganization(db, person.organizationId) : undefined,
+        tab === 'history' ? historyOf(db, 'person', person.id) : [],
+        service.personHasHistory(db, person.id),
+      ]);
+      return reply.page(
+        'persons/show',
+        { person, org, tab, tabs: personTabs, history, hasHistory, errors: {}, pageTitle: `${person.surname} ${person.firstName}`.trim() },
+        { fragment: 'persons/_tabs' },
+      );
+    },
+  );
+
+  app.get<IdReq>('/persons/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const person = await load(req.params.id);
+    return reply.page('persons/edit', { person, ...(await formData(formOf(person))), pageTitle: person.surname });
+  });
+
+  app.post<IdReq & { Body: Body }>('/persons/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const person = await load(req.params.id);
+    const version = Number(req.body.version);
+    try {
+      const input = await service.readPersonForm(db, req.body);
+      await service.updatePerson(db, req.user!, person.id, version, input);
+      reply.flash('success', 'persons.saved', { name: input.surname });
+      return reply.seeOther(`/persons/${person.id}`);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        return reply.page('persons/edit', { person: { ...person, version }, ...(await formData(req.body, err.fields)) }, { status: 422 });
+      }
+      if (err instanceof ConflictError) return conflict(req, reply, person.id);
+      throw err;
+    }
+  });
+
+  /** 409: the stored card beside the user's values; the form keeps theirs with the new version. */
+  async function conflict(req: FastifyRequest<{ Body: Body }>, reply: FastifyReply, id: number) {
+    const current = await load(id);
+    const stored = formOf(current);
+    const fields = [...service.PERSON_FIELDS, 'phoneNumber', 'email'] as const;
+    const show = (v: unknown) => asList(v).filter(Boolean).join(', ');
+    const differing = fields.filter((f) => show(stored[f]) !== show(req.body[f]));
+    return reply.page(
+      'persons/edit',
+      { person: current, conflict: { current: stored, differing, show }, ...(await formData(req.body)) },
+      { status: 409 },
+    );
+  }
+
+  for (const [action, archived] of [
+    ['archive', true],
+    ['restore', false],
+  ] as const) {
+    app.post<IdReq>(`/persons/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+      const p = await service.setPersonArchived(db, req.user!, req.params.id, archived);
+      reply.flash('success', archived ? 'persons.archived' : 'persons.restored', { name: p.surname });
+      return reply.seeOther(`/persons/${p.id}`);
+    });
+  }
+
+  app.get<IdReq>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const person = await load(req.params.id);
+    return reply.page('persons/delete', { person, hasHistory: await service.personHasHistory(db, person.id) });
+  });
+
+  app.post<IdReq & { Body: Body }>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const person = await load(req.params.id);
+    if (req.body?.confirm !== 'yes') throw new ValidationError({ confirm: { key: 'validation.confirmDelete' } });
+    await service.deletePerson(db, req.user!, person.id);
+    reply.flash('success', 'persons.deleted', { name: person.surname });
+    return reply.seeOther(person.organizationId ? `/contacts?org=${person.organizationId}` : '/contacts');
+  });
+
+  app.get<IdReq & { Querystring: { original?: string } }>(
+    '/persons/:id/photo',
+    { config: { access: 'user' }, schema: { params: IdParams } },
+    async (req, reply) => {
+      const photo = await photoOf(db, req.params.id);
+      if (!photo) throw new NotFoundError();
+      const etag = `"${photo.updatedAt.getTime().toString(36)}${req.query.original ? 'o' : 't'}"`;
+      reply.header('Cache-Control', 'private, max-age=300').header('ETag', etag);
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      if (req.query.original) {
+        const ext = photo.originalType.split('/')[1];
+        return reply
+          .type(photo.originalType)
+          .header('Content-Disposition', `attachment; filename="photo-${req.params.id}.${ext}"`)
+          .send(photo.original);
+      }
+      return reply.type('image/png').send(photo.thumbnail);
+    },
+  );
+
+  app.post<IdReq>('/persons/:id/photo', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const person = await load(req.params.id);
+    try {
+      const photo = await readPhotoUpload(req);
+      await service.setPersonPhoto(db, req.user!, person.id, photo);
+      reply.flash('success', 'photo.saved');
+      return reply.seeOther(`/persons/${person.id}?tab=additional`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const org = person.organizationId ? await findOrganization(db, person.organizationId) : undefined;
+      return reply.page(
+        'persons/show',
+        { person, org, tab: 'additional', tabs: personTabs, history: [], hasHistory: false, errors: err.fields },
+        { status: 422, fragment: 'persons/_tabs' },
+      );
+    }
+  });
+
+  app.post<IdReq>('/persons/:id/photo/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    await service.removePersonPhoto(db, req.user!, req.params.id);
+    return reply.seeOther(`/persons/${req.params.id}?tab=additional`);
+  });
+}

@@ -1,0 +1,13 @@
+import type { Dictionary } from './index.js';
+import { contactsDictionary } from '../features/contacts/i18n.js';
+import { organizationsDictionary } from '../features/organizations/i18n.js';
+import { personsDictionary } from '../features/persons/i18n.js';
+import { referencesDictionary } from '../features/references/i18n.js';
+
+export interface FeatureDictionary {
+  ru: Dictionary;
+  en: Dictionary;
+}
+
+/** Each feature keeps its strings beside its code; they are listed here to be merged. */
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, organizationsDictionary, personsDictionary];

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { makeOrganization, makePerson } from '../helpers/factories.js';
+import { activities, categories, regions } from '../../src/db/schema/references.js';
+import { normalizeKey } from '../../src/lib/text.js';
+
+let t: TestApp;
+const ids: Record<string, number> = {};
+
+/** Organization ids in the order the list shows them. */
+function orgIdsOf(body: string): number[] {
+  return [...body.matchAll(/data-open="\/organizations\/(\d+)"/g)].map((m) => Number(m[1]));
+}
+function personIdsOf(body: string): number[] {
+  return [...body.matchAll(/data-open="\/persons\/(\d+)"/g)].map((m) => Number(m[1]));
+}
+function link(body: string, page: string): string | null {
+  const m = new RegExp(`href="([^"]+)"[^>]*data-page="${page}"`).exec(body);
+  return m ? m[1].replace(/&amp;/g, '&') : null;
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const db = t.database.db;
+  const s = t.users.secretary;
+  const region = async (name: string) => (await db.select().from(regions).where(eq(regions.name, name)))[0].id;
+  const [trade] = await db.insert(activities).values({ name: 'Торговля', sortKey: normalizeKey('Торговля') }).returning();
+  const [supplier] = await db.insert(categories).values({ name: 'Поставщик', sortKey: normalizeKey('Поставщик') }).returning();
+  const a = await makeOrganization(db, s, { name: 'АО «Альфа»', regionId: await region('Москва'), activityId: trade.id, categoryId: supplier.id });
+  const b = await makeOrganization(db, s, { name: 'ООО «Бета»', regionId: await region('Москва') });
+  const v = await makeOrganization(db, s, { name: 'ЗАО «Вега»', regionId: await region('Свердловская область'), activityId: trade.id });
+  ids.a = a.id;
+  ids.b = b.id;
+  ids.v = v.id;
+  ids.elkin = (await makePerson(db, s, { surname: 'Ёлкин', firstName: 'Пётр', organizationId: v.id, phones: [{ kind: 'work', number: '+7 (343) 555-12-34' }], emails: ['elkin@vega.ru'] })).id;
+  ids.sidorov = (await makePerson(db, s, { surname: 'Сидоров', organizationId: b.id })).id;
+  ids.sidarov = (await makePerson(db, s, { surname: 'Сидаров', organizationId: b.id })).id;
+  ids.other = (await makePerson(db, s, { surname: 'Посторонний', organizationId: b.id })).id;
+  ids.free = (await makePerson(db, s, { surname: 'Вольный', organizationId: null })).id;
+});
+afterAll(async () => t?.close());
+
+describe('/contacts', () => {
+  it('shows organizations grouped alphabetically, with header counts, full page and fragment', async () => {
+    const c = await t.as('employee');
+    const page = await c.get('/contacts');
+    expect(page.statusCode).toBe(200);
+    expect(orgIdsOf(page.body)).toEqual([ids.a, ids.v, ids.b]);
+    expect(page.body).toMatch(/<th colspan="3">А\s*<span class="count">1<\/span>/);
+    expect(page.body).toContain('Найдено 3 организации');
+    const frag = await c.get('/contacts?q=', { 'hx-request': 'true', 'hx-request-type': 'partial' });
+    expect(frag.body).not.toContain('<html');
+    expect(frag.body).not.toContain('id="contacts-filter"');
+    expect(orgIdsOf(frag.body)).toEqual([ids.a, ids.v, ids.b]);
+  });
+
+  it('groups by region, activity and category, with "not set" last', async () => {
+    const c = await t.as('employee');
+    const byRegion = await c.get('/contacts?group_by=region');
+    expect(orgIdsOf(byRegion.body)).toEqual([ids.a, ids.b, ids.v]);
+    expect(byRegion.body).toMatch(/Москва\s*<span class="count">2<\/span>/);
+    expect(byRegion.body).toMatch(/Свердловская область\s*<span class="count">1<\/span>/);
+    const byActivity = await c.get('/contacts?group_by=activity');
+    expect(orgIdsOf(byActivity.body)).toEqual([ids.a, ids.v, ids.b]);
+    expect(byActivity.body).toMatch(/Торговля\s*<span class="count">2<\/span>/);
+    expect(byActivity.body).toMatch(/Вид деятельности не указан\s*<span class="count">1<\/span>/);
+    const byCategory = await c.get('/contacts?group_by=category');
+    expect(byCategory.body).toMatch(/Поставщик\s*<span class="count">1<\/span>/);
+    expect(byCategory.body).toMatch(/Категория не указана\s*<span class="count">2<\/span>/);
+    expect((await c.get('/contacts?group_by=nonsense')).statusCode).toBe(200);
+  });
+
+  it('shows the person cards of the selected organization', async () => {
+    const c = await t.as('employee');
+    const res = await c.get(`/contacts?org=${ids.b}`);
+    expect(personIdsOf(res.body)).toEqual([ids.other, ids.sidarov, ids.sidorov]);
+    const none = await c.get('/contacts?org=none');
+    expect(personIdsOf(none.body)).toEqual([ids.free]);
+    expect(res.body).toContain('Без организации: 1 человек');
+  });
+
+  it('finds "Ёлкин" by "елкин", by a typo, by phone digits and by e-mail, case-insensitively', async () => {
+    const c = await t.as('employee');
+    for (const q of ['елкин', 'ЁЛКИН', 'Елкин П', 'ёлкен', '5551234', '343 555', 'elkin@vega', 'вега']) {
+      const res = await c.get(`/contacts?q=${encodeURIComponent(q)}&org=${ids.v}`);
+      expect(orgIdsOf(res.body), q).toEqual([ids.v]);
+      expect(personIdsOf(res.body), q).toEqual([ids.elkin]);
+    }
+    const none = await c.get(`/contacts?q=${encodeURIComponent('Шварценеггер')}`);
+    expect(orgIdsOf(none.body)).toEqual([]);
+    expect(none.body).toContain('ничего не найдено');
+  });
+
+  it('ranks exact prefix matches above typo matches', async () => {
+    const c = await t.as('employee');
+    const res = await c.get(`/contacts?q=${encodeURIComponent('сидоров')}&org=${ids.b}`);
+    expect(personIdsOf(res.body)).toEqual([ids.sidorov, ids.sidarov]);
+  });
+
+  it('survives hostile and odd locator input', async () => {
+    const c = await t.as('employee');
+    for (const q of ["'; drop table persons; --", '%', '_', '\\', '<script>alert(1)</script>', 'ё'.repeat(600)]) {
+      const res = await c.get(`/contacts?q=${encodeURIComponent(q)}`);
+      expect(res.statusCode, q).toBeLessThan(500);
+    }
+    const res = await c.get(`/contacts?q=${encodeURIComponent('<script>alert(1)</script>')}`);
+    expect(res.body).not.toContain('<script>alert(1)');
+    expect(orgIdsOf((await c.get('/contacts?q=%25')).body)).toEqual([]);
+  });
+
+  it('treats a malformed cursor as the first page', async () => {
+    const c = await t.as('employee');
+    for (const cursor of ['garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
+      const res = await c.get(`/contacts?after=${cursor}`);
+      expect(res.statusCode).toBe(200);
+      expect(orgIdsOf(res.body)).toEqual([ids.a, ids.v, ids.b]);
+    }
+  });
+});
+
+describe('/contacts paging', () => {
+  it('walks first → next → … → last and back with keyset cursors, each row once', async () => {
+    const local = await createTestApp();
+    try {
+      const made: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        made.push((await makeOrganization(local.database.db, local.users.secretary, { name: `Организация ${String(i).padStart(2, '0')}` })).id);
+      }
+      const c = await local.as('employee');
+      const first = await c.get('/contacts?size=5');
+      expect(orgIdsOf(first.body)).toEqual(made.slice(0, 5));
+      expect(link(first.body, 'prev')).toBeNull();
+      const seen: number[] = [...orgIdsOf(first.body)];
+      let page = first;
+      for (;;) {
+        const next = link(page.body, 'next');
+        if (!next) break;
+        page = await c.get(next);
+        seen.push(...orgIdsOf(page.body));
+      }
+      expect(seen).toEqual(made);
+      const last = await c.get(link(first.body, 'last')!);
+      expect(orgIdsOf(last.body)).toEqual(made.slice(7));
+      expect(link(last.body, 'next')).toBeNull();
+      const prev = await c.get(link(last.body, 'prev')!);
+      expect(orgIdsOf(prev.body)).toEqual(made.slice(2, 7));
+      const prev2 = await c.get(link(prev.body, 'prev')!);
+      // Fewer than a page remain before: the first full page is shown instead.
+      expect(orgIdsOf(prev2.body)).toEqual(made.slice(0, 5));
+      expect(link(prev2.body, 'first')).toBeNull();
+    } finally {
+      await local.close();
+    }
+  });
+});

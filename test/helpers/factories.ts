@@ -1,0 +1,45 @@
+import type { Db } from '../../src/db/client.js';
+import type { User } from '../../src/db/schema/users.js';
+import { createOrganization, type OrganizationInput } from '../../src/features/organizations/service.js';
+import { createPerson, type PersonInput } from '../../src/features/persons/service.js';
+
+let seq = 0;
+const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}`;
+
+const EMPTY_ADDRESS = {
+  addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '',
+};
+
+/** An organization with a unique name unless one is given. */
+export function makeOrganization(db: Db, actor: User, over: Partial<OrganizationInput> = {}) {
+  return createOrganization(db, actor, {
+    name: `ООО «Тест ${unique()}»`,
+    shortName: '',
+    regionId: null,
+    activityId: null,
+    categoryId: null,
+    ...EMPTY_ADDRESS,
+    phones: '',
+    email: '',
+    website: '',
+    note: '',
+    ...over,
+  });
+}
+
+export function makePerson(db: Db, actor: User, over: Partial<PersonInput> = {}) {
+  return createPerson(db, actor, {
+    surname: `Тестов${unique()}`,
+    firstName: 'Иван',
+    patronymic: 'Иванович',
+    influence: 0,
+    organizationId: null,
+    jobTitle: '',
+    gender: 'unspecified',
+    note: '',
+    ...EMPTY_ADDRESS,
+    phones: [],
+    emails: [],
+    ...over,
+  });
+}
