@@ -5,3 +5,5 @@ export * from './references.js';
 export * from './organizations.js';
 export * from './persons.js';
 export * from './audit.js';
+export * from './groups.js';
+export * from './documents.js';

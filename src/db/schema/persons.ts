@@ -24,6 +24,8 @@ export const persons = pgTable(
     jobTitle: text('job_title').notNull().default(''),
     gender: text('gender', { enum: GENDERS }).notNull().default('unspecified'),
     note: text('note').notNull().default(''),
+    /** "Кому" on envelopes in the dative case, when the declension library gets the name wrong. */
+    dativeOverride: text('dative_override').notNull().default(''),
     ...addressColumns(),
     /** Normalized "surname first patronymic": Russian order under the C collation. */
     sortKey: textC('sort_key').notNull(),
