@@ -31,6 +31,24 @@
       if (a) { a.click(); e.preventDefault(); }
       return;
     }
+    // On a card's groups: "+" opens the group picker, "−" removes the focused membership.
+    if ((e.key === '+' || e.key === '-' || e.key === '−') && !typing(active)) {
+      if (e.key === '+') {
+        var add = document.querySelector('[data-action=group-add]');
+        if (add) { add.click(); e.preventDefault(); }
+      } else {
+        var row = active && active.closest && active.closest('[data-membership]');
+        var rm = row && row.querySelector('[data-action=group-remove]');
+        if (rm) { rm.click(); e.preventDefault(); }
+      }
+      return;
+    }
+    // Escape closes an open group picker.
+    if (e.key === 'Escape') {
+      var slot = document.getElementById('picker-slot');
+      if (slot && slot.firstElementChild) { slot.innerHTML = ''; var back = document.querySelector('[data-action=group-add]'); if (back) back.focus(); }
+      return;
+    }
     // "/" jumps to the locator, as in many list screens.
     if (e.key === '/' && !typing(active)) {
       var loc = document.querySelector('[data-locator]');
@@ -51,6 +69,15 @@
     if (e.target.name === 'influence' && e.target.type === 'range') {
       var out = e.target.parentNode.querySelector('[data-influence-output]');
       if (out) out.textContent = (e.target.value > 0 ? '+' : '') + e.target.value;
+    }
+  });
+
+  // When the group picker opens, focus its first choice so the keyboard can go on.
+  document.addEventListener('htmx:after:swap', function () {
+    var picker = document.querySelector('#picker-slot [data-picker]');
+    if (picker && !picker.contains(document.activeElement)) {
+      var first = picker.querySelector('[data-action=pick-group], input[name=name]');
+      if (first) first.focus();
     }
   });
 

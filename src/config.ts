@@ -22,6 +22,10 @@ export interface Config {
   trustProxy: boolean;
   browserPath: string | null;
   demoPassword: string;
+  /** Largest contacts file accepted by /import; larger uploads are refused before they are read. */
+  importMaxBytes: number;
+  /** Most contacts (rows, cards, records) one import may hold. */
+  importMaxRows: number;
 }
 
 export class ConfigError extends Error {}
@@ -80,5 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     browserPath: env.PUPPETEER_EXECUTABLE_PATH || null,
     demoPassword: secret(env, 'DEMO_PASSWORD') ?? 'demo',
+    importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    importMaxRows: int(env, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
   };
 }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { start } from '../server.js';
 import { ensureDemoAccounts, seedDemo, DEMO_ACCOUNTS } from '../features/demo/seed.js';
+import { seedDemoGroups } from '../features/groups/demo.js';
 
 // The demo keeps its own data directory, so it never mixes with a real embedded database.
 if (!process.env.DATABASE_URL && !process.env.DATA_DIR) process.env.DATA_DIR = path.resolve('data-demo');
@@ -13,6 +14,7 @@ start(async (app) => {
   const password = app.config.demoPassword;
   await ensureDemoAccounts(app.db, password);
   const loaded = await seedDemo(app.db, { log: app.log });
+  await seedDemoGroups(app.db);
   const where = `http://${app.config.host}:${app.config.port}`;
   const lines = [
     '',

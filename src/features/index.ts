@@ -7,6 +7,9 @@ import referenceRoutes from './references/routes.js';
 import contactsRoutes from './contacts/routes.js';
 import organizationRoutes from './organizations/routes.js';
 import personRoutes from './persons/routes.js';
+import correspondenceRoutes from './correspondence/routes.js';
+import envelopeRoutes from './envelopes/routes.js';
+import groupRoutes from './groups/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -18,4 +21,7 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(contactsRoutes);
   await app.register(organizationRoutes);
   await app.register(personRoutes);
+  await app.register(correspondenceRoutes);
+  await app.register(envelopeRoutes);
+  await app.register(groupRoutes);
 }

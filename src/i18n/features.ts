@@ -1,8 +1,11 @@
 import type { Dictionary } from './index.js';
 import { contactsDictionary } from '../features/contacts/i18n.js';
+import { correspondenceDictionary } from '../features/correspondence/i18n.js';
+import { groupsDictionary } from '../features/groups/i18n.js';
 import { organizationsDictionary } from '../features/organizations/i18n.js';
 import { personsDictionary } from '../features/persons/i18n.js';
 import { referencesDictionary } from '../features/references/i18n.js';
+import { envelopesDictionary } from '../features/envelopes/i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -10,4 +13,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, organizationsDictionary, personsDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary];

@@ -2,6 +2,8 @@ import type { Db } from '../../src/db/client.js';
 import type { User } from '../../src/db/schema/users.js';
 import { createOrganization, type OrganizationInput } from '../../src/features/organizations/service.js';
 import { createPerson, type PersonInput } from '../../src/features/persons/service.js';
+import { registerDocument, type DocumentInput } from '../../src/features/correspondence/service.js';
+import type { UploadedFile } from '../../src/features/correspondence/files.js';
 
 let seq = 0;
 const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}`;
@@ -36,10 +38,32 @@ export function makePerson(db: Db, actor: User, over: Partial<PersonInput> = {})
     organizationId: null,
     jobTitle: '',
     gender: 'unspecified',
+    dativeOverride: '',
     note: '',
     ...EMPTY_ADDRESS,
     phones: [],
     emails: [],
     ...over,
   });
+}
+
+/** A registered document (incoming, dated today, subject unique) for the given counterparty. */
+export function makeDocument(db: Db, actor: User, over: Partial<DocumentInput> & ({ organizationId: number } | { personId: number }), files: UploadedFile[] = []) {
+  return registerDocument(
+    db,
+    actor,
+    {
+      direction: 'incoming',
+      regDate: new Date().toISOString().slice(0, 10),
+      senderNumber: '',
+      senderDate: null,
+      subject: `Письмо ${unique()}`,
+      summary: '',
+      note: '',
+      organizationId: null,
+      personId: null,
+      ...over,
+    },
+    files,
+  );
 }

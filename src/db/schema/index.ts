@@ -7,3 +7,4 @@ export * from './persons.js';
 export * from './audit.js';
 export * from './groups.js';
 export * from './documents.js';
+export * from './imports.js';

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { Locator } from './search.js';
 
-export const GROUPINGS = ['organization', 'region', 'activity', 'category'] as const;
+export const GROUPINGS = ['organization', 'region', 'activity', 'category', 'group'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
 
 /** Keyset position of a row: [group is empty, group key, rank, sort key, id]. */
@@ -10,6 +10,7 @@ export type RowKey = [boolean, string, number, string, number];
 
 export interface OrgRow {
   id: number;
+  groupId: number | null;
   name: string;
   shortName: string;
   archivedAt: Date | null;
@@ -38,7 +39,7 @@ export interface ListParams {
   cursor: RowKey | null;
 }
 
-const REFERENCE_TABLE: Record<Exclude<Grouping, 'organization'>, { table: SQL; column: SQL }> = {
+const REFERENCE_TABLE: Record<Exclude<Grouping, 'organization' | 'group'>, { table: SQL; column: SQL }> = {
   region: { table: sql.raw('regions'), column: sql.raw('region_id') },
   activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
   category: { table: sql.raw('categories'), column: sql.raw('category_id') },
@@ -49,6 +50,23 @@ function grouping(groupBy: Grouping) {
     // Alphabetical index: the first letter of the normalized name (upper-cased for display in
     // JS: PGlite's upper() leaves Cyrillic alone).
     return { join: sql``, empty: sql`false`, key: sql`left(o.sort_key, 1)`, label: sql`null::text` };
+  }
+  if (groupBy === 'group') {
+    // An organization stands under every group that it, or any of its persons, belongs to; one
+    // with no memberships at all under "No group".
+    return {
+      join: sql`left join lateral (
+        select g.id, g.sort_key, g.name from mailing_groups g
+        where g.archived_at is null and g.id in (
+          select m.group_id from group_memberships m where m.removed_at is null and m.organization_id = o.id
+          union
+          select m.group_id from group_memberships m join persons p on p.id = m.person_id
+          where m.removed_at is null and p.organization_id = o.id and p.archived_at is null)
+      ) g on true`,
+      empty: sql`(g.id is null)`,
+      key: sql`coalesce(g.sort_key, '')`,
+      label: sql`g.name`,
+    };
   }
   const ref = REFERENCE_TABLE[groupBy];
   return {
@@ -75,7 +93,7 @@ function filtered(p: Pick<ListParams, 'groupBy' | 'locator' | 'showArchived'>): 
     ? sql`case when ${L.organizationPrefix(sql`o`)} or exists (select 1 from persons p where ${active} and ${L.personPrefix(sql`p`)}) then 0 else 1 end`
     : sql`0`;
   return sql`(
-    select o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality",
+    select o.id, ${p.groupBy === 'organization' ? sql`null::int` : sql`g.id`} as "groupId", o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality",
       ${g.empty} as "groupEmpty", ${g.key} as "groupKey", ${g.label} as "groupLabel", ${rank} as "rank", o.sort_key as "sortKey"
     from organizations o ${g.join}
     where ${p.showArchived ? sql`true` : sql`o.archived_at is null`} ${match}

@@ -4,6 +4,9 @@ import { findOrganization } from '../organizations/queries.js';
 import { contactsOf } from '../persons/queries.js';
 import { countUnaffiliated, GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
+import { badgesForOrganizations, badgesForPersons, findGroup } from '../groups/queries.js';
+import { countSelection } from '../groups/selection.js';
+import { allows } from '../../plugins/access.js';
 
 export const PAGE_SIZE = 50;
 const CARDS_LIMIT = 100;
@@ -17,8 +20,9 @@ const Query = Type.Object({
   before: Type.Optional(Type.String({ maxLength: 2000 })),
   page: Type.Optional(Type.String({ maxLength: 10 })),
   size: Type.Optional(Type.String({ maxLength: 5 })),
+  add_to: Type.Optional(Type.String({ maxLength: 12 })),
 });
-type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string };
+type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string; add_to?: string };
 
 export function encodeCursor(key: RowKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -65,6 +69,15 @@ export default async function contactsRoutes(app: FastifyInstance) {
     const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT });
     const contacts = cards ? await contactsOf(db, cards.persons.map((p) => p.id)) : null;
     const unaffiliated = await countUnaffiliated(db, locator, showArchived);
+    const [personBadges, orgBadges] = await Promise.all([
+      badgesForPersons(db, cards?.persons.map((p) => p.id) ?? []),
+      badgesForOrganizations(db, [...new Set(list.rows.map((r) => r.id))]),
+    ]);
+
+    // "Add this selection to a group", started from a group page (secretaries only).
+    const addToId = Number(q.add_to);
+    const addTo = addToId > 0 && allows('secretary', req.user?.role) ? await findGroup(db, addToId) : undefined;
+    const selectionCount = addTo && !addTo.archivedAt ? await countSelection(db, { q: q.q ?? '', org: selected }, addTo.id) : null;
 
     // Links keep the view (grouping, locator, archived, size) and change one thing.
     const base: Record<string, string> = {};
@@ -72,6 +85,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
     if (q.q) base.q = q.q;
     if (showArchived) base.archived = '1';
     if (q.size) base.size = String(size);
+    if (addTo) base.add_to = String(addTo.id);
     const link = (extra: Record<string, string | undefined>) => {
       const u = new URLSearchParams(base);
       for (const [k, v] of Object.entries(extra)) if (v !== undefined) u.set(k, v);
@@ -108,6 +122,11 @@ export default async function contactsRoutes(app: FastifyInstance) {
         cards,
         contacts,
         unaffiliated,
+        personBadges,
+        orgBadges,
+        addTo,
+        selectionCount,
+        selectionQuery: new URLSearchParams({ q: q.q ?? '', ...(selected !== null ? { org: String(selected) } : {}) }).toString(),
         orgLink: (id: number | 'none') => link({ ...here, org: String(id) }),
         link,
       },

@@ -9,6 +9,7 @@ import { normalizeKey } from '../../lib/text.js';
 import { createOrganization } from '../organizations/service.js';
 import { createPerson } from '../persons/service.js';
 import { ensureRegions } from '../references/service.js';
+import { seedCorrespondence } from '../correspondence/demo.js';
 import { ACTIVITIES, CATEGORIES, CITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
 
 /** A small deterministic generator, so every demo directory is the same. */
@@ -130,6 +131,7 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
       organizationId: org?.id ?? null,
       jobTitle: r.pick(JOB_TITLES),
       gender: female ? 'female' : 'male',
+      dativeOverride: '',
       note: r.chance(0.1) ? 'Предпочитает связь по электронной почте.' : '',
       addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '',
       phones: [
@@ -139,6 +141,7 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
       emails: r.chance(0.9) ? [email] : [],
     });
   }
+  await seedCorrespondence(db, actor, r);
   opts.log?.info({ organizations: orgs.length, persons: total }, 'demo directory loaded');
   return { organizations: orgs.length, persons: total };
 }

@@ -6,6 +6,8 @@ import { historyOf } from '../audit/service.js';
 import { personsOfOrganization } from '../persons/queries.js';
 import { findOrganization } from './queries.js';
 import * as service from './service.js';
+import { organizationGroups } from '../groups/queries.js';
+import { countDocuments } from '../correspondence/queries.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 type Body = Record<string, unknown>;
@@ -49,12 +51,14 @@ export default async function organizationRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams } }, async (req, reply) => {
     const org = await load(req.params.id);
-    const [people, history, hasHistory] = await Promise.all([
+    const [people, history, hasHistory, documentCounts] = await Promise.all([
       personsOfOrganization(db, org.id, { includeArchived: true }),
       historyOf(db, 'organization', org.id),
       service.organizationHasHistory(db, org.id),
+      countDocuments(db, { organizationId: org.id }),
     ]);
-    return reply.page('organizations/show', { org, people, history, hasHistory, pageTitle: org.name });
+    const groups = await organizationGroups(db, org.id);
+    return reply.page('organizations/show', { org, people, history, hasHistory, documentCounts, ...groups, pageTitle: org.name });
   });
 
   app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {

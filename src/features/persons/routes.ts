@@ -8,6 +8,8 @@ import { findPerson, photoOf, type PersonFull } from './queries.js';
 import * as service from './service.js';
 import { readPhotoUpload } from './photo-upload.js';
 import { personTabs, type PersonTab } from './tabs.js';
+import { personCardGroups } from '../groups/queries.js';
+import { countDocuments } from '../correspondence/queries.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 const TabQuery = Type.Object({ tab: Type.Optional(Type.String({ maxLength: 20 })) });
@@ -66,14 +68,16 @@ export default async function personRoutes(app: FastifyInstance) {
     async (req, reply) => {
       const person = await load(req.params.id);
       const tab: PersonTab = personTabs.includes(req.query.tab as PersonTab) ? (req.query.tab as PersonTab) : 'main';
-      const [org, history, hasHistory] = await Promise.all([
+      const [org, history, hasHistory, documentCounts] = await Promise.all([
         person.organizationId ? findOrganization(db, person.organizationId) : undefined,
         tab === 'history' ? historyOf(db, 'person', person.id) : [],
         service.personHasHistory(db, person.id),
+        countDocuments(db, { personId: person.id }),
       ]);
+      const groups = await personCardGroups(db, person.id, tab === 'groups');
       return reply.page(
         'persons/show',
-        { person, org, tab, tabs: personTabs, history, hasHistory, errors: {}, pageTitle: `${person.surname} ${person.firstName}`.trim() },
+        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, errors: {}, ...groups, pageTitle: `${person.surname} ${person.firstName}`.trim() },
         { fragment: 'persons/_tabs' },
       );
     },

@@ -25,6 +25,7 @@ export const PERSON_FIELDS = [
   'organizationId',
   'jobTitle',
   'gender',
+  'dativeOverride',
   'note',
   ...ADDRESS_FIELDS,
 ] as const;
@@ -54,6 +55,7 @@ export async function readPersonForm(db: Db, body: Record<string, unknown>): Pro
     organizationId: f.id('organizationId'),
     jobTitle: f.text('jobTitle', { max: 300 }),
     gender: f.oneOf('gender', GENDERS, 'unspecified'),
+    dativeOverride: f.text('dativeOverride', { max: 300 }),
     note: f.text('note', { max: 10000, multiline: true }),
     ...f.address(),
     phones: [],

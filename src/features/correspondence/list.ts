@@ -1,0 +1,101 @@
+import { Type } from 'typebox';
+import { DIRECTIONS, type Direction } from '../../db/schema/documents.js';
+import type { Locale } from '../../db/schema/users.js';
+import type { Translate } from '../../i18n/index.js';
+import type { FieldErrors } from '../../lib/errors.js';
+import { cleanText, normalizeKey } from '../../lib/text.js';
+import { dateFormatter, parseDate } from './dates.js';
+import type { DocumentCursor, DocumentFilter } from './queries.js';
+
+export const PAGE_SIZE = 50;
+
+/** The list's URL parameters: filters, and the keyset position (after / before / page=last). */
+export const ListQuery = Type.Object({
+  direction: Type.Optional(Type.String({ maxLength: 20 })),
+  from: Type.Optional(Type.String({ maxLength: 20 })),
+  to: Type.Optional(Type.String({ maxLength: 20 })),
+  organization: Type.Optional(Type.String({ maxLength: 12 })),
+  person: Type.Optional(Type.String({ maxLength: 12 })),
+  q: Type.Optional(Type.String({ maxLength: 500 })),
+  after: Type.Optional(Type.String({ maxLength: 40 })),
+  before: Type.Optional(Type.String({ maxLength: 40 })),
+  page: Type.Optional(Type.String({ maxLength: 10 })),
+});
+export type ListQueryT = Partial<Record<'direction' | 'from' | 'to' | 'organization' | 'person' | 'q' | 'after' | 'before' | 'page', string>>;
+
+/** The filter as the form shows it (what the user typed), beside what the query uses. */
+export interface ParsedList {
+  form: { direction: string; from: string; to: string; organization: string; person: string; q: string };
+  filter: DocumentFilter;
+  errors: FieldErrors;
+  mode: 'first' | 'next' | 'prev' | 'last';
+  cursor: DocumentCursor | null;
+}
+
+export function encodeCursor(row: { regDate: string; id: number }): string {
+  return `${row.regDate}_${row.id}`;
+}
+
+/** A cursor from the URL; anything malformed means "first page", never an error. */
+export function decodeCursor(s: string | undefined): DocumentCursor | null {
+  const m = s ? /^(\d{4}-\d{2}-\d{2})_(\d{1,10})$/.exec(s) : null;
+  if (!m || !parseDate(m[1]) || Number(m[2]) > 2147483647) return null;
+  return { regDate: m[1], id: Number(m[2]) };
+}
+
+const positiveId = (s: string) => (/^\d{1,9}$/.test(s) && Number(s) > 0 ? Number(s) : null);
+
+/** Reads the filters; a bad date is reported on its field and left out of the query. */
+export function parseListQuery(q: ListQueryT): ParsedList {
+  const form = {
+    direction: (DIRECTIONS as readonly string[]).includes(q.direction ?? '') ? (q.direction as Direction) : '',
+    from: cleanText(q.from),
+    to: cleanText(q.to),
+    organization: cleanText(q.organization),
+    person: cleanText(q.person),
+    q: cleanText(q.q),
+  };
+  const errors: FieldErrors = {};
+  const date = (field: 'from' | 'to') => {
+    if (!form[field]) return null;
+    const iso = parseDate(form[field]);
+    if (!iso) errors[field] = { key: 'documents.badDate' };
+    return iso;
+  };
+  const filter: DocumentFilter = {
+    direction: (form.direction || null) as Direction | null,
+    from: date('from'),
+    to: date('to'),
+    organizationId: positiveId(form.organization),
+    personId: positiveId(form.person),
+    text: normalizeKey(form.q),
+  };
+  const cursor = decodeCursor(q.after ?? q.before);
+  const mode = q.page === 'last' ? 'last' : cursor ? (q.after ? 'next' : 'prev') : 'first';
+  return { form, filter, errors, mode, cursor };
+}
+
+/** Links that keep the filters and change the page: `link({ after: … })`. */
+export function linkBuilder(base: string, form: Record<string, string>, omit: string[] = []) {
+  const kept: Record<string, string> = {};
+  for (const [k, v] of Object.entries(form)) if (v && !omit.includes(k)) kept[k] = v;
+  return (extra: Record<string, string | undefined> = {}) => {
+    const u = new URLSearchParams(kept);
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined || v === '') u.delete(k);
+      else u.set(k, v);
+    }
+    const s = u.toString();
+    return s ? `${base}?${s}` : base;
+  };
+}
+
+/** Date and size formatting for the templates, in the user's language. */
+export function viewHelpers(locale: Locale, t: Translate) {
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    fmtDate: dateFormatter(locale),
+    fmtSize: (n: number) =>
+      n < 1024 ? t('documents.size.bytes', { count: n }) : n < 1024 * 1024 ? t('documents.size.kb', { n: round(n / 1024) }) : t('documents.size.mb', { n: round(n / 1024 / 1024) }),
+  };
+}

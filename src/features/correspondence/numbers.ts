@@ -1,0 +1,25 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { documentCounters, type Direction } from '../../db/schema/documents.js';
+
+const PREFIX: Record<Direction, string> = { incoming: 'Вх', outgoing: 'Исх' };
+
+/** Вх-2026/000123, Исх-2026/000045: the register's own numbering, the same in every language. */
+export function formatRegNumber(direction: Direction, year: number, seq: number): string {
+  return `${PREFIX[direction]}-${year}/${String(seq).padStart(6, '0')}`;
+}
+
+/**
+ * The next sequence number of a direction and year, taken inside the registering transaction.
+ * The upsert locks the counter row until commit, so concurrent registrations queue on it and get
+ * consecutive numbers; a registration that rolls back rolls its increment back too, so no
+ * committed number is skipped, and no committed number is ever given twice.
+ */
+export async function allocateSeq(tx: Tx, direction: Direction, year: number): Promise<number> {
+  const [row] = await tx
+    .insert(documentCounters)
+    .values({ direction, year, lastSeq: 1 })
+    .onConflictDoUpdate({ target: [documentCounters.direction, documentCounters.year], set: { lastSeq: sql`${documentCounters.lastSeq} + 1` } })
+    .returning({ lastSeq: documentCounters.lastSeq });
+  return row.lastSeq;
+}

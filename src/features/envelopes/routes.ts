@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { BrowserMissingError } from '../../lib/browser.js';
+import { ValidationError } from '../../lib/errors.js';
+import { translator } from '../../i18n/index.js';
+import { VIEWS_DIR } from '../../plugins/render.js';
+import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat, type EnvelopeFormat } from './formats.js';
+import { LABEL_SHEET_LIST, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from './labels.js';
+import { PdfEngine, PdfTimeoutError, type RenderRequest } from './pdf-engine.js';
+import { loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
+import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+const FormatQuery = Type.Object({ format: Type.Optional(Type.String({ maxLength: 40 })) });
+const LabelsQuery = Type.Object({ sheet: Type.Optional(Type.String({ maxLength: 40 })), start: Type.Optional(Type.String({ maxLength: 10 })) });
+type IdReq<Q> = { Params: { id: number }; Querystring: Q };
+
+/** The envelope face is a Russian Post form whatever language the page around it is in. */
+const face = translator('ru');
+const PRINT_CSS = readFileSync(path.resolve(VIEWS_DIR, '../public/print.css'), 'utf8');
+
+const PATHS: Record<TargetKind, string> = { group: 'groups', person: 'persons', organization: 'organizations' };
+const envelopeBase = (kind: TargetKind, id: number) => `/${PATHS[kind]}/${id}/${kind === 'group' ? 'envelopes' : 'envelope'}`;
+
+export default async function envelopeRoutes(app: FastifyInstance) {
+  const db = app.db;
+  const engine = new PdfEngine({ executablePath: app.config.browserPath, log: app.log });
+  app.addHook('onClose', async () => engine.close());
+
+  // ---- own organization (sender block) ----
+
+  app.get('/admin/settings', { config: { access: 'admin' } }, async (_req, reply) =>
+    reply.page('admin/settings', { form: await getOwnOrganization(db), errors: {}, formats: ENVELOPE_FORMAT_LIST }),
+  );
+
+  app.post<{ Body: Record<string, unknown> }>('/admin/settings', { config: { access: 'admin' } }, async (req, reply) => {
+    try {
+      await saveOwnOrganization(db, req.user!, readOwnOrganizationForm(req.body ?? {}));
+      reply.flash('success', 'settings.saved');
+      return reply.seeOther('/admin/settings');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return reply.page('admin/settings', { form: req.body, errors: err.fields, formats: ENVELOPE_FORMAT_LIST }, { status: 422 });
+    }
+  });
+
+  // ---- stylesheets generated from the format tables (page size and block positions) ----
+
+  app.get<{ Querystring: { format?: string } }>('/envelopes/style.css', { config: { access: 'user' }, schema: { querystring: FormatQuery } }, async (req, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'private, max-age=3600').send(envelopeCss(parseFormat(req.query.format))),
+  );
+
+  app.get<{ Querystring: { sheet?: string } }>('/labels/style.css', { config: { access: 'user' }, schema: { querystring: LabelsQuery } }, async (req, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'private, max-age=3600').send(labelsCss(parseSheet(req.query.sheet))),
+  );
+
+  // ---- envelopes ----
+
+  async function envelopeRun(kind: TargetKind, id: number, rawFormat: string | undefined) {
+    const own = await getOwnOrganization(db);
+    // The format is checked before anything is read, so a bad link fails the same way everywhere.
+    const format = parseFormat(rawFormat, own.defaultFormat);
+    const target = await loadTarget(db, kind, id);
+    return { format, target, run: prepareEnvelopes(target.rows, format, own) };
+  }
+
+  function links(target: PrintTarget, format: EnvelopeFormat) {
+    const base = envelopeBase(target.kind, target.id);
+    return {
+      htmlUrl: `${base}?format=${format.id}`,
+      pdfUrl: `${base}.pdf?format=${format.id}`,
+      formatUrl: (id: string) => `${base}?format=${id}`,
+      labelsUrl: target.kind === 'group' ? `/groups/${target.id}/labels` : null,
+      pageCssUrl: `/envelopes/style.css?format=${format.id}`,
+    };
+  }
+
+  /** 0 members, or nobody with a usable address: a page that says so, never an empty PDF. */
+  function nothingToPrint(reply: FastifyReply, target: PrintTarget, skipped: unknown[], status: number) {
+    const message = target.kind === 'group' && target.rows.length === 0 ? ['envelopes.noMembers', { name: target.name }] : ['envelopes.nobodyPrintable', {}];
+    return reply.page('envelopes/nothing', { target, skipped, message, pageTitle: target.name }, { status });
+  }
+
+  /** Chromium missing or stuck: a 503 page that points to the HTML version, which needs no Chromium. */
+  function pdfUnavailable(req: FastifyRequest, reply: FastifyReply, err: unknown, htmlUrl: string) {
+    if (err instanceof BrowserMissingError) {
+      req.log.warn({ err: err.message }, 'PDF requested but no Chromium is installed');
+      return reply.page('envelopes/unavailable', { messageKey: 'envelopes.browserMissing', htmlUrl }, { status: 503 });
+    }
+    if (err instanceof PdfTimeoutError) {
+      req.log.error({ err }, 'PDF rendering timed out');
+      return reply.page('envelopes/unavailable', { messageKey: 'envelopes.pdfFailed', htmlUrl }, { status: 503 });
+    }
+    throw err;
+  }
+
+  async function sendPdf<T>(req: FastifyRequest, reply: FastifyReply, job: RenderRequest<T>, filename: string, htmlUrl: string, skipped: number) {
+    let pdf: Uint8Array;
+    try {
+      pdf = await engine.render({
+        ...job,
+        // Large runs report each finished batch, so a slow PDF can be followed in the log.
+        onProgress: job.items.length > (job.batchSize ?? engine.batchSize) ? (p) => req.log.info(p, 'PDF progress') : undefined,
+      });
+    } catch (err) {
+      return pdfUnavailable(req, reply, err, htmlUrl);
+    }
+    return reply
+      .type('application/pdf')
+      .header('Content-Disposition', `inline; filename="${filename}"`)
+      .header('Cache-Control', 'private, no-store')
+      .header('X-Skipped-Addressees', String(skipped))
+      .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
+  }
+
+  for (const kind of ['group', 'person', 'organization'] as const) {
+    const base = kind === 'group' ? '/groups/:id/envelopes' : `/${PATHS[kind]}/:id/envelope`;
+
+    app.get<IdReq<{ format?: string }>>(base, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
+      const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
+      if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 200);
+      const title = req.t(kind === 'group' ? 'envelopes.title' : 'envelopes.titleOne', { name: target.name });
+      return reply.fragment('envelopes/print', {
+        ...run,
+        ...links(target, format),
+        target,
+        format,
+        formats: ENVELOPE_FORMAT_LIST,
+        face,
+        pageTitle: title,
+        large: run.envelopes.length > engine.batchSize,
+        batchSize: engine.batchSize,
+      });
+    });
+
+    app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
+      const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
+      if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 422);
+      const job: RenderRequest<(typeof run.envelopes)[number]> = {
+        items: run.envelopes,
+        css: `${PRINT_CSS}\n${envelopeCss(format)}`,
+        html: (batch) => app.view('envelopes/pdf', { envelopes: batch, sender: run.sender, face, forPdf: true, locale: 'ru', pageTitle: target.name }),
+      };
+      const filename = `envelopes-${kind}-${target.id}-${format.id}.pdf`;
+      return sendPdf(req, reply, job, filename, links(target, format).htmlUrl, run.skipped.length);
+    });
+  }
+
+  // ---- label sheets ----
+
+  async function labelRun(id: number, query: { sheet?: string; start?: string }) {
+    const sheet = parseSheet(query.sheet);
+    const start = parseStart(query.start, sheet);
+    const target = await loadTarget(db, 'group', id);
+    return { sheet, start, target, ...prepareLabels(target.rows, sheet) };
+  }
+
+  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+    const { sheet, start, target, labels, skipped } = await labelRun(req.params.id, req.query);
+    if (labels.length === 0) return nothingToPrint(reply, target, skipped, 200);
+    const query = `sheet=${sheet.id}&start=${start}`;
+    return reply.fragment('envelopes/labels', {
+      target,
+      sheet,
+      start,
+      sheets: paginateLabels(labels, sheet, start),
+      count: labels.length,
+      skipped,
+      sheetList: LABEL_SHEET_LIST,
+      maxStart: perSheet(sheet),
+      pdfUrl: `/groups/${target.id}/labels.pdf?${query}`,
+      envelopesUrl: envelopeBase('group', target.id),
+      pageCssUrl: `/labels/style.css?sheet=${sheet.id}`,
+      pageTitle: req.t('labels.title', { name: target.name }),
+    });
+  });
+
+  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels.pdf', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+    const { sheet, start, target, labels, skipped } = await labelRun(req.params.id, req.query);
+    if (labels.length === 0) return nothingToPrint(reply, target, skipped, 422);
+    // Batches are whole sheets, so the blank places at the start stay on the first sheet only.
+    const job: RenderRequest<(typeof labels[number] | null)[]> = {
+      items: paginateLabels(labels, sheet, start),
+      css: `${PRINT_CSS}\n${labelsCss(sheet)}`,
+      batchSize: Math.max(1, Math.floor(engine.batchSize / perSheet(sheet))),
+      html: (batch) => app.view('envelopes/labels-pdf', { sheets: batch, forPdf: true, locale: 'ru', pageTitle: target.name }),
+    };
+    const htmlUrl = `/groups/${target.id}/labels?sheet=${sheet.id}&start=${start}`;
+    return sendPdf(req, reply, job, `labels-group-${target.id}-${sheet.id}.pdf`, htmlUrl, skipped.length);
+  });
+}

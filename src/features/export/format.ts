@@ -1,0 +1,30 @@
+import type { AddressField } from '../../db/schema/address.js';
+
+/**
+ * The XML exchange format, shared by the exporter and the importer. Its schema is published at
+ * /export/schema.xsd (public/schema/contacts.xsd); change the two together and bump the version.
+ */
+export const CONTACTS_NS = 'urn:edms:crm:contacts:1';
+export const FORMAT_VERSION = '1';
+
+/** Address parts as child elements, in the schema's order. */
+export const ADDRESS_ELEMENTS: readonly (readonly [string, AddressField])[] = [
+  ['index', 'addrIndex'],
+  ['country', 'addrCountry'],
+  ['region', 'addrRegion'],
+  ['district', 'addrDistrict'],
+  ['locality', 'addrLocality'],
+  ['street', 'addrStreet'],
+  ['house', 'addrHouse'],
+  ['building', 'addrBuilding'],
+  ['office', 'addrOffice'],
+];
+
+export const PHOTO_TYPES = ['image/bmp', 'image/png', 'image/jpeg'] as const;
+
+/** Characters XML 1.0 cannot carry at all (C0 controls but tab and newlines, lone surrogates, U+FFFE/F). */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function xmlSafe(s: string): string {
+  return s.replace(NOT_XML, '');
+}

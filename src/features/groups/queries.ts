@@ -1,0 +1,219 @@
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { documents } from '../../db/schema/documents.js';
+import { groupMemberships, mailingGroups, membershipDocuments, type MailingGroup } from '../../db/schema/groups.js';
+import { users } from '../../db/schema/users.js';
+
+function rows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+export async function findGroup(db: Db | Tx, id: number): Promise<MailingGroup | undefined> {
+  const [g] = await db.select().from(mailingGroups).where(eq(mailingGroups.id, id));
+  return g;
+}
+
+export interface GroupListRow extends MailingGroup {
+  persons: number;
+  organizations: number;
+}
+
+/** Groups with their active member counts (persons, organizations). */
+export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}): Promise<GroupListRow[]> {
+  return rows<GroupListRow>(
+    await db.execute(sql`
+      select g.id, g.name, g.sort_key as "sortKey", g.description, g.mark, g.archived_at as "archivedAt", g.version,
+        g.created_at as "createdAt", g.updated_at as "updatedAt",
+        (select count(*) from group_memberships m where m.group_id = g.id and m.removed_at is null and m.person_id is not null)::int as persons,
+        (select count(*) from group_memberships m where m.group_id = g.id and m.removed_at is null and m.organization_id is not null)::int as organizations
+      from mailing_groups g
+      ${opts.showArchived ? sql`` : sql`where g.archived_at is null`}
+      order by g.sort_key, g.id`),
+  ).map((r) => ({ ...r, persons: Number(r.persons), organizations: Number(r.organizations) }));
+}
+
+export function activeGroupOptions(db: Db) {
+  return db.select().from(mailingGroups).where(isNull(mailingGroups.archivedAt)).orderBy(asc(mailingGroups.sortKey));
+}
+
+export interface MembershipRow {
+  id: number;
+  groupId: number;
+  groupName: string;
+  groupMark: 'none' | 'priority' | 'warning';
+  reason: string;
+  addedAt: Date;
+  addedByName: string | null;
+  removedAt: Date | null;
+  removedByName: string | null;
+  documents: { id: number; regNumber: string }[];
+}
+
+/** The memberships of one person or organization (active first, then former ones). */
+export async function membershipsOf(db: Db, member: { personId: number } | { organizationId: number }, opts: { includeRemoved?: boolean } = {}): Promise<MembershipRow[]> {
+  const cond = 'personId' in member ? sql`m.person_id = ${member.personId}` : sql`m.organization_id = ${member.organizationId}`;
+  const list = rows<Omit<MembershipRow, 'documents'>>(
+    await db.execute(sql`
+      select m.id, m.group_id as "groupId", g.name as "groupName", g.mark as "groupMark", m.reason, m.added_at as "addedAt",
+        ua.name as "addedByName", m.removed_at as "removedAt", ur.name as "removedByName"
+      from group_memberships m join mailing_groups g on g.id = m.group_id
+      left join users ua on ua.id = m.added_by left join users ur on ur.id = m.removed_by
+      where ${cond} ${opts.includeRemoved ? sql`` : sql`and m.removed_at is null`}
+      order by (m.removed_at is not null), g.sort_key, m.added_at desc`),
+  );
+  const docs = await documentsOfMemberships(db, list.map((m) => m.id));
+  return list.map((m) => ({ ...m, addedAt: new Date(m.addedAt), removedAt: m.removedAt ? new Date(m.removedAt) : null, documents: docs.get(m.id) ?? [] }));
+}
+
+export async function documentsOfMemberships(db: Db, ids: number[]) {
+  const map = new Map<number, { id: number; regNumber: string }[]>();
+  if (!ids.length) return map;
+  const list = await db
+    .select({ membershipId: membershipDocuments.membershipId, id: documents.id, regNumber: documents.regNumber })
+    .from(membershipDocuments)
+    .innerJoin(documents, eq(documents.id, membershipDocuments.documentId))
+    .where(inArray(membershipDocuments.membershipId, ids))
+    .orderBy(asc(documents.regNumber));
+  for (const d of list) map.set(d.membershipId, [...(map.get(d.membershipId) ?? []), { id: d.id, regNumber: d.regNumber }]);
+  return map;
+}
+
+export function findActiveMembership(db: Db | Tx, groupId: number, member: { personId: number } | { organizationId: number }) {
+  const cond = 'personId' in member ? eq(groupMemberships.personId, member.personId) : eq(groupMemberships.organizationId, member.organizationId);
+  return db
+    .select()
+    .from(groupMemberships)
+    .where(and(eq(groupMemberships.groupId, groupId), cond, isNull(groupMemberships.removedAt)))
+    .then((r) => r[0]);
+}
+
+export type Badge = { groupId: number; name: string; mark: 'priority' | 'warning' };
+
+/**
+ * Badges of marked groups for many persons at once (lists, cards): a person carries the badges of
+ * their own memberships and of their organization's.
+ */
+export async function badgesForPersons(db: Db, personIds: number[]): Promise<Map<number, Badge[]>> {
+  const map = new Map<number, Badge[]>();
+  if (!personIds.length) return map;
+  const list = rows<{ personId: number; groupId: number; name: string; mark: 'priority' | 'warning' }>(
+    await db.execute(sql`
+      select distinct p.id as "personId", g.id as "groupId", g.name, g.mark, g.sort_key
+      from persons p
+      join group_memberships m on m.removed_at is null and (m.person_id = p.id or m.organization_id = p.organization_id)
+      join mailing_groups g on g.id = m.group_id and g.archived_at is null and g.mark <> 'none'
+      where p.id in (${sql.join(personIds.map((id) => sql`${id}`), sql`, `)})
+      order by g.sort_key`),
+  );
+  for (const b of list) map.set(b.personId, [...(map.get(b.personId) ?? []), { groupId: b.groupId, name: b.name, mark: b.mark }]);
+  return map;
+}
+
+export async function badgesForOrganizations(db: Db, orgIds: number[]): Promise<Map<number, Badge[]>> {
+  const map = new Map<number, Badge[]>();
+  if (!orgIds.length) return map;
+  const list = rows<{ orgId: number; groupId: number; name: string; mark: 'priority' | 'warning' }>(
+    await db.execute(sql`
+      select distinct m.organization_id as "orgId", g.id as "groupId", g.name, g.mark, g.sort_key
+      from group_memberships m join mailing_groups g on g.id = m.group_id and g.archived_at is null and g.mark <> 'none'
+      where m.removed_at is null and m.organization_id in (${sql.join(orgIds.map((id) => sql`${id}`), sql`, `)})
+      order by g.sort_key`),
+  );
+  for (const b of list) map.set(b.orgId, [...(map.get(b.orgId) ?? []), { groupId: b.groupId, name: b.name, mark: b.mark }]);
+  return map;
+}
+
+export const MEMBER_SORTS = ['name', 'organization', 'added'] as const;
+export type MemberSort = (typeof MEMBER_SORTS)[number];
+
+export interface MemberRow {
+  membershipId: number;
+  kind: 'person' | 'organization';
+  memberId: number;
+  name: string;
+  organizationId: number | null;
+  organizationName: string | null;
+  jobTitle: string;
+  email: string | null;
+  phones: string | null;
+  /** Has a postal index and a street or locality (own, or the organization's for a person). */
+  addressComplete: boolean;
+  reason: string;
+  addedAt: Date;
+  addedByName: string | null;
+  removedAt: Date | null;
+  sortValue: string;
+}
+
+/** [sort value, membership id]: keyset position in the member list. */
+export type MemberKey = [string, number];
+
+/**
+ * One page of a group's members (persons and organizations together), by keyset on the chosen
+ * sort: name, organization, or date added.
+ */
+export async function listMembers(
+  db: Db,
+  groupId: number,
+  opts: { sort: MemberSort; former: boolean; size: number; after: MemberKey | null; before: MemberKey | null; last: boolean },
+): Promise<{ rows: MemberRow[]; hasPrev: boolean; hasNext: boolean; total: number }> {
+  const usable = (a: string) => sql`(${sql.raw(a)}.addr_index ~ '^[0-9]{6}$' and (${sql.raw(a)}.addr_street <> '' or ${sql.raw(a)}.addr_locality <> ''))`;
+  const sortExpr =
+    opts.sort === 'organization'
+      ? sql`coalesce(po.sort_key, o.sort_key, '') || ' ' || coalesce(p.sort_key, o.sort_key)`
+      : opts.sort === 'added'
+        ? sql`to_char(m.added_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`
+        : sql`coalesce(p.sort_key, o.sort_key)`;
+  const removed = opts.former ? sql`m.removed_at is not null` : sql`m.removed_at is null`;
+  const inner = sql`(
+    select m.id as "membershipId", case when m.person_id is not null then 'person' else 'organization' end as kind,
+      coalesce(m.person_id, m.organization_id) as "memberId",
+      coalesce(nullif(concat_ws(' ', p.surname, p.first_name, p.patronymic), ''), o.name) as name,
+      coalesce(p.organization_id, o.id) as "organizationId", coalesce(po.name, o.name) as "organizationName",
+      coalesce(p.job_title, '') as "jobTitle",
+      coalesce((select e.email from person_emails e where e.person_id = p.id order by e.position limit 1), nullif(o.email, '')) as email,
+      coalesce((select string_agg(ph.number, ', ' order by ph.position) from person_phones ph where ph.person_id = p.id), nullif(o.phones, '')) as phones,
+      case when p.id is not null then (${usable('p')} or coalesce(${usable('po')}, false)) else ${usable('o')} end as "addressComplete",
+      m.reason, m.added_at as "addedAt", ua.name as "addedByName", m.removed_at as "removedAt",
+      ${sortExpr} collate "C" as "sortValue"
+    from group_memberships m
+    left join persons p on p.id = m.person_id
+    left join organizations po on po.id = p.organization_id
+    left join organizations o on o.id = m.organization_id
+    left join users ua on ua.id = m.added_by
+    where m.group_id = ${groupId} and ${removed}
+  ) x`;
+  const reverse = Boolean(opts.before) || opts.last;
+  const dir = reverse ? sql`desc` : sql`asc`;
+  const cursor = opts.after ?? opts.before;
+  const where = cursor ? sql`where (x."sortValue", x."membershipId") ${opts.after ? sql`>` : sql`<`} (${cursor[0]}, ${cursor[1]})` : sql``;
+  const list = rows<MemberRow>(await db.execute(sql`select * from ${inner} ${where} order by x."sortValue" ${dir}, x."membershipId" ${dir} limit ${opts.size + 1}`));
+  const more = list.length > opts.size;
+  if (more) list.pop();
+  if (reverse) list.reverse();
+  const [{ n }] = rows<{ n: number }>(await db.execute(sql`select count(*)::int as n from group_memberships m where m.group_id = ${groupId} and ${removed}`));
+  return {
+    rows: list.map((r) => ({ ...r, addedAt: new Date(r.addedAt), removedAt: r.removedAt ? new Date(r.removedAt) : null })),
+    hasPrev: reverse ? more : Boolean(opts.after),
+    hasNext: reverse ? Boolean(opts.before) : more,
+    total: Number(n),
+  };
+}
+
+export function userName(db: Db, id: number) {
+  return db.select({ name: users.name }).from(users).where(eq(users.id, id)).then((r) => r[0]?.name ?? null);
+}
+
+/** What a person card needs from groups: badges for the header, memberships for the groups tab. */
+export async function personCardGroups(db: Db, personId: number, withMemberships: boolean) {
+  const [badges, memberships] = await Promise.all([
+    badgesForPersons(db, [personId]),
+    withMemberships ? membershipsOf(db, { personId }, { includeRemoved: true }) : Promise.resolve([]),
+  ]);
+  return { badges: badges.get(personId) ?? [], memberships };
+}
+
+export async function organizationGroups(db: Db, organizationId: number) {
+  const [badges, memberships] = await Promise.all([badgesForOrganizations(db, [organizationId]), membershipsOf(db, { organizationId }, { includeRemoved: false })]);
+  return { badges: badges.get(organizationId) ?? [], memberships };
+}

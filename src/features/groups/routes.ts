@@ -1,0 +1,256 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { safeNext } from '../../plugins/render.js';
+import { GROUP_MARKS } from '../../db/schema/groups.js';
+import { organizations } from '../../db/schema/organizations.js';
+import { persons } from '../../db/schema/persons.js';
+import { Locator } from '../contacts/search.js';
+import { findOrganization } from '../organizations/queries.js';
+import { findPerson } from '../persons/queries.js';
+import { historyOf } from '../audit/service.js';
+import * as q from './queries.js';
+import * as service from './service.js';
+import { addSelection, countSelection } from './selection.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+type Body = Record<string, unknown>;
+type IdReq = { Params: { id: number } };
+const MEMBERS_PAGE = 50;
+
+function cursor(s: unknown): q.MemberKey | null {
+  if (typeof s !== 'string' || !s) return null;
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isInteger(v[1])) return v as q.MemberKey;
+  } catch {
+    // a malformed cursor means the first page
+  }
+  return null;
+}
+const encode = (k: q.MemberKey) => Buffer.from(JSON.stringify(k)).toString('base64url');
+
+function parseSelectionOrg(v: unknown): number | 'none' | null {
+  if (v === 'none') return 'none';
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+export default async function groupRoutes(app: FastifyInstance) {
+  const db = app.db;
+
+  async function loadGroup(id: number) {
+    const g = await q.findGroup(db, id);
+    if (!g) throw new NotFoundError();
+    return g;
+  }
+
+  // ---- the list of groups ----
+  app.get<{ Querystring: { archived?: string } }>('/groups', { config: { access: 'user' } }, async (req, reply) => {
+    const showArchived = req.query.archived === '1';
+    const groups = await q.listGroups(db, { showArchived });
+    return reply.page('groups/index', { groups, showArchived, form: { mark: 'none' }, errors: {}, marks: GROUP_MARKS, pageTitle: req.t('groups.title') }, { fragment: 'groups/_list' });
+  });
+
+  app.post<{ Body: Body }>('/groups', { config: { access: 'secretary' } }, async (req, reply) => {
+    const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
+    try {
+      const group = await service.createGroup(db, req.user!, service.readGroupForm(req.body));
+      if (pickerFor) return renderPickerFor(reply, pickerFor, {}, { created: group.name });
+      reply.flash('success', 'groups.created', { name: group.name });
+      return reply.seeOther(`/groups/${group.id}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      if (pickerFor) return renderPickerFor(reply, pickerFor, err.fields, { form: req.body, status: 422 });
+      const groups = await q.listGroups(db);
+      return reply.page('groups/index', { groups, showArchived: false, form: req.body, errors: err.fields, marks: GROUP_MARKS }, { status: 422 });
+    }
+  });
+
+  // ---- one group: the read-only page every department can bookmark ----
+  app.get<IdReq & { Querystring: Record<string, string | undefined> }>(
+    '/groups/:id',
+    { config: { access: 'user' }, schema: { params: IdParams } },
+    async (req, reply) => {
+      const group = await loadGroup(req.params.id);
+      const qs = req.query;
+      const sort: q.MemberSort = q.MEMBER_SORTS.includes(qs.sort as q.MemberSort) ? (qs.sort as q.MemberSort) : 'name';
+      const former = qs.former === '1';
+      const members = await q.listMembers(db, group.id, { sort, former, size: MEMBERS_PAGE, after: cursor(qs.after), before: cursor(qs.before), last: qs.page === 'last' });
+      const link = (extra: Record<string, string>) => {
+        const u = new URLSearchParams({ ...(sort !== 'name' ? { sort } : {}), ...(former ? { former: '1' } : {}), ...extra });
+        const s = u.toString();
+        return `/groups/${group.id}${s ? `?${s}` : ''}`;
+      };
+      const first = members.rows[0];
+      const last = members.rows[members.rows.length - 1];
+      const pager = {
+        first: members.hasPrev ? link({}) : null,
+        prev: members.hasPrev && first ? link({ before: encode([first.sortValue, first.membershipId]) }) : null,
+        next: members.hasNext && last ? link({ after: encode([last.sortValue, last.membershipId]) }) : null,
+        last: members.hasNext ? link({ page: 'last' }) : null,
+      };
+      const find = (qs.find ?? '').slice(0, 200);
+      const candidates = find && req.user && ['secretary', 'admin'].includes(req.user.role) ? await findCandidates(group.id, find) : null;
+      const docs = await q.documentsOfMemberships(db, members.rows.map((m) => m.membershipId));
+      const history = await historyOf(db, 'group', group.id, 50);
+      return reply.page(
+        'groups/show',
+        { group, members, docs, sort, sorts: q.MEMBER_SORTS, former, pager, link, find, candidates, history, pageTitle: group.name, errors: {} },
+        { fragment: qs.find !== undefined ? 'groups/_candidates' : 'groups/_members' },
+      );
+    },
+  );
+
+  async function findCandidates(groupId: number, text: string) {
+    const locator = new Locator(text);
+    if (!locator.active) return { persons: [], organizations: [] };
+    return db.transaction(async (tx) => {
+      await tx.execute(Locator.setup());
+      const ps = await tx
+        .select({ id: persons.id, surname: persons.surname, firstName: persons.firstName, patronymic: persons.patronymic, orgName: organizations.name })
+        .from(persons)
+        .leftJoin(organizations, eq(organizations.id, persons.organizationId))
+        .where(and(isNull(persons.archivedAt), locator.person(sql`persons`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = ${persons.id} and m.removed_at is null)`))
+        .orderBy(asc(persons.sortKey))
+        .limit(20);
+      const os = await tx
+        .select({ id: organizations.id, name: organizations.name })
+        .from(organizations)
+        .where(and(isNull(organizations.archivedAt), locator.organization(sql`organizations`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.organization_id = ${organizations.id} and m.removed_at is null)`))
+        .orderBy(asc(organizations.sortKey))
+        .limit(10);
+      return { persons: ps, organizations: os };
+    });
+  }
+
+  app.get<IdReq>('/groups/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const group = await loadGroup(req.params.id);
+    return reply.page('groups/edit', { group, form: group, errors: {}, marks: GROUP_MARKS, pageTitle: group.name });
+  });
+
+  app.post<IdReq & { Body: Body }>('/groups/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const group = await loadGroup(req.params.id);
+    const version = Number(req.body.version);
+    const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
+    try {
+      const saved = await service.updateGroup(db, req.user!, group.id, version, service.readGroupForm(req.body));
+      if (pickerFor) return renderPickerFor(reply, pickerFor, {}, {});
+      reply.flash('success', 'groups.saved', { name: saved.name });
+      return reply.seeOther(`/groups/${group.id}`);
+    } catch (err) {
+      if (pickerFor && (err instanceof ValidationError || err instanceof ConflictError)) {
+        return renderPickerFor(reply, pickerFor, err instanceof ValidationError ? err.fields : { name: { key: 'errors.conflict.text' } }, { status: err instanceof ValidationError ? 422 : 409, renaming: group.id });
+      }
+      if (err instanceof ValidationError) {
+        return reply.page('groups/edit', { group: { ...group, version }, form: req.body, errors: err.fields, marks: GROUP_MARKS }, { status: 422 });
+      }
+      if (err instanceof ConflictError) {
+        const current = await loadGroup(group.id);
+        const differing = (['name', 'description', 'mark'] as const).filter((f) => String(current[f]) !== String(req.body[f] ?? ''));
+        return reply.page('groups/edit', { group: current, form: req.body, errors: {}, marks: GROUP_MARKS, conflict: { current, differing } }, { status: 409 });
+      }
+      throw err;
+    }
+  });
+
+  for (const [action, archived] of [
+    ['archive', true],
+    ['restore', false],
+  ] as const) {
+    app.post<IdReq & { Body: Body }>(`/groups/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+      const group = await service.setGroupArchived(db, req.user!, req.params.id, archived);
+      const pickerFor = typeof req.body?.picker_for === 'string' ? req.body.picker_for : '';
+      if (pickerFor) return renderPickerFor(reply, pickerFor, {}, {});
+      reply.flash('success', archived ? 'groups.archived' : 'groups.restored', { name: group.name });
+      return reply.seeOther(`/groups/${group.id}`);
+    });
+  }
+
+  // ---- membership ----
+  app.post<IdReq & { Body: Body }>('/groups/:id/members', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const group = await loadGroup(req.params.id);
+    const personId = Number(req.body.person_id);
+    const organizationId = Number(req.body.organization_id);
+    const member: service.Member | null = personId > 0 ? { personId } : organizationId > 0 ? { organizationId } : null;
+    if (!member) throw new ValidationError({ member: { key: 'validation.choose' } });
+    const next = safeNext(req.body.next, `/groups/${group.id}`);
+    const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
+    try {
+      const result = await service.addMember(db, req.user!, group.id, member, service.readMembershipForm(req.body));
+      reply.flash(result.status === 'added' ? 'success' : 'info', result.status === 'added' ? 'groups.memberAdded' : 'groups.alreadyMember', { name: group.name });
+      return reply.seeOther(next);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      if (pickerFor) return renderPickerFor(reply, pickerFor, err.fields, { status: 422, failedGroup: group.id, form: req.body });
+      reply.flash('error', Object.values(err.fields)[0]?.key ?? 'errors.validation.text', Object.values(err.fields)[0]?.params);
+      return reply.seeOther(next);
+    }
+  });
+
+  app.post<IdReq & { Body: Body }>('/groups/:id/members/selection', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const group = await loadGroup(req.params.id);
+    const sel = { q: typeof req.body.q === 'string' ? req.body.q : '', org: parseSelectionOrg(req.body.org) };
+    const reason = typeof req.body.reason === 'string' ? req.body.reason.trim().slice(0, 1000) : '';
+    const added = await addSelection(db, req.user!, group.id, sel, reason);
+    reply.flash('success', 'groups.selectionAdded', { count: added, name: group.name });
+    return reply.seeOther(`/groups/${group.id}`);
+  });
+
+  app.post<IdReq & { Body: Body }>('/memberships/:id/remove', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    const result = await service.removeMembership(db, req.user!, req.params.id);
+    reply.flash(result.status === 'removed' ? 'success' : 'info', result.status === 'removed' ? 'groups.memberRemoved' : 'groups.alreadyRemoved');
+    return reply.seeOther(safeNext(req.body?.next, `/groups/${result.groupId}`));
+  });
+
+  // ---- the group picker of a card (`+`) ----
+  async function renderPickerFor(reply: FastifyReply, pickerFor: string, errors: object, extra: Record<string, unknown>) {
+    const m = /^(person|organization):(\d+)$/.exec(pickerFor);
+    if (!m) throw new NotFoundError();
+    return renderPicker(reply, m[1] as 'person' | 'organization', Number(m[2]), errors, extra);
+  }
+
+  async function renderPicker(reply: FastifyReply, kind: 'person' | 'organization', id: number, errors: object, extra: Record<string, unknown> = {}) {
+    const target = kind === 'person' ? await findPerson(db, id) : await findOrganization(db, id);
+    if (!target) throw new NotFoundError();
+    const member = kind === 'person' ? { personId: id } : { organizationId: id };
+    const [groups, memberships] = await Promise.all([q.listGroups(db), q.membershipsOf(db, member)]);
+    const memberOf = new Set(memberships.map((x) => x.groupId));
+    const name = kind === 'person' ? `${(target as { surname: string }).surname} ${(target as { firstName: string }).firstName}`.trim() : (target as { name: string }).name;
+    const back = kind === 'person' ? `/persons/${id}?tab=groups` : `/organizations/${id}`;
+    const status = typeof extra.status === 'number' ? extra.status : 200;
+    return reply.page(
+      'groups/picker',
+      { kind, targetId: id, targetName: name, groups, memberOf, back, pickerFor: `${kind}:${id}`, errors, marks: GROUP_MARKS, form: extra.form ?? {}, created: extra.created ?? null, renaming: extra.renaming ?? null, failedGroup: extra.failedGroup ?? null },
+      { fragment: 'groups/_picker', status },
+    );
+  }
+
+  const renameOf = (v: unknown) => (Number(v) > 0 ? Number(v) : null);
+  app.get<IdReq & { Querystring: { rename?: string } }>('/persons/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) =>
+    renderPicker(reply, 'person', req.params.id, {}, { renaming: renameOf(req.query.rename) }),
+  );
+  app.get<IdReq & { Querystring: { rename?: string } }>('/organizations/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) =>
+    renderPicker(reply, 'organization', req.params.id, {}, { renaming: renameOf(req.query.rename) }),
+  );
+
+  // ---- adding the /contacts selection: choose the group, then confirm ----
+  app.get<{ Querystring: { q?: string; org?: string } }>('/groups/choose', { config: { access: 'secretary' } }, async (req, reply) => {
+    const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };
+    const [groups, counts] = await Promise.all([q.listGroups(db), countSelection(db, sel)]);
+    const query = new URLSearchParams({ q: sel.q, ...(sel.org !== null ? { org: String(sel.org) } : {}) }).toString();
+    return reply.page('groups/choose', { groups, sel, counts, query, pageTitle: req.t('groups.selectionToGroup') });
+  });
+
+  app.get<IdReq & { Querystring: { q?: string; org?: string } }>(
+    '/groups/:id/members/selection',
+    { config: { access: 'secretary' }, schema: { params: IdParams } },
+    async (req, reply) => {
+      const group = await loadGroup(req.params.id);
+      const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };
+      const counts = await countSelection(db, sel, group.id);
+      return reply.page('groups/selection', { group, sel, counts, pageTitle: group.name });
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import type { User } from '../../db/schema/users.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { allows } from '../../plugins/access.js';
+import { recordAudit } from '../audit/service.js';
+import { Locator } from '../contacts/search.js';
+import { findGroup } from './queries.js';
+
+/**
+ * The persons of a /contacts selection: those the locator matches directly or through their
+ * organization's name, optionally within one organization (or those with none). Archived persons
+ * and persons of archived organizations are never part of it.
+ */
+export interface Selection {
+  q: string;
+  org: number | 'none' | null;
+}
+
+function selectionWhere(sel: Selection, locator: Locator): SQL {
+  const parts: SQL[] = [sql`p.archived_at is null`, sql`(o.id is null or o.archived_at is null)`];
+  if (sel.org === 'none') parts.push(sql`p.organization_id is null`);
+  else if (typeof sel.org === 'number') parts.push(sql`p.organization_id = ${sel.org}`);
+  if (locator.active) parts.push(sql`(${locator.person(sql`p`)} or (o.id is not null and ${locator.organization(sql`o`)}))`);
+  return sql.join(parts, sql` and `);
+}
+
+function rows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+export async function countSelection(db: Db, sel: Selection, groupId: number | null = null): Promise<{ total: number; new: number }> {
+  const locator = new Locator(sel.q);
+  return db.transaction(async (tx) => {
+    if (locator.active) await tx.execute(Locator.setup());
+    const notMember = groupId
+      ? sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)`
+      : sql`true`;
+    const [r] = rows<{ total: number; fresh: number }>(
+      await tx.execute(sql`
+        select count(*)::int as total, count(*) filter (where ${notMember})::int as fresh
+        from persons p left join organizations o on o.id = p.organization_id where ${selectionWhere(sel, locator)}`),
+    );
+    return { total: Number(r.total), new: Number(r.fresh) };
+  });
+}
+
+/** Adds every person of the selection who is not yet a member, in one statement. */
+export async function addSelection(db: Db, actor: User, groupId: number, sel: Selection, reason: string): Promise<number> {
+  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  const locator = new Locator(sel.q);
+  return db.transaction(async (tx) => {
+    const group = await findGroup(tx, groupId);
+    if (!group) throw new NotFoundError();
+    if (group.archivedAt) throw new ValidationError({ group: { key: 'groups.archivedGroup' } });
+    if (locator.active) await tx.execute(Locator.setup());
+    const inserted = rows<{ id: number }>(
+      await tx.execute(sql`
+        insert into group_memberships (group_id, person_id, reason, added_by)
+        select ${groupId}, p.id, ${reason}, ${actor.id}
+        from persons p left join organizations o on o.id = p.organization_id
+        where ${selectionWhere(sel, locator)}
+          and not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)
+        on conflict do nothing
+        returning id`),
+    );
+    await recordAudit(tx, {
+      userId: actor.id,
+      entityType: 'group',
+      entityId: groupId,
+      action: 'update',
+      before: { members: null },
+      after: { members: `+${inserted.length} (${sel.q || '*'})` },
+      fields: ['members'],
+    });
+    return inserted.length;
+  });
+}

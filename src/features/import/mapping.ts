@@ -1,0 +1,176 @@
+import type { Address } from '../../db/schema/address.js';
+import type { PhoneKind } from '../../db/schema/persons.js';
+import { cleanText } from '../../lib/text.js';
+import { isEmail, parsePhone } from '../../lib/validate.js';
+import { PhotoError } from '../persons/photo/errors.js';
+import { makeThumbnail } from '../persons/photo/thumbnail.js';
+import { PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../persons/photo-upload.js';
+import type { Address as ParsedAddress, ContactRow } from './parse/index.js';
+import type { DraftRow, PersonDraft, PhotoDraft, Problem } from './types.js';
+
+/** The same limits as the person and organization forms, so an imported card can be saved again. */
+export const LIMITS = {
+  name: 200,
+  company: 500,
+  jobTitle: 300,
+  note: 10000,
+  website: 300,
+  phone: 50,
+  category: 200,
+  street: 300,
+  addressPart: 200,
+} as const;
+
+const PHOTO_MIME = { bmp: 'image/bmp', png: 'image/png', jpeg: 'image/jpeg' } as const;
+
+export const EMPTY_ADDRESS: Address = {
+  addrIndex: '',
+  addrCountry: '',
+  addrRegion: '',
+  addrDistrict: '',
+  addrLocality: '',
+  addrStreet: '',
+  addrHouse: '',
+  addrBuilding: '',
+  addrOffice: '',
+};
+
+export function isEmptyAddress(a: Address | null | undefined): boolean {
+  return !a || Object.values(a).every((v) => v === '');
+}
+
+/** Same place, however it was capitalised or spaced: the business address of a colleague. */
+export function sameAddress(a: Address, b: Address): boolean {
+  const k = (x: Address) => Object.values(x).map((v) => v.toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
+  return k(a) === k(b);
+}
+
+/** Cuts a value to `max` characters and says so, rather than refusing the whole row. */
+export function clip(value: string, max: number, field: string, problems: Problem[]): string {
+  if (value.length <= max) return value;
+  problems.push({ code: 'truncated', detail: field });
+  return value.slice(0, max);
+}
+
+function line(v: string, max: number, field: string, problems: Problem[]): string {
+  return clip(cleanText(v).replace(/\s+/g, ' '), max, field, problems);
+}
+
+export function toAddress(a: ParsedAddress | null, problems: Problem[]): Address | null {
+  if (!a) return null;
+  const out: Address = {
+    ...EMPTY_ADDRESS,
+    addrIndex: line(a.index, LIMITS.addressPart, 'addrIndex', problems),
+    addrCountry: line(a.country, LIMITS.addressPart, 'addrCountry', problems),
+    addrRegion: line(a.region, LIMITS.addressPart, 'addrRegion', problems),
+    addrLocality: line(a.locality, LIMITS.addressPart, 'addrLocality', problems),
+    addrStreet: line(a.street, LIMITS.street, 'addrStreet', problems),
+  };
+  return isEmptyAddress(out) ? null : out;
+}
+
+/** Outlook's "other" phones (assistant, pager, callback…) have no kind of their own here. */
+function phoneKind(kind: string): PhoneKind {
+  return kind === 'mobile' || kind === 'fax' || kind === 'home' ? kind : 'work';
+}
+
+/**
+ * Checks an embedded photo the way an upload is checked; a photo we cannot use is dropped with
+ * a problem on the row, never failing the row.
+ */
+export function readPhoto(bytes: Buffer, problems: Problem[]): PhotoDraft | null {
+  try {
+    const thumb = makeThumbnail(bytes, { maxBytes: PHOTO_MAX_BYTES, maxPixels: PHOTO_MAX_PIXELS, size: THUMBNAIL_SIZE });
+    return { thumbnail: thumb.png, original: bytes, originalType: PHOTO_MIME[thumb.sourceType], width: thumb.width, height: thumb.height };
+  } catch (err) {
+    if (!(err instanceof PhotoError)) throw err;
+    problems.push({ code: 'photo_rejected', detail: err.code });
+    return null;
+  }
+}
+
+/** An Outlook CSV row or a vCard as a person (or an organization-only row) to be stored. */
+export function mapContactRow(row: ContactRow): DraftRow {
+  const problems: Problem[] = row.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) }));
+  let surname = line(row.surname, LIMITS.name, 'surname', problems);
+  let firstName = line(row.firstName, LIMITS.name, 'firstName', problems);
+  const patronymic = line(row.patronymic, LIMITS.name, 'patronymic', problems);
+  const company = line(row.company, LIMITS.company, 'company', problems);
+
+  const emails: string[] = [];
+  for (const e of row.emails) {
+    const email = cleanText(e);
+    if (isEmail(email)) emails.push(email);
+    else problems.push({ code: 'invalid_email_skipped', detail: email });
+  }
+
+  // The first line of a card is mandatory: a contact with only a first name keeps it there.
+  const named = Boolean(surname || firstName || patronymic);
+  if (!surname && (firstName || patronymic)) {
+    surname = firstName || patronymic;
+    if (surname === firstName) firstName = '';
+    problems.push({ code: 'surname_from_first_name' });
+  } else if (!named && !company && emails.length) {
+    surname = clip(emails[0], LIMITS.name, 'surname', problems);
+    problems.push({ code: 'surname_from_email' });
+  }
+  const organizationOnly = !named && Boolean(company) && !surname;
+
+  const phones: PersonDraft['phones'] = [];
+  for (const p of row.phones) {
+    const number = cleanText(p.number);
+    if (!number) continue;
+    if (number.length > LIMITS.phone) {
+      problems.push({ code: 'phone_skipped', detail: number.slice(0, 60) });
+      continue;
+    }
+    if (!parsePhone(number)) problems.push({ code: 'phone_unrecognized', detail: number });
+    phones.push({ kind: phoneKind(p.kind), number });
+  }
+
+  const jobTitle = line([row.jobTitle, row.department].map((s) => s.trim()).filter(Boolean).join(', '), LIMITS.jobTitle, 'jobTitle', problems);
+  const note = clip(cleanText(row.notes, { multiline: true }), LIMITS.note, 'note', problems);
+  const categories = row.categories.map((c) => line(c, LIMITS.category, 'categories', problems)).filter(Boolean);
+  const businessAddress = toAddress(row.businessAddress, problems);
+  const homeAddress = toAddress(row.homeAddress, problems);
+
+  // Without an organization the home address is the only postal address there is; with one,
+  // envelopes go to the office, so a home address would send them to the wrong door.
+  let address = EMPTY_ADDRESS;
+  if (!company && homeAddress) address = homeAddress;
+  else if (homeAddress) problems.push({ code: 'home_address_skipped' });
+  if (!company && businessAddress && isEmptyAddress(address)) address = businessAddress;
+
+  const webPage = line(row.webPage, LIMITS.website, 'webPage', problems);
+  if (webPage && !company) problems.push({ code: 'web_page_skipped', detail: webPage });
+
+  const photo = row.photo && !organizationOnly ? readPhoto(row.photo.bytes, problems) : null;
+  const person: PersonDraft = {
+    key: null,
+    surname,
+    firstName,
+    patronymic,
+    influence: 0,
+    jobTitle,
+    gender: row.gender,
+    dativeOverride: '',
+    note,
+    address,
+    phones,
+    emails,
+    archivedAt: null,
+    organization: company ? { name: company } : null,
+    businessAddress: company ? businessAddress : null,
+    webPage: company ? webPage : '',
+    categories,
+    organizationOnly,
+    organizationPhones: organizationOnly ? phones.map((p) => p.number).join(', ').slice(0, 500) : '',
+    organizationEmail: organizationOnly ? (emails[0] ?? '') : '',
+  };
+  return { line: row.line, data: { kind: 'person', person }, problems, photo };
+}
+
+/** A row that cannot become a card at all: nothing to name it by. */
+export function unusable(person: PersonDraft): boolean {
+  return !person.surname && !person.organizationOnly;
+}

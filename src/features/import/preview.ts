@@ -1,0 +1,150 @@
+import type { Db, Tx } from '../../db/client.js';
+import type { Address } from '../../db/schema/address.js';
+import { importBatches, importRows } from '../../db/schema/imports.js';
+import type { User } from '../../db/schema/users.js';
+import { normalizeKey } from '../../lib/text.js';
+import { instanceId } from '../export/keys.js';
+import { isEmptyAddress, sameAddress } from './mapping.js';
+import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
+import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
+
+/**
+ * The preview: what each row will become, which existing card it probably duplicates, and where
+ * an Outlook business address will go, computed in bulk against the directory and stored with the
+ * batch. Nothing in the directory is written here.
+ */
+export interface Duplicate {
+  id: number;
+  reason: 'key' | 'email' | 'name';
+}
+
+/** Organizations the rows name, as they are now: existing id by company name or by XML key. */
+export async function resolveOrganizations(db: Db | Tx, rows: DraftRow[], instance: string) {
+  const companies: string[] = [];
+  const orgRows: { key: string; name: string }[] = [];
+  for (const r of rows) {
+    if (r.data.kind === 'person' && r.data.person.organization && 'name' in r.data.person.organization) companies.push(r.data.person.organization.name);
+    if (r.data.kind === 'organization') orgRows.push({ key: r.data.organization.key, name: r.data.organization.name });
+  }
+  const byName = await organizationsByName(db, [...companies, ...orgRows.map((o) => o.name)]);
+  const byKey = await recordsByKey(db, 'organization', orgRows.map((o) => o.key), instance);
+  // An XML organization is the one it was exported from, else the active one of the same name.
+  const xmlOrg = new Map<string, number | null>();
+  for (const o of orgRows) xmlOrg.set(o.key, byKey.get(o.key) ?? byName.get(normalizeKey(o.name))?.id ?? null);
+  return { byName, xmlOrg };
+}
+
+/** The existing organization a person row belongs to (null: none, or one this import creates). */
+export function existingOrganizationOf(p: PersonDraft, orgs: Awaited<ReturnType<typeof resolveOrganizations>>): number | null {
+  if (!p.organization) return null;
+  if ('name' in p.organization) return orgs.byName.get(normalizeKey(p.organization.name))?.id ?? null;
+  return orgs.xmlOrg.get(p.organization.key) ?? null;
+}
+
+/**
+ * Probable duplicates of the person rows: the same record (XML key), the same e-mail, or the same
+ * full name (case- and Ё-insensitive) in the same organization.
+ */
+export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaited<ReturnType<typeof resolveOrganizations>>, instance: string): Promise<Map<number, Duplicate>> {
+  const people = rows.map((r, i) => [i, r.data.kind === 'person' ? r.data.person : null] as const).filter((x): x is readonly [number, PersonDraft] => x[1] !== null && !x[1].organizationOnly && Boolean(x[1].surname));
+  const [byKey, byEmail, byName] = await Promise.all([
+    recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance),
+    personsByEmail(db, people.flatMap(([, p]) => p.emails)),
+    personsByName(db, people.map(([, p]) => personSortKey(p))),
+  ]);
+  const out = new Map<number, Duplicate>();
+  for (const [i, p] of people) {
+    const key = p.key ? byKey.get(p.key) : undefined;
+    if (key) {
+      out.set(i, { id: key, reason: 'key' });
+      continue;
+    }
+    const email = p.emails.map((e) => byEmail.get(e.toLowerCase())).find((id) => id !== undefined);
+    if (email) {
+      out.set(i, { id: email, reason: 'email' });
+      continue;
+    }
+    // A person of an organization this import creates cannot have a namesake there yet.
+    const orgId = existingOrganizationOf(p, orgs);
+    if (p.organization && orgId === null) continue;
+    const name = byName.get(nameKey(personSortKey(p), orgId));
+    if (name) out.set(i, { id: name, reason: 'name' });
+  }
+  return out;
+}
+
+/**
+ * Where each Outlook business address goes: to the organization when it has none yet (the first
+ * row of a company gives it), else to the person's own address, unless it is the same place.
+ * `orgAddress` tells the current address of an existing organization (null: none, or new).
+ */
+export function placeAddresses(rows: DraftRow[], orgAddress: (p: PersonDraft) => Address | null): void {
+  const given = new Map<string, Address>();
+  for (const r of rows) {
+    if (r.data.kind !== 'person') continue;
+    const p = r.data.person;
+    const b = p.businessAddress;
+    if (!b || !p.organization || !('name' in p.organization)) continue;
+    const company = normalizeKey(p.organization.name);
+    const base = given.get(company) ?? orgAddress(p);
+    if (!base) {
+      given.set(company, b);
+      p.addressTo = 'organization';
+    } else {
+      given.set(company, base);
+      p.addressTo = sameAddress(base, b) || !isEmptyAddress(p.address) ? 'same' : 'person';
+    }
+  }
+}
+
+export interface StoredBatch {
+  id: number;
+}
+
+/** Stores a checked file as a preview batch with its rows. */
+export async function storeBatch(db: Db, actor: User, file: { name: string; size: number }, parsed: ParsedImport): Promise<StoredBatch> {
+  const instance = await instanceId(db);
+  const orgs = await resolveOrganizations(db, parsed.rows, instance);
+  const duplicates = await findDuplicates(db, parsed.rows, orgs, instance);
+  placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
+  return db.transaction(async (tx) => {
+    const [batch] = await tx
+      .insert(importBatches)
+      .values({
+        createdBy: actor.id,
+        fileName: file.name.slice(0, 255),
+        fileSize: file.size,
+        format: parsed.format,
+        encoding: parsed.encoding,
+        delimiter: parsed.delimiter,
+        details: parsed.details,
+        options: { decision: 'skip', createGroups: false },
+        total: parsed.rows.length,
+      })
+      .returning({ id: importBatches.id });
+    const CHUNK = 500;
+    for (let i = 0; i < parsed.rows.length; i += CHUNK) {
+      await tx.insert(importRows).values(
+        parsed.rows.slice(i, i + CHUNK).map((r, j) => {
+          const dup = duplicates.get(i + j);
+          return {
+            batchId: batch.id,
+            rowNo: i + j + 1,
+            kind: r.data.kind,
+            line: r.line,
+            data: r.data,
+            problems: r.problems,
+            duplicateId: dup?.id ?? null,
+            duplicateReason: dup?.reason ?? null,
+            photoThumbnail: r.photo?.thumbnail ?? null,
+            photoOriginal: r.photo?.original ?? null,
+            photoType: r.photo?.originalType ?? null,
+            photoWidth: r.photo?.width ?? null,
+            photoHeight: r.photo?.height ?? null,
+          };
+        }),
+      );
+    }
+    return { id: batch.id };
+  });
+}

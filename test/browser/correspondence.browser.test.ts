@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { startHarness, type BrowserHarness } from './harness.js';
+import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
+import { makePdf } from '../../src/features/correspondence/demo-pdf.js';
+
+let h: BrowserHarness;
+let dir: string;
+let pdfPath: string;
+const pdf = makePdf(['Incoming letter', 'Test scan']);
+let personId = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const org = await makeOrganization(h.t.database.db, h.t.users.secretary, { name: 'ООО «Почтовый ящик»' });
+  const person = await makePerson(h.t.database.db, h.t.users.secretary, { surname: 'Адресатов', firstName: 'Семён', organizationId: org.id });
+  personId = person.id;
+  dir = mkdtempSync(path.join(tmpdir(), 'corr-browser-'));
+  pdfPath = path.join(dir, 'Письмо о поставке.pdf');
+  writeFileSync(pdfPath, pdf);
+});
+afterAll(async () => {
+  await h?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function clickAndWait(page: Page, selector: string) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+describe('correspondence (browser)', () => {
+  let docUrl = '';
+  const year = new Date().getFullYear();
+
+  it('a secretary registers an incoming letter with a PDF for a person', async () => {
+    const page = await h.newPage();
+    await h.signIn(page, 'secretary');
+    await page.goto(`${h.baseUrl}/persons/${personId}`);
+    await clickAndWait(page, '[data-count=all]');
+    await clickAndWait(page, '[data-action=register-incoming]');
+    // Opened from the person: the person and their organization are already chosen.
+    expect(await page.$eval('select[name=personId]', (s) => (s as HTMLSelectElement).value)).toBe(String(personId));
+    expect(await page.$eval('input[name=direction][value=incoming]', (i) => (i as HTMLInputElement).checked)).toBe(true);
+    await page.type('input[name=senderNumber]', '123/45-п');
+    await page.type('input[name=subject]', 'Письмо о сроках поставки');
+    await page.type('textarea[name=summary]', 'Просят подтвердить сроки.');
+    const input = await page.$('input[type=file][name=files]');
+    await input!.uploadFile(pdfPath);
+    await clickAndWait(page, '#document-form button[type=submit]');
+    docUrl = new URL(page.url()).pathname;
+    expect(docUrl).toMatch(/^\/documents\/\d+$/);
+    expect(await page.$eval('[data-testid=reg-number]', (el) => el.textContent)).toBe(`Вх-${year}/000001`);
+    expect(await page.$eval('.flash-success', (el) => el.textContent)).toContain(`Вх-${year}/000001`);
+    expect(await page.$eval('[data-testid=file-link]', (el) => el.textContent)).toBe('Письмо о поставке.pdf');
+    // The stored file is the uploaded one, byte for byte, typed by its content.
+    const href = await page.$eval('[data-testid=file-link]', (a) => a.getAttribute('href'));
+    const got = await page.evaluate(async (u) => {
+      const r = await fetch(u!);
+      return { type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), bytes: Array.from(new Uint8Array(await r.arrayBuffer())) };
+    }, href);
+    expect(got.type).toBe('application/pdf');
+    expect(got.disposition).toContain("filename*=UTF-8''%D0%9F%D0%B8%D1%81%D1%8C%D0%BC%D0%BE");
+    expect(Buffer.from(got.bytes).equals(pdf)).toBe(true);
+  });
+
+  it('finds it from the person card and opens it by double-click', async () => {
+    const page = await h.newPage();
+    await h.signIn(page, 'employee');
+    await page.goto(`${h.baseUrl}/persons/${personId}`);
+    expect(await page.$eval('[data-testid=document-counts]', (el) => el.textContent)).toContain('1 входящий документ');
+    await clickAndWait(page, '[data-count=incoming]');
+    expect(page.url()).toContain(`/persons/${personId}/correspondence?direction=incoming`);
+    const rows = await page.$$eval('tr[data-row] a.doc-link', (as) => as.map((a) => a.textContent));
+    expect(rows).toEqual([`Вх-${year}/000001`]);
+    // Double-click on the subject cell, not on the link: the row opens the document.
+    await Promise.all([page.waitForNavigation(), page.click('tr[data-row] td:nth-child(4)', { count: 2 })]);
+    expect(new URL(page.url()).pathname).toBe(docUrl);
+    expect(await page.$eval('h2.doc-subject', (el) => el.textContent)).toBe('Письмо о сроках поставки');
+  });
+
+  it('filters the list through htmx, and opens a row with Enter', async () => {
+    const page = await h.newPage();
+    await h.signIn(page, 'employee');
+    // Another counterparty's letter, so that the filter has something to leave out.
+    const org = await makeOrganization(h.t.database.db, h.t.users.secretary);
+    await makeDocument(h.t.database.db, h.t.users.secretary, { organizationId: org.id, subject: 'Акт сверки', regDate: '2020-01-01' });
+    await page.goto(`${h.baseUrl}/documents`);
+    expect(await page.$eval('[data-testid=total]', (el) => el.textContent)).toContain('Найдено 2 документа');
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.type('input[name=q]', 'СРОКАХ ПОСТАВКИ');
+    await page.waitForFunction(() => document.querySelector('[data-testid=total]')?.textContent?.includes('Найден 1 документ'));
+    await page.waitForFunction(() => location.search.includes('q='));
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    await page.type('input[name=q]', ' нет такого');
+    await page.waitForFunction(() => document.querySelector('[data-testid=total]')?.textContent?.includes('Найдено 0 документов'));
+    await page.goto(`${h.baseUrl}/documents`);
+    await page.focus('tr[data-row] a.doc-link');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(new URL(page.url()).pathname).toBe(docUrl);
+  });
+
+  it('works without JavaScript: the filter form and the plain link', async () => {
+    const page = await h.newPage({ javascript: false });
+    await h.signIn(page, 'employee');
+    await page.goto(`${h.baseUrl}/persons/${personId}/correspondence`);
+    await page.type('input[name=q]', 'сроках');
+    await clickAndWait(page, '#documents-filter button[type=submit]');
+    expect(page.url()).toContain('q=');
+    await clickAndWait(page, 'tr[data-row] a.doc-link');
+    expect(new URL(page.url()).pathname).toBe(docUrl);
+  });
+});
