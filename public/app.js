@@ -9,7 +9,7 @@
 
   // Lists: ArrowUp/ArrowDown move between rows, Enter opens (the focused link does that itself).
   function rowLinks() {
-    return Array.from(document.querySelectorAll('[data-list] a.org-link, .cards a.person-link'));
+    return Array.from(document.querySelectorAll('[data-list] a.org-link, .cards a.person-link, .documents-list a.doc-link, table.members a[data-open]'));
   }
 
   document.addEventListener('keydown', function (e) {

@@ -24,19 +24,24 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 // Any constant works; it only has to be the same for every instance of this app.
 const MIGRATION_LOCK_KEY = 727_001;
 
-export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string }): Promise<Database> {
-  if (opts.databaseUrl) return openPg(opts.databaseUrl);
+/** Sees every statement the app sends (the benchmark replays them to measure the SQL floor). */
+export interface QueryLogger {
+  logQuery(query: string, params: unknown[]): void;
+}
+
+export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string; logger?: QueryLogger }): Promise<Database> {
+  if (opts.databaseUrl) return openPg(opts.databaseUrl, opts.logger);
   return openPglite(opts.dataDir);
 }
 
-async function openPg(url: string): Promise<Database> {
+async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   // Return timestamps as Date and bigint counts as numbers that fit (counts never exceed 2^53).
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000 });
-  const db = drizzle(pool, { schema }) as unknown as Db;
+  const db = drizzle(pool, { schema, logger }) as unknown as Db;
   let closed: Promise<void> | null = null;
   return {
     db,

@@ -10,6 +10,8 @@ import personRoutes from './persons/routes.js';
 import correspondenceRoutes from './correspondence/routes.js';
 import envelopeRoutes from './envelopes/routes.js';
 import groupRoutes from './groups/routes.js';
+import importRoutes from './import/routes.js';
+import exportRoutes from './export/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -24,4 +26,6 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(correspondenceRoutes);
   await app.register(envelopeRoutes);
   await app.register(groupRoutes);
+  await app.register(importRoutes);
+  await app.register(exportRoutes);
 }

@@ -6,6 +6,8 @@ import { organizationsDictionary } from '../features/organizations/i18n.js';
 import { personsDictionary } from '../features/persons/i18n.js';
 import { referencesDictionary } from '../features/references/i18n.js';
 import { envelopesDictionary } from '../features/envelopes/i18n.js';
+import { importDictionary } from '../features/import/i18n.js';
+import { exportDictionary } from '../features/export/i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -13,4 +15,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary];

@@ -246,6 +246,10 @@ describe('files', () => {
     expect(total.statusCode).toBe(422);
     expect(total.body).toContain('вместе не могут быть больше 50 МБ');
 
+    const many = await postMultipart(c, '/documents', [...form, ...Array.from({ length: 21 }, (_, i) => ({ name: 'files', filename: `${i}.txt`, content: Buffer.from('x') }))]);
+    expect(many.statusCode).toBe(422);
+    expect(many.body).toContain('Не больше 20 файлов за один раз.');
+
     expect(await countRows()).toBe(before);
     expect((await db().select({ n: sql<number>`count(*)::int` }).from(documentFiles))[0].n).toBe(filesBefore);
     expect(await counter('incoming', 2036)).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_FORMAT_LIST, ENVELOPE_FORMATS, envelopeCss, parseFormat, UnknownFormatError, type Box } from '../../src/features/envelopes/formats.js';
-import { LABEL_SHEETS, labelsCss, paginateLabels, parseSheet, parseStart } from '../../src/features/envelopes/labels.js';
+import { LABEL_SHEETS, labelsCss, labelView, paginateLabels, parseSheet, parseStart } from '../../src/features/envelopes/labels.js';
 import { addressLines, countryLine, envelopeView, fitFontSize, FONT_STEPS } from '../../src/features/envelopes/layout.js';
 import { addressProblem, dativeName, isUsable, resolveAddress, toAddressee, type OrganizationPart, type PersonPart } from '../../src/features/envelopes/recipient.js';
 import { stencilSvg } from '../../src/features/envelopes/stencil.js';
@@ -35,33 +35,36 @@ describe('index stencil', () => {
     UR: [1, 0, 1, 1], LR: [1, 1, 1, 2], D1: [1, 0, 0, 1], D2: [1, 1, 0, 2],
   };
 
-  function cells(svg: string) {
-    return [...svg.matchAll(/<g class="cell" data-digit="(\d)">(.*?)<\/g>/g)].map((m) => ({
+  /** The digits as drawn: each path's "M x y L x y" pieces, and the filled rectangles of the bars path. */
+  function parse(svg: string) {
+    const digits = [...svg.matchAll(/<path class="digit" data-digit="(\d)" data-segs="([A-Z0-9 ]+)" d="([^"]+)"\/>/g)].map((m) => ({
       digit: m[1],
-      bar: /<rect class="bar" x="([\d.]+)" y="0" width="7" height="2"/.exec(m[2])!,
-      lines: [...m[2].matchAll(/<line data-seg="(\w+)" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"/g)].map((l) => ({
-        seg: l[1],
-        coords: [l[2], l[3], l[4], l[5]].map(Number),
-      })),
+      segs: m[2].split(' '),
+      lines: [...m[3].matchAll(/M([\d.]+) ([\d.]+)L([\d.]+) ([\d.]+)/g)].map((l) => l.slice(1).map(Number)),
     }));
+    const barsPath = /<path class="bars" d="([^"]+)" fill="#000"\/>/.exec(svg)![1];
+    const rects = [...barsPath.matchAll(/M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-([\d.]+)z/g)].map((r) => r.slice(1, 5).map(Number));
+    return { digits, rects };
   }
 
   for (const index of ['190000', '620014']) {
     it(`draws ${index} segment by segment, to scale`, () => {
       const svg = stencilSvg(index);
       expect(svg).toContain('viewBox="0 0 56 14" width="56mm" height="14mm"');
-      expect(svg).toMatch(/<rect class="start-mark" x="0" y="0" width="2" height="2" fill="#000"\/>/);
+      expect(svg).toContain('stroke="#000"');
       expect(svg).not.toMatch(/red|yellow|green|#f00|#ff0|#0f0/i);
-      const found = cells(svg);
-      expect(found.map((c) => c.digit).join('')).toBe(index);
-      found.forEach((cell, i) => {
-        const left = 4 + i * 9;
-        expect(Number(cell.bar[1]), `bar of cell ${i}`).toBe(left);
-        expect(cell.lines.map((l) => l.seg).sort(), `digit ${cell.digit} in cell ${i}`).toEqual([...TABLE[cell.digit]].sort());
-        for (const l of cell.lines) {
-          const [x1, y1, x2, y2] = ENDPOINTS[l.seg];
-          expect(l.coords, `${l.seg} of cell ${i}`).toEqual([left + 1 + x1 * 5, 4 + y1 * 5, left + 1 + x2 * 5, 4 + y2 * 5]);
-        }
+      const { digits, rects } = parse(svg);
+      // The start mark, then a 7 × 2 mm bar over each of the six cells on a 9 mm pitch.
+      expect(rects).toEqual([[0, 0, 2, 2], ...[0, 1, 2, 3, 4, 5].map((i) => [4 + i * 9, 0, 7, 2])]);
+      expect(digits.map((c) => c.digit).join('')).toBe(index);
+      digits.forEach((cell, i) => {
+        const left = 4 + i * 9 + 1;
+        expect([...cell.segs].sort(), `digit ${cell.digit} in cell ${i}`).toEqual([...TABLE[cell.digit]].sort());
+        const expected = TABLE[cell.digit].map((seg) => {
+          const [x1, y1, x2, y2] = ENDPOINTS[seg];
+          return [left + x1 * 5, 4 + y1 * 5, left + x2 * 5, 4 + y2 * 5];
+        });
+        expect(cell.lines.map(String).sort(), `lines of digit ${cell.digit} in cell ${i}`).toEqual(expected.map(String).sort());
       });
     });
   }
@@ -206,6 +209,21 @@ describe('fitting text', () => {
     expect(view.recipient.fontSize).toBeGreaterThanOrEqual(6);
     expect(view.recipient.fontSize).toBeLessThanOrEqual(9);
     expect(view.stencil).toContain('data-index="620014"');
+  });
+});
+
+describe('the short name', () => {
+  it('replaces an organization name that cannot fit even at the smallest step', () => {
+    const long = 'Научно-производственное объединение '.repeat(11).slice(0, 400);
+    const member = { person: null, personOrganization: null, organization: org({ name: long, shortName: 'НПО «Кратко»' }) };
+    const onLabel = labelView(toAddressee(member), LABEL_SHEETS['3475']);
+    expect(onLabel.block.nameLines).toEqual(['НПО «Кратко»']);
+    expect(onLabel.block.fontSize).toBeGreaterThan(6);
+    // On an envelope the full name fits, so it stays.
+    expect(envelopeView(toAddressee(member), ENVELOPE_FORMATS.DL.recipient).recipient.nameLines).toEqual([long]);
+    // Without a short name the label keeps the full name at the smallest step (the CSS clips the name, not the address).
+    const without = labelView(toAddressee({ ...member, organization: org({ name: long }) }), LABEL_SHEETS['3475']);
+    expect(without.block).toMatchObject({ nameLines: [long], fontSize: 6 });
   });
 });
 

@@ -115,7 +115,11 @@ export const importChanges = pgTable(
     /** The record's key in the imported XML: exporting again keeps it, so round trips are stable. */
     externalKey: text('external_key'),
   },
-  (t) => [index('import_changes_batch_idx').on(t.batchId, t.id), index('import_changes_entity_idx').on(t.entityType, t.entityId)],
+  (t) => [
+    index('import_changes_batch_idx').on(t.batchId, t.id),
+    index('import_changes_entity_idx').on(t.entityType, t.entityId),
+    index('import_changes_key_idx').on(t.entityType, t.externalKey).where(sql`${t.externalKey} is not null`),
+  ],
 );
 
 export type ImportBatch = typeof importBatches.$inferSelect;

@@ -56,12 +56,12 @@ function grouping(groupBy: Grouping) {
     // with no memberships at all under "No group".
     return {
       join: sql`left join lateral (
-        select g.id, g.sort_key, g.name from mailing_groups g
-        where g.archived_at is null and g.id in (
+        select g.id, g.sort_key, g.name from (
           select m.group_id from group_memberships m where m.removed_at is null and m.organization_id = o.id
           union
-          select m.group_id from group_memberships m join persons p on p.id = m.person_id
-          where m.removed_at is null and p.organization_id = o.id and p.archived_at is null)
+          select m.group_id from persons p join group_memberships m on m.person_id = p.id and m.removed_at is null
+          where p.organization_id = o.id and p.archived_at is null
+        ) mg join mailing_groups g on g.id = mg.group_id and g.archived_at is null
       ) g on true`,
       empty: sql`(g.id is null)`,
       key: sql`coalesce(g.sort_key, '')`,
@@ -113,32 +113,48 @@ async function inTx<T>(db: Db, locator: Locator, fn: (tx: Tx) => Promise<T>): Pr
  * One page of the organizations list, by keyset: the cost of a page does not grow with its
  * number. Reverse modes (prev, last) read backwards and flip the rows.
  */
-export async function listOrganizations(db: Db, p: ListParams): Promise<{ rows: OrgRow[]; hasPrev: boolean; hasNext: boolean; counts: GroupCount[] }> {
+export async function listOrganizations(db: Db, p: ListParams): Promise<{ rows: OrgRow[]; hasPrev: boolean; hasNext: boolean; counts: GroupCount[]; total: number }> {
   return inTx(db, p.locator, async (tx) => {
     const reverse = p.mode === 'prev' || p.mode === 'last';
     const c = p.cursor;
-    const where = c && (p.mode === 'next' || p.mode === 'prev')
-      ? sql`where ${KEY} ${reverse ? sql`<` : sql`>`} (${c[0]}, ${c[1]}, ${c[2]}, ${c[3]}, ${c[4]})`
-      : sql``;
     const dir = reverse ? sql`desc` : sql`asc`;
+    const cmp = reverse ? sql`<` : sql`>`;
+    const seek = c && (p.mode === 'next' || p.mode === 'prev');
+    // Alphabetical without a locator: the group key is the first letter of the sort key and the
+    // rank is constant, so (sort key, id) alone orders the rows and the index serves the page.
+    const alphabetical = p.groupBy === 'organization' && !p.locator.active;
+    const where = !seek ? sql`` : alphabetical ? sql`where (x."sortKey", x.id) ${cmp} (${c[3]}, ${c[4]})` : sql`where ${KEY} ${cmp} (${c[0]}, ${c[1]}, ${c[2]}, ${c[3]}, ${c[4]})`;
+    const order = alphabetical
+      ? sql`x."sortKey" ${dir}, x.id ${dir}`
+      : sql`x."groupEmpty" ${dir}, x."groupKey" ${dir}, x."rank" ${dir}, x."sortKey" ${dir}, x.id ${dir}`;
     const page = rows<OrgRow>(
       await tx.execute(sql`
         select x.*, (select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"
         from ${filtered(p)} ${where}
-        order by x."groupEmpty" ${dir}, x."groupKey" ${dir}, x."rank" ${dir}, x."sortKey" ${dir}, x.id ${dir}
+        order by ${order}
         limit ${p.size + 1}`),
     );
     const more = page.length > p.size;
     if (more) page.pop();
     if (reverse) page.reverse();
-    const counts = rows<GroupCount>(
-      await tx.execute(sql`
-        select x."groupEmpty", x."groupKey", min(x."groupLabel") as "groupLabel", count(*)::int as count
-        from ${filtered(p)} group by x."groupEmpty", x."groupKey" order by 1, 2`),
-    );
+    // Header counts only for the groups this page shows; the total once over the whole set.
+    const shown = [...new Map(page.map((r) => [`${r.groupEmpty}|${r.groupKey}`, r])).values()];
+    const counts = shown.length
+      ? rows<GroupCount>(
+          await tx.execute(sql`
+            select x."groupEmpty", x."groupKey", min(x."groupLabel") as "groupLabel", count(*)::int as count
+            from ${filtered(p)}
+            where (x."groupEmpty", x."groupKey") in (${sql.join(shown.map((r) => sql`(${r.groupEmpty}, ${r.groupKey})`), sql`, `)})
+            group by x."groupEmpty", x."groupKey"`),
+        )
+      : [];
+    // Under mailing groups an organization may stand several times: count it once.
+    const counted = p.groupBy === 'group' ? sql`count(distinct x.id)` : sql`count(*)`;
+    const [{ n }] = rows<{ n: number }>(await tx.execute(sql`select ${counted}::int as n from ${filtered(p)}`));
     return {
       rows: page.map((r) => ({ ...r, personCount: Number(r.personCount), rank: Number(r.rank) })),
       counts: counts.map((r) => ({ ...r, count: Number(r.count) })),
+      total: Number(n),
       hasPrev: reverse ? more : p.mode === 'next',
       hasNext: reverse ? p.mode === 'prev' : more,
     };

@@ -102,7 +102,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
       next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)) }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
     };
-    const total = list.counts.reduce((s, c) => s + c.count, 0);
+    const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
 
     return reply.page(

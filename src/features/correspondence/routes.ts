@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DIRECTIONS, type Document } from '../../db/schema/documents.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
+import { wantsFragment } from '../../plugins/render.js';
 import { historyOf } from '../audit/service.js';
 import { todayIso } from './dates.js';
 import { contentDisposition, INLINE_TYPES, MAX_DOCUMENT_BYTES, MAX_FILE_BYTES } from './files.js';
@@ -84,8 +85,9 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     const data = await listData(req, '/documents');
     const orgId = positive(data.filter.organization);
     const personId = positive(data.filter.person);
+    // The filter form (with its long organization select) is not part of the htmx fragment.
     const [organizations, filterPerson] = await Promise.all([
-      listOrganizationChoices(db, { alsoId: orgId }),
+      wantsFragment(req) ? [] : listOrganizationChoices(db, { alsoId: orgId }),
       personId ? findCounterparty(db, { personId }) : undefined,
     ]);
     return reply.page(

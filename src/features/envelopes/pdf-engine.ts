@@ -1,5 +1,5 @@
 import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { PDFDocument } from 'pdf-lib';
+import { ParseSpeeds, PDFDocument } from 'pdf-lib';
 import { CHROMIUM_ARGS, findBrowser } from '../../lib/browser.js';
 
 export interface PdfEngineOptions {
@@ -26,7 +26,7 @@ export interface RenderRequest<T> {
   items: T[];
   /** The HTML of one batch; called only when the batch is about to render, so few exist at once. */
   html(batch: T[], batchIndex: number): string | Promise<string>;
-  /** Injected into every page: the PDF page is not served by us, so it cannot link our stylesheets. */
+  /** Put into every page's head: the PDF page is not served by us, so it cannot link our stylesheets. */
   css: string;
   /** Items per batch when they are not single envelopes (a label sheet holds two dozen). */
   batchSize?: number;
@@ -71,21 +71,52 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The stylesheet goes into the head before the page is parsed: added afterwards (addStyleTag) it
+ * costs a second layout of every envelope. This page is never served, so the CSP does not apply.
+ */
+function withStyle(html: string, css: string): string {
+  const style = `<style>${css.replace(/<\/style/gi, '<\\/style')}</style>`;
+  const head = html.indexOf('</head>');
+  return head >= 0 ? html.slice(0, head) + style + html.slice(head) : style + html;
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-/** Appends the pages of each part in order; each part is dropped once copied. */
-async function merge(parts: (Uint8Array | null)[]): Promise<Uint8Array> {
-  const out = await PDFDocument.create();
-  for (let i = 0; i < parts.length; i++) {
-    const doc = await PDFDocument.load(parts[i]!);
-    parts[i] = null;
-    for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+/**
+ * Joins the batch PDFs in order while later batches are still rendering: a part is appended as
+ * soon as every part before it is in, then dropped, so Node holds little more than the result.
+ */
+class OrderedMerge {
+  private readonly out = PDFDocument.create({ updateMetadata: false });
+  private readonly ready = new Map<number, Uint8Array>();
+  private next = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  add(index: number, part: Uint8Array): Promise<void> {
+    this.ready.set(index, part);
+    this.chain = this.chain.then(() => this.drain());
+    return this.chain;
   }
-  return out.save();
+
+  private async drain() {
+    const out = await this.out;
+    for (let part = this.ready.get(this.next); part; part = this.ready.get(this.next)) {
+      this.ready.delete(this.next++);
+      // Parsing yields to the event loop every 1,500 objects, so other requests are served meanwhile.
+      const doc = await PDFDocument.load(part, { updateMetadata: false, parseSpeed: ParseSpeeds.Fast });
+      for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+    }
+  }
+
+  async save(): Promise<Uint8Array> {
+    await this.chain;
+    return (await this.out).save({ objectsPerTick: 2_000 });
+  }
 }
 
 /**
@@ -141,11 +172,10 @@ export class PdfEngine {
         return await withTimeout(
           (async () => {
             held.page = await browser.newPage();
-            await held.page.setContent(html, { waitUntil: 'load', timeout: this.timeoutMs });
-            await held.page.addStyleTag({ content: css });
+            await held.page.setContent(withStyle(html, css), { waitUntil: 'load', timeout: this.timeoutMs });
             // Text measured before the fonts are in would be laid out in a fallback font.
             await held.page.evaluate(() => document.fonts.ready.then(() => undefined));
-            return held.page.pdf({ preferCSSPageSize: true, printBackground: true, timeout: this.timeoutMs });
+            return held.page.pdf({ preferCSSPageSize: true, timeout: this.timeoutMs });
           })(),
           this.timeoutMs,
         );
@@ -168,27 +198,32 @@ export class PdfEngine {
   async render<T>(req: RenderRequest<T>): Promise<Uint8Array> {
     const batches = chunk(req.items, req.batchSize ?? this.batchSize);
     if (batches.length === 0) throw new Error('nothing to render');
+    const merge = batches.length > 1 ? new OrderedMerge() : null;
+    let single: Uint8Array | null = null;
     let done = 0;
     let failed = false;
-    const parts = await Promise.all(
+    await Promise.all(
       batches.map(async (batch, i) => {
+        let pdf: Uint8Array;
         await this.slots.acquire();
         try {
           // One failed batch fails the request: do not spend Chromium on the rest.
-          if (failed) return null;
-          const pdf = await this.renderBatch(await req.html(batch, i), req.css);
+          if (failed) return;
+          pdf = await this.renderBatch(await req.html(batch, i), req.css);
           done += batch.length;
           req.onProgress?.({ done, total: req.items.length });
-          return pdf;
         } catch (err) {
           failed = true;
           throw err;
         } finally {
           this.slots.release();
         }
+        // Merged outside the slot, so Chromium goes on with the next batch meanwhile.
+        if (merge) await merge.add(i, pdf);
+        else single = pdf;
       }),
     );
-    return parts.length === 1 ? parts[0]! : merge(parts);
+    return merge ? merge.save() : single!;
   }
 
   async close(): Promise<void> {

@@ -56,27 +56,37 @@ export function isStencilIndex(index: string): boolean {
   return /^\d{6}$/.test(index);
 }
 
-/** The stencil as an SVG element sized in mm; black ink (Russian Post forbids red, yellow, green). */
+/** A segment's line in millimetres, for the digit in cell `i` (0-based). */
+export function segmentLine(seg: Segment, i: number): [number, number, number, number] {
+  const left = STENCIL.firstCell + i * STENCIL.pitch + (STENCIL.bar.w - STENCIL.unit) / 2;
+  const [x1, y1, x2, y2] = SEGMENT_LINES[seg];
+  const u = STENCIL.unit;
+  return [left + x1 * u, STENCIL.digitTop + y1 * u, left + x2 * u, STENCIL.digitTop + y2 * u];
+}
+
+/**
+ * The stencil as an SVG sized in mm, in black ink (Russian Post forbids red, yellow and green).
+ * Few elements on purpose: all bars in one filled path and each digit in one stroked path, since
+ * Chromium's PDF time grows with the element count, and a print run has thousands of stencils.
+ */
 export function stencilSvg(index: string): string {
   if (!isStencilIndex(index)) throw new Error(`stencil needs six digits, got "${index}"`);
   const S = STENCIL;
-  const parts: string[] = [
-    `<svg class="stencil" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S.width} ${S.height}" width="${S.width}mm" height="${S.height}mm" data-index="${index}" aria-hidden="true">`,
-    `<rect class="start-mark" x="0" y="0" width="${S.mark.w}" height="${S.mark.h}" fill="#000"/>`,
-  ];
+  const bars = [`M0 0h${S.mark.w}v${S.mark.h}h-${S.mark.w}z`];
+  const digits: string[] = [];
   [...index].forEach((digit, i) => {
-    const cell = S.firstCell + i * S.pitch;
-    const left = cell + (S.bar.w - S.unit) / 2;
-    parts.push(`<g class="cell" data-digit="${digit}">`);
-    parts.push(`<rect class="bar" x="${n(cell)}" y="0" width="${S.bar.w}" height="${S.bar.h}" fill="#000"/>`);
-    for (const seg of DIGIT_SEGMENTS[digit]) {
-      const [x1, y1, x2, y2] = SEGMENT_LINES[seg];
-      parts.push(
-        `<line data-seg="${seg}" x1="${n(left + x1 * S.unit)}" y1="${n(S.digitTop + y1 * S.unit)}" x2="${n(left + x2 * S.unit)}" y2="${n(S.digitTop + y2 * S.unit)}" stroke="#000" stroke-width="${S.stroke}" stroke-linecap="round"/>`,
-      );
-    }
-    parts.push('</g>');
+    bars.push(`M${n(S.firstCell + i * S.pitch)} 0h${S.bar.w}v${S.bar.h}h-${S.bar.w}z`);
+    const segs = DIGIT_SEGMENTS[digit];
+    const d = segs.map((seg) => {
+      const [x1, y1, x2, y2] = segmentLine(seg, i);
+      return `M${n(x1)} ${n(y1)}L${n(x2)} ${n(y2)}`;
+    });
+    digits.push(`<path class="digit" data-digit="${digit}" data-segs="${segs.join(' ')}" d="${d.join('')}"/>`);
   });
-  parts.push('</svg>');
-  return parts.join('');
+  return (
+    `<svg class="stencil" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S.width} ${S.height}" width="${S.width}mm" height="${S.height}mm" data-index="${index}" aria-hidden="true">` +
+    `<path class="bars" d="${bars.join('')}" fill="#000"/>` +
+    `<g fill="none" stroke="#000" stroke-width="${S.stroke}" stroke-linecap="round">${digits.join('')}</g>` +
+    '</svg>'
+  );
 }

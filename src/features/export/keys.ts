@@ -49,5 +49,5 @@ export function keySql(entity: KeyedEntity, alias: SQL, instance: string): SQL {
   return sql`coalesce(
     (select c.external_key from import_changes c
       where c.entity_type = ${entity} and c.entity_id = ${alias}.id and c.external_key is not null order by c.id limit 1),
-    ${KEY_PREFIX[entity]} || ${alias}.id || ${'-' + instance})`;
+    ${KEY_PREFIX[entity]}::text || ${alias}.id::text || ${'-' + instance}::text)`;
 }

@@ -1,4 +1,4 @@
-import type { Address } from '../../db/schema/address.js';
+import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import type { PhoneKind } from '../../db/schema/persons.js';
 import { cleanText } from '../../lib/text.js';
 import { isEmail, parsePhone } from '../../lib/validate.js';
@@ -36,12 +36,13 @@ export const EMPTY_ADDRESS: Address = {
 };
 
 export function isEmptyAddress(a: Address | null | undefined): boolean {
-  return !a || Object.values(a).every((v) => v === '');
+  return !a || ADDRESS_FIELDS.every((f) => !a[f]);
 }
 
 /** Same place, however it was capitalised or spaced: the business address of a colleague. */
 export function sameAddress(a: Address, b: Address): boolean {
-  const k = (x: Address) => Object.values(x).map((v) => v.toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
+  // By field name: addresses read back from jsonb do not keep their keys' order.
+  const k = (x: Address) => ADDRESS_FIELDS.map((f) => (x[f] ?? '').toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
   return k(a) === k(b);
 }
 

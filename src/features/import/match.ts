@@ -1,4 +1,5 @@
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { and, isNull, sql } from 'drizzle-orm';
+import { anyInt, anyText } from './bulk.js';
 import type { Db, Tx } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { mailingGroups } from '../../db/schema/groups.js';
@@ -14,7 +15,7 @@ import { isEmptyAddress } from './mapping.js';
  * rows, never one per row): organizations by name, persons by key, e-mail or name, groups by name.
  * Shared by the preview (to show it) and the commit (to act on it, inside its transaction).
  */
-const CHUNK = 5000;
+const CHUNK = 50000;
 
 function chunks<T>(list: T[]): T[][] {
   const out: T[][] = [];
@@ -34,7 +35,7 @@ export async function organizationsByName(db: Db | Tx, names: string[]): Promise
   const keys = [...new Set(names.map(normalizeKey).filter(Boolean))];
   const map = new Map<string, OrgMatch>();
   for (const part of chunks(keys)) {
-    const rows = await db.select().from(organizations).where(and(inArray(organizations.sortKey, part), isNull(organizations.archivedAt))).orderBy(organizations.id);
+    const rows = await db.select().from(organizations).where(and(sql`${organizations.sortKey} = ${anyText(part)}`, isNull(organizations.archivedAt))).orderBy(organizations.id);
     for (const r of rows) {
       if (map.has(r.sortKey)) continue;
       const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, r[f]])) as Address;
@@ -49,7 +50,7 @@ export async function groupsByName(db: Db | Tx, names: string[]): Promise<Map<st
   const keys = [...new Set(names.map(normalizeKey).filter(Boolean))];
   const map = new Map<string, { id: number; archived: boolean }>();
   for (const part of chunks(keys)) {
-    const rows = await db.select({ id: mailingGroups.id, sortKey: mailingGroups.sortKey, archivedAt: mailingGroups.archivedAt }).from(mailingGroups).where(inArray(mailingGroups.sortKey, part));
+    const rows = await db.select({ id: mailingGroups.id, sortKey: mailingGroups.sortKey, archivedAt: mailingGroups.archivedAt }).from(mailingGroups).where(sql`${mailingGroups.sortKey} = ${anyText(part)}`);
     for (const r of rows) map.set(r.sortKey, { id: r.id, archived: Boolean(r.archivedAt) });
   }
   return map;
@@ -72,14 +73,14 @@ export async function recordsByKey(db: Db | Tx, entity: KeyedEntity, keys: strin
   }
   const table = TABLES[entity];
   for (const part of chunks([...native.keys()])) {
-    const rows = await db.select({ id: table.id }).from(table).where(inArray(table.id, part));
+    const rows = await db.select({ id: table.id }).from(table).where(sql`${table.id} = ${anyInt(part)}`);
     for (const r of rows) map.set(native.get(r.id)!, r.id);
   }
   for (const part of chunks(foreign)) {
     const rows = await db
       .select({ key: importChanges.externalKey, id: importChanges.entityId })
       .from(importChanges)
-      .where(and(sql`${importChanges.entityType} = ${entity}`, inArray(importChanges.externalKey, part), sql`exists (select 1 from ${table} t where t.id = ${importChanges.entityId})`))
+      .where(and(sql`${importChanges.entityType} = ${entity}`, sql`${importChanges.externalKey} = ${anyText(part)}`, sql`exists (select 1 from ${table} t where t.id = ${importChanges.entityId})`))
       .orderBy(importChanges.id);
     for (const r of rows) if (r.key && !map.has(r.key)) map.set(r.key, r.id);
   }
@@ -95,7 +96,7 @@ export async function personsByEmail(db: Db | Tx, emails: string[]): Promise<Map
       .select({ email: sql<string>`lower(${personEmails.email})`, id: persons.id })
       .from(personEmails)
       .innerJoin(persons, sql`${persons.id} = ${personEmails.personId}`)
-      .where(and(inArray(sql`lower(${personEmails.email})`, part), isNull(persons.archivedAt)))
+      .where(and(sql`lower(${personEmails.email}) = ${anyText(part)}`, isNull(persons.archivedAt)))
       .orderBy(persons.id);
     for (const r of rows) if (!map.has(r.email)) map.set(r.email, r.id);
   }
@@ -115,7 +116,7 @@ export async function personsByName(db: Db | Tx, sortKeys: string[]): Promise<Ma
     const rows = await db
       .select({ id: persons.id, sortKey: persons.sortKey, organizationId: persons.organizationId })
       .from(persons)
-      .where(and(inArray(persons.sortKey, part), isNull(persons.archivedAt)))
+      .where(and(sql`${persons.sortKey} = ${anyText(part)}`, isNull(persons.archivedAt)))
       .orderBy(persons.id);
     for (const r of rows) {
       const k = nameKey(r.sortKey, r.organizationId);

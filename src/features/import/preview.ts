@@ -4,6 +4,7 @@ import { importBatches, importRows } from '../../db/schema/imports.js';
 import type { User } from '../../db/schema/users.js';
 import { normalizeKey } from '../../lib/text.js';
 import { instanceId } from '../export/keys.js';
+import { bulkInsert } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
 import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
@@ -122,14 +123,14 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
         total: parsed.rows.length,
       })
       .returning({ id: importBatches.id });
-    const CHUNK = 500;
-    for (let i = 0; i < parsed.rows.length; i += CHUNK) {
-      await tx.insert(importRows).values(
-        parsed.rows.slice(i, i + CHUNK).map((r, j) => {
-          const dup = duplicates.get(i + j);
+    await bulkInsert(
+      tx,
+      importRows,
+      parsed.rows.map((r, i) => {
+          const dup = duplicates.get(i);
           return {
             batchId: batch.id,
-            rowNo: i + j + 1,
+            rowNo: i + 1,
             kind: r.data.kind,
             line: r.line,
             data: r.data,
@@ -143,8 +144,8 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
             photoHeight: r.photo?.height ?? null,
           };
         }),
-      );
-    }
+      500,
+    );
     return { id: batch.id };
   });
 }

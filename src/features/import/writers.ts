@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import type { Address } from '../../db/schema/address.js';
 import { auditLog, type AuditAction } from '../../db/schema/audit.js';
 import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
 import { importChanges, type ImportEntityType } from '../../db/schema/imports.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type Gender, type PhoneKind } from '../../db/schema/persons.js';
+import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
+import { allocateIds, anyInt, bulkInsert, chunked } from './bulk.js';
 import { parsePhone } from '../../lib/validate.js';
 import { diff } from '../audit/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
@@ -18,13 +19,7 @@ import type { PhotoDraft } from './types.js';
  * service call (and one transaction) per row, with the same derived columns and the same audit
  * entries the services write, so an imported card is indistinguishable from a typed one.
  */
-const CHUNK = 500;
-
-export function chunked<T>(list: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
+export { chunked };
 
 export const PERSON_AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
 
@@ -48,13 +43,24 @@ export class Journal {
     this.audits.push({ at: this.stamp.at, userId: this.stamp.userId, entityType, entityId, action, changes });
   }
 
+  /** Records a change for undo; the returned entry may still be amended until `flush`. */
   change(entityType: ImportEntityType, entityId: number, action: 'created' | 'updated', opts: { before?: unknown; versionAfter?: number | null; externalKey?: string | null } = {}) {
-    this.changes.push({ batchId: this.stamp.batchId, entityType, entityId, action, before: opts.before ?? null, versionAfter: opts.versionAfter ?? null, externalKey: opts.externalKey ?? null });
+    const entry = { batchId: this.stamp.batchId, entityType, entityId, action, before: opts.before ?? null, versionAfter: opts.versionAfter ?? null, externalKey: opts.externalKey ?? null };
+    this.changes.push(entry);
+    if (action === 'created') this.created.add(`${entityType}:${entityId}`);
+    return entry;
+  }
+
+  private readonly created = new Set<string>();
+
+  /** Whether this commit created the record (it may then receive the file's history, too). */
+  isCreated(entityType: ImportEntityType, entityId: number): boolean {
+    return this.created.has(`${entityType}:${entityId}`);
   }
 
   async flush(tx: Tx) {
-    for (const part of chunked(this.audits)) await tx.insert(auditLog).values(part);
-    for (const part of chunked(this.changes)) await tx.insert(importChanges).values(part);
+    await bulkInsert(tx, auditLog, this.audits);
+    await bulkInsert(tx, importChanges, this.changes);
     this.audits = [];
     this.changes = [];
   }
@@ -79,11 +85,23 @@ export interface PersonWrite {
   emails: string[];
 }
 
+/** libphonenumber is the costly part of a big import, and numbers repeat: parse each once. */
+const parsedPhones = new Map<string, ReturnType<typeof parsePhone>>();
+function parsedPhone(number: string) {
+  let p = parsedPhones.get(number);
+  if (p === undefined) {
+    p = parsePhone(number);
+    if (parsedPhones.size > 100_000) parsedPhones.clear();
+    parsedPhones.set(number, p);
+  }
+  return p;
+}
+
 /** The same digits the person service keeps for the locator: as typed, E.164 and national. */
 export function phoneDigitsOf(phones: { number: string }[]): string {
   return phones
     .flatMap((p) => {
-      const parsed = parsePhone(p.number);
+      const parsed = parsedPhone(p.number);
       return [digitsOf(p.number), parsed ? digitsOf(parsed.e164) : '', parsed?.national ?? ''];
     })
     .filter((d, i, all) => d && all.indexOf(d) === i)
@@ -105,14 +123,9 @@ export function auditablePerson(values: object, phones: { kind: string; number: 
 
 /** Inserts persons with their phones and e-mails; returns their ids in input order. */
 export async function insertPersons(tx: Tx, stamp: Stamp, items: PersonWrite[], orgOf: (id: number | null) => { name: string; shortName: string } | null): Promise<number[]> {
-  const ids: number[] = [];
-  for (const part of chunked(items)) {
-    const rows = await tx
-      .insert(persons)
-      .values(part.map((w) => ({ ...w.values, ...derivedPersonColumns(w, orgOf(w.values.organizationId)), createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at })))
-      .returning({ id: persons.id });
-    ids.push(...rows.map((r) => r.id));
-  }
+  const ids = await allocateIds(tx, persons, items.length);
+  const rows = items.map((w, i) => ({ id: ids[i], ...w.values, ...derivedPersonColumns(w, orgOf(w.values.organizationId)), version: 1, createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at }));
+  await bulkInsert(tx, persons, rows, 500);
   await writeContacts(
     tx,
     items.map((w, i) => ({ personId: ids[i], phones: w.phones, emails: w.emails })),
@@ -122,54 +135,58 @@ export async function insertPersons(tx: Tx, stamp: Stamp, items: PersonWrite[], 
 
 /** Phones and e-mails of many persons in a few statements (the persons have none yet). */
 export async function writeContacts(tx: Tx, list: { personId: number; phones: { kind: PhoneKind; number: string }[]; emails: string[] }[]) {
-  const phones = list.flatMap((x) => x.phones.map((p, i) => ({ personId: x.personId, kind: p.kind, number: p.number, e164: parsePhone(p.number)?.e164 ?? null, position: i })));
-  const emails = list.flatMap((x) => x.emails.map((email, i) => ({ personId: x.personId, email, position: i })));
-  for (const part of chunked(phones, 2000)) await tx.insert(personPhones).values(part);
-  for (const part of chunked(emails, 2000)) await tx.insert(personEmails).values(part);
+  await bulkInsert(tx, personPhones, list.flatMap((x) => x.phones.map((p, i) => ({ personId: x.personId, kind: p.kind, number: p.number, e164: parsedPhone(p.number)?.e164 ?? null, position: i }))), 2000);
+  await bulkInsert(tx, personEmails, list.flatMap((x) => x.emails.map((email, i) => ({ personId: x.personId, email, position: i }))), 2000);
 }
 
+/** Photos of persons, replacing any they had. */
 export async function writePhotos(tx: Tx, list: { personId: number; photo: PhotoDraft }[], at: Date) {
-  for (const part of chunked(list, 50)) {
-    await tx
-      .insert(personPhotos)
-      .values(part.map(({ personId, photo }) => ({ personId, ...photo, updatedAt: at })))
-      .onConflictDoUpdate({
-        target: personPhotos.personId,
-        set: { thumbnail: sql`excluded.thumbnail`, original: sql`excluded.original`, originalType: sql`excluded.original_type`, width: sql`excluded.width`, height: sql`excluded.height`, updatedAt: at },
-      });
-  }
+  if (!list.length) return;
+  await tx.execute(sql`delete from person_photos where person_id = ${anyInt(list.map((x) => x.personId))}`);
+  await bulkInsert(tx, personPhotos, list.map(({ personId, photo }) => ({ personId, ...photo, updatedAt: at })), 20);
 }
 
-export type OrganizationValues = Omit<typeof organizations.$inferInsert, 'id' | 'sortKey' | 'searchText' | 'version' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'> & { name: string };
+export type Organization = typeof organizations.$inferSelect;
+export type OrganizationValues = Partial<Omit<Organization, 'id' | 'sortKey' | 'searchText' | 'version' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'>> & { name: string };
 
 export function organizationKeys(v: { name: string; shortName?: string | null }) {
   return { sortKey: normalizeKey(v.name), searchText: normalizeKey(`${v.name} ${v.shortName ?? ''}`) };
 }
 
-export async function insertOrganizations(tx: Tx, stamp: Stamp, items: OrganizationValues[]) {
-  const out: (typeof organizations.$inferSelect)[] = [];
-  for (const part of chunked(items)) {
-    out.push(
-      ...(await tx
-        .insert(organizations)
-        .values(part.map((v) => ({ ...v, ...organizationKeys(v), createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at })))
-        .returning()),
-    );
-  }
-  return out;
+/** Inserts organizations; returns them as stored (the same values the audit compares). */
+export async function insertOrganizations(tx: Tx, stamp: Stamp, items: OrganizationValues[]): Promise<Organization[]> {
+  const ids = await allocateIds(tx, organizations, items.length);
+  const rows: Organization[] = items.map((v, i) => ({
+    id: ids[i],
+    name: v.name,
+    shortName: v.shortName ?? '',
+    regionId: v.regionId ?? null,
+    activityId: v.activityId ?? null,
+    categoryId: v.categoryId ?? null,
+    ...(Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, v[f] ?? ''])) as Address),
+    phones: v.phones ?? '',
+    email: v.email ?? '',
+    website: v.website ?? '',
+    note: v.note ?? '',
+    ...organizationKeys(v),
+    archivedAt: v.archivedAt ?? null,
+    version: 1,
+    createdAt: stamp.at,
+    createdBy: stamp.userId,
+    updatedAt: stamp.at,
+    updatedBy: stamp.userId,
+  }));
+  await bulkInsert(tx, organizations, rows, 500);
+  return rows;
 }
 
-export async function insertGroups(tx: Tx, stamp: Stamp, items: { name: string; description: string; mark: 'none' | 'priority' | 'warning'; archivedAt: Date | null }[]) {
-  const out: (typeof mailingGroups.$inferSelect)[] = [];
-  for (const part of chunked(items)) {
-    out.push(
-      ...(await tx
-        .insert(mailingGroups)
-        .values(part.map((g) => ({ ...g, sortKey: normalizeKey(g.name), createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at })))
-        .returning()),
-    );
-  }
-  return out;
+export type MailingGroup = typeof mailingGroups.$inferSelect;
+
+export async function insertGroups(tx: Tx, stamp: Stamp, items: { name: string; description: string; mark: 'none' | 'priority' | 'warning'; archivedAt: Date | null }[]): Promise<MailingGroup[]> {
+  const ids = await allocateIds(tx, mailingGroups, items.length);
+  const rows: MailingGroup[] = items.map((g, i) => ({ id: ids[i], ...g, sortKey: normalizeKey(g.name), version: 1, createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at }));
+  await bulkInsert(tx, mailingGroups, rows, 500);
+  return rows;
 }
 
 export interface MembershipWrite {
@@ -183,29 +200,23 @@ export interface MembershipWrite {
 }
 
 export async function insertMemberships(tx: Tx, stamp: Stamp, items: MembershipWrite[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const part of chunked(items)) {
-    const rows = await tx
-      .insert(groupMemberships)
-      .values(part.map((m) => ({ groupId: m.groupId, personId: m.personId, organizationId: m.organizationId, reason: m.reason, addedAt: m.addedAt, addedBy: stamp.userId, removedAt: m.removedAt, removedBy: m.removedAt ? stamp.userId : null })))
-      .returning({ id: groupMemberships.id });
-    ids.push(...rows.map((r) => r.id));
-  }
-  const docs = items.flatMap((m, i) => m.documentIds.map((documentId) => ({ membershipId: ids[i], documentId })));
-  for (const part of chunked(docs, 2000)) await tx.insert(membershipDocuments).values(part).onConflictDoNothing();
+  const ids = await allocateIds(tx, groupMemberships, items.length);
+  await bulkInsert(
+    tx,
+    groupMemberships,
+    items.map((m, i) => ({ id: ids[i], groupId: m.groupId, personId: m.personId, organizationId: m.organizationId, reason: m.reason, addedAt: m.addedAt, addedBy: stamp.userId, removedAt: m.removedAt, removedBy: m.removedAt ? stamp.userId : null })),
+  );
+  await bulkInsert(tx, membershipDocuments, items.flatMap((m, i) => [...new Set(m.documentIds)].map((documentId) => ({ membershipId: ids[i], documentId }))));
   return ids;
 }
 
-/** Records each row's outcome in one statement per chunk. */
+/** Records each row's outcome, one statement per few thousand rows. */
 export async function writeOutcomes(tx: Tx, batchId: number, outcomes: { rowNo: number; outcome: string; reason: string | null; entityId: number | null }[]) {
-  for (const part of chunked(outcomes, 1000)) {
-    const values = sql.join(
-      part.map((o) => sql`(${o.rowNo}::int, ${o.outcome}::text, ${o.reason}::text, ${o.entityId}::int)`),
-      sql`, `,
-    );
+  for (const part of chunked(outcomes, 5000)) {
     await tx.execute(sql`
       update import_rows r set outcome = v.outcome, outcome_reason = v.reason, entity_id = v.entity
-      from (values ${values}) as v(row_no, outcome, reason, entity)
+      from jsonb_to_recordset(${JSON.stringify(part.map((o) => ({ row_no: o.rowNo, outcome: o.outcome, reason: o.reason, entity: o.entityId })))}::jsonb)
+        as v(row_no int, outcome text, reason text, entity int)
       where r.batch_id = ${batchId} and r.row_no = v.row_no`);
   }
 }

@@ -215,8 +215,8 @@ export class XmlImporter {
     };
     const id = (): string => {
       const v = key('id', true)!;
-      if (this.ids.has(v)) refuse('import.xml.duplicateId', { id: v, ...at });
-      this.ids.add(v);
+      if (this.ids.has(`${r.type}:${v}`)) refuse('import.xml.duplicateId', { id: v, ...at });
+      this.ids.add(`${r.type}:${v}`);
       return v;
     };
     const address = () => {
@@ -348,13 +348,13 @@ export class XmlImporter {
     const personKeys = new Set(this.persons.map((p) => p.p.key));
     for (const { line, p } of this.persons) {
       if (p.organization && 'key' in p.organization && !orgKeys.has(p.organization.key)) {
-        refuse('import.xml.missingReference', { kind: 'organization', id: p.organization.key, line });
+        refuse('import.xml.missingOrganization', { id: p.organization.key, line });
       }
     }
     for (const { line, m } of this.memberships) {
-      if (!groupKeys.has(m.group)) refuse('import.xml.missingReference', { kind: 'group', id: m.group, line });
-      if (m.person && !personKeys.has(m.person)) refuse('import.xml.missingReference', { kind: 'person', id: m.person, line });
-      if (m.organization && !orgKeys.has(m.organization)) refuse('import.xml.missingReference', { kind: 'organization', id: m.organization, line });
+      if (!groupKeys.has(m.group)) refuse('import.xml.missingGroup', { id: m.group, line });
+      if (m.person && !personKeys.has(m.person)) refuse('import.xml.missingPerson', { id: m.person, line });
+      if (m.organization && !orgKeys.has(m.organization)) refuse('import.xml.missingOrganization', { id: m.organization, line });
     }
     const rows: DraftRow[] = [
       ...this.groups.map(({ line, g }) => ({ line, data: { kind: 'group' as const, group: g }, problems: [], photo: null })),

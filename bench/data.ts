@@ -1,0 +1,159 @@
+// `npm run bench:data -- --persons 100000 [--database-url URL]`: writes a large, realistic directory
+// into a PostgreSQL database for the benchmark. Generated inside PostgreSQL (INSERT … SELECT over
+// generate_series with a fixed seed), so 100,000 persons take seconds and every run is the same.
+import pg from 'pg';
+import { openDatabase } from '../src/db/client.js';
+import { ensureRegions } from '../src/features/references/service.js';
+import { hashPassword } from '../src/lib/passwords.js';
+import { ACTIVITIES, CATEGORIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, CITIES } from '../src/features/demo/data.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+export interface Scale {
+  persons: number;
+  organizations: number;
+  groups: number;
+  memberships: number;
+  documents: number;
+}
+
+export function scaleFor(persons: number): Scale {
+  return {
+    persons,
+    organizations: Math.max(10, Math.round(persons / 5)),
+    groups: Math.max(3, Math.round((persons * 300) / 100_000)),
+    memberships: Math.round(persons * 5),
+    documents: Math.round(persons * 2),
+  };
+}
+
+const lit = (a: readonly string[]) => `array[${a.map((s) => `'${s.replace(/'/g, "''")}'`).join(',')}]`;
+// Russian text normalization in SQL, identical to normalizeKey(): lower case, Ё→Е, spaces folded.
+const norm = (e: string) => `btrim(regexp_replace(replace(lower(${e}), 'ё', 'е'), '\\s+', ' ', 'g'))`;
+
+export async function generate(url: string, scale: Scale, log: (s: string) => void = () => {}) {
+  const database = await openDatabase({ databaseUrl: url, dataDir: ':memory:' });
+  await database.migrate();
+  await ensureRegions(database.db);
+  await database.close();
+
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const q = async (label: string, sql: string) => {
+    const t0 = Date.now();
+    await client.query(sql);
+    log(`${label}: ${Date.now() - t0} ms`);
+  };
+  try {
+    await q('reset', `truncate membership_documents, group_memberships, mailing_groups, document_files, documents, document_counters,
+      person_photos, person_emails, person_phones, persons, organizations, activities, categories, audit_log, sessions restart identity cascade`);
+    await client.query(`select setseed(0.4242)`);
+    const pwd = await hashPassword('bench');
+    await client.query(
+      `insert into users (login, name, password_hash, role) values ('bench', 'Бенчмарк', $1, 'secretary')
+       on conflict ((lower(login))) do update set password_hash = excluded.password_hash`,
+      [pwd],
+    );
+    const acts = [...ACTIVITIES];
+    for (let i = acts.length; i < 50; i++) acts.push(`${ACTIVITIES[i % ACTIVITIES.length]} (${Math.floor(i / ACTIVITIES.length) + 1})`);
+    const cats = [...CATEGORIES];
+    for (let i = cats.length; i < 20; i++) cats.push(`${CATEGORIES[i % CATEGORIES.length]} ${Math.floor(i / CATEGORIES.length) + 1}`);
+    await q('activities', `insert into activities (name, sort_key) select a, ${norm('a')} from unnest(${lit(acts)}) a`);
+    await q('categories', `insert into categories (name, sort_key) select a, ${norm('a')} from unnest(${lit(cats)}) a`);
+
+    await q('organizations', `
+      with src as (
+        select i,
+          (${lit(ORG_FORMS)})[1 + (i % ${ORG_FORMS.length})] as form,
+          (${lit(ORG_STEMS)})[1 + ((i * 7) % ${ORG_STEMS.length})] || ' ' || (i / ${ORG_STEMS.length}) as stem,
+          (${lit(CITIES.map((c) => c.city))})[1 + (i % ${CITIES.length})] as city,
+          (${lit(CITIES.map((c) => c.index))})[1 + (i % ${CITIES.length})] as idx
+        from generate_series(1, ${scale.organizations}) i)
+      insert into organizations (name, short_name, region_id, activity_id, category_id, addr_index, addr_country, addr_locality, addr_street, addr_house,
+        phones, email, website, sort_key, search_text)
+      select form || ' «' || stem || '»', stem,
+        (select id from regions order by id offset (i % 89) limit 1),
+        case when i % 10 = 0 then null else 1 + (i % 50) end,
+        case when i % 7 = 0 then null else 1 + (i % 20) end,
+        case when i % 13 = 0 then '' else idx end, 'Россия', city, 'ул. Ленина', (1 + i % 150)::text,
+        '+7 (495) ' || lpad((i % 1000)::text, 3, '0') || '-00-00', 'info' || i || '@firma.ru', 'firma' || i || '.ru',
+        ${norm(`form || ' «' || stem || '»'`)}, ${norm(`form || ' «' || stem || '» ' || stem`)}
+      from src`);
+
+    // Persons: names with Ё, every 50th a near-duplicate of the previous one, some typos.
+    await q('persons', `
+      with src as (
+        select i, (i % 2 = 0) as female,
+          (${lit(MALE_SURNAMES)})[1 + ((i * 31) % ${MALE_SURNAMES.length})] as base,
+          (${lit(MALE_NAMES)})[1 + ((i * 17) % ${MALE_NAMES.length})] as mname,
+          (${lit(FEMALE_NAMES)})[1 + ((i * 13) % ${FEMALE_NAMES.length})] as fname,
+          (${lit(PATRONYMIC_BASES)})[1 + ((i * 11) % ${PATRONYMIC_BASES.length})] as pat,
+          case when i % 20 = 0 then null else 1 + (i % ${scale.organizations}) end as org
+        from generate_series(1, ${scale.persons}) i),
+      named as (
+        select i, org,
+          case when female then (case when base ~ '(ов|ев|ёв|ин|ын)$' then base || 'а' else base end) else base end
+            || case when i % 97 = 0 then 'ь' else '' end as surname,
+          case when female then fname else mname end as first_name,
+          pat || case when female then 'на' else 'ич' end as patronymic,
+          case when female then 'female' else 'male' end as gender
+        from src)
+      insert into persons (organization_id, surname, first_name, patronymic, influence, job_title, gender, sort_key, search_text, phone_digits)
+      select n.org, n.surname, n.first_name, n.patronymic, ((i % 11) - 5) * (i % 3 = 0)::int,
+        (${lit(JOB_TITLES)})[1 + (i % ${JOB_TITLES.length})], n.gender,
+        ${norm(`n.surname || ' ' || n.first_name || ' ' || n.patronymic`)},
+        ${norm(`concat_ws(' ', n.surname, n.first_name, n.patronymic, o.name, o.short_name, 'p' || i || '@mail.ru')`)},
+        '7495' || lpad(i::text, 7, '0') || ' 495' || lpad(i::text, 7, '0')
+      from named n left join organizations o on o.id = n.org`);
+    await q('phones', `insert into person_phones (person_id, kind, number, e164, position)
+      select id, 'work', '+7 (495) ' || lpad(id::text, 7, '0'), '+7495' || lpad(id::text, 7, '0'), 0 from persons`);
+    await q('emails', `insert into person_emails (person_id, email, position) select id, 'p' || id || '@mail.ru', 0 from persons`);
+
+    await q('groups', `insert into mailing_groups (name, sort_key, mark)
+      select 'Группа ' || lpad(g::text, 3, '0'), 'группа ' || lpad(g::text, 3, '0'),
+        case when g = 1 then 'priority' when g = 2 then 'warning' else 'none' end
+      from generate_series(1, ${scale.groups}) g`);
+    // Memberships: group 1 gets exactly 5,000 members (the benchmark's large group page); the
+    // rest are spread so every person is in ~5 groups on average, with no duplicates.
+    const big = Math.min(5000, scale.persons);
+    await q('memberships (group 1)', `insert into group_memberships (group_id, person_id, reason)
+      select 1, id, 'Оборот выше 10 млн ₽' from persons where id <= ${big}`);
+    await q('memberships', `insert into group_memberships (group_id, person_id, reason)
+      select distinct on (g, p) g, p, '' from (
+        select 2 + ((i::bigint * 7919) % ${Math.max(1, scale.groups - 1)})::int as g, 1 + ((i::bigint * 104729) % ${scale.persons})::int as p
+        from generate_series(1, ${scale.memberships - big}) i) s
+      where g <= ${scale.groups}
+      on conflict do nothing`);
+
+    await q('documents', `
+      insert into documents (direction, reg_year, reg_seq, reg_number, reg_date, sender_number, subject, summary, organization_id, person_id, search_text)
+      select case when i % 2 = 0 then 'incoming' else 'outgoing' end, 2026, (i + 1) / 2,
+        case when i % 2 = 0 then 'Вх-2026/' else 'Исх-2026/' end || lpad(((i + 1) / 2)::text, 6, '0'),
+        date '2026-01-01' + (i % 330), 'N ' || i, 'Письмо о поставке № ' || i, 'Краткое содержание письма ' || i,
+        1 + (i % ${scale.organizations}), case when i % 3 = 0 then 1 + (i % ${scale.persons}) else null end,
+        lower('вх-2026/' || lpad(((i + 1) / 2)::text, 6, '0') || ' письмо о поставке № ' || i)
+      from generate_series(1, ${scale.documents}) i`);
+    await q('counters', `insert into document_counters (direction, year, last_seq)
+      select direction, reg_year, max(reg_seq) from documents group by 1, 2`);
+    await q('analyze', 'analyze');
+  } finally {
+    await client.end();
+  }
+}
+
+const isMain = process.argv[1]?.endsWith('/bench/data.ts');
+if (isMain) {
+  const url = arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/crm_bench');
+  const persons = Number(arg('persons', '100000'));
+  const scale = scaleFor(persons);
+  const t0 = Date.now();
+  generate(url, scale, (s) => process.stdout.write(`  ${s}\n`))
+    .then(() => process.stdout.write(`generated ${JSON.stringify(scale)} in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${url.replace(/:[^:@/]*@/, ':***@')}\n`))
+    .catch((err) => {
+      process.stderr.write(`bench:data failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    });
+}

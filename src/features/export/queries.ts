@@ -1,0 +1,249 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { anyInt } from '../import/bulk.js';
+import { keySql } from './keys.js';
+import type { Bounds, ScopeSql } from './scope.js';
+
+/**
+ * Keyset batches of the export: each batch is one short query (in its own short transaction when
+ * the locator needs its setting), so a slow download never holds the database, and memory holds
+ * one batch at a time however large the directory is.
+ */
+export const BATCH = 1000;
+
+function rows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+export async function bounds(db: Db): Promise<Bounds> {
+  const [r] = rows<Record<keyof Bounds, number | null>>(
+    await db.execute(sql`select (select max(id) from mailing_groups) as "group", (select max(id) from organizations) as organization,
+      (select max(id) from persons) as person, (select max(id) from group_memberships) as membership`),
+  );
+  return { group: Number(r.group ?? 0), organization: Number(r.organization ?? 0), person: Number(r.person ?? 0), membership: Number(r.membership ?? 0) };
+}
+
+async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
+  const setup = scope.setup;
+  if (!setup) return rows<T>(await db.execute(query));
+  return db.transaction(async (tx) => {
+    await tx.execute(setup);
+    return rows<T>(await tx.execute(query));
+  });
+}
+
+/** Yields the rows of `select` ordered by (sort_key, id) in batches, by keyset. */
+export async function* keyset<T extends { sortKey: string; id: number }>(db: Db, scope: ScopeSql, select: (after: SQL) => SQL, size = BATCH): AsyncGenerator<T[]> {
+  let cursor: [string, number] | null = null;
+  for (;;) {
+    const after: SQL = cursor ? sql`(x.sort_key, x.id) > (${cursor[0]}, ${cursor[1]})` : sql`true`;
+    const list: T[] = await run<T>(db, scope, sql`${select(after)} limit ${size}`);
+    if (!list.length) return;
+    yield list;
+    if (list.length < size) return;
+    const last: T = list[list.length - 1];
+    cursor = [last.sortKey, Number(last.id)];
+  }
+}
+
+export interface GroupRow {
+  id: number;
+  sortKey: string;
+  key: string;
+  name: string;
+  description: string;
+  mark: 'none' | 'priority' | 'warning';
+  archivedAt: Date | string | null;
+}
+
+export function groupBatches(db: Db, scope: ScopeSql, instance: string) {
+  return keyset<GroupRow>(db, scope, (after) => sql`
+    select x.id, x.sort_key as "sortKey", ${keySql('group', sql`x`, instance)} as key, x.name, x.description, x.mark, x.archived_at as "archivedAt"
+    from mailing_groups x where ${scope.group(sql`x`)} and ${after}
+    order by x.sort_key, x.id`);
+}
+
+export interface OrganizationRow {
+  id: number;
+  sortKey: string;
+  key: string;
+  name: string;
+  shortName: string;
+  region: string | null;
+  activity: string | null;
+  category: string | null;
+  phones: string;
+  email: string;
+  website: string;
+  note: string;
+  archivedAt: Date | string | null;
+  addrIndex: string;
+  addrCountry: string;
+  addrRegion: string;
+  addrDistrict: string;
+  addrLocality: string;
+  addrStreet: string;
+  addrHouse: string;
+  addrBuilding: string;
+  addrOffice: string;
+}
+
+const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as "addrCountry", x.addr_region as "addrRegion", x.addr_district as "addrDistrict",
+  x.addr_locality as "addrLocality", x.addr_street as "addrStreet", x.addr_house as "addrHouse", x.addr_building as "addrBuilding", x.addr_office as "addrOffice"`);
+
+export function organizationBatches(db: Db, scope: ScopeSql, instance: string) {
+  return keyset<OrganizationRow>(db, scope, (after) => sql`
+    select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, instance)} as key, x.name, x.short_name as "shortName",
+      r.name as region, a.name as activity, c.name as category, x.phones, x.email, x.website, x.note, x.archived_at as "archivedAt", ${ADDRESS_COLUMNS}
+    from organizations x
+    left join regions r on r.id = x.region_id left join activities a on a.id = x.activity_id left join categories c on c.id = x.category_id
+    where ${scope.organization(sql`x`)} and ${after}
+    order by x.sort_key, x.id`);
+}
+
+export interface PersonRow {
+  id: number;
+  sortKey: string;
+  key: string;
+  organizationId: number | null;
+  organizationKey: string | null;
+  surname: string;
+  firstName: string;
+  patronymic: string;
+  influence: number;
+  jobTitle: string;
+  gender: 'unspecified' | 'female' | 'male';
+  dativeOverride: string;
+  note: string;
+  archivedAt: Date | string | null;
+  updatedAt: Date | string;
+  hasPhoto: boolean;
+  addrIndex: string;
+  addrCountry: string;
+  addrRegion: string;
+  addrDistrict: string;
+  addrLocality: string;
+  addrStreet: string;
+  addrHouse: string;
+  addrBuilding: string;
+  addrOffice: string;
+}
+
+export function personBatches(db: Db, scope: ScopeSql, instance: string, size = BATCH) {
+  return keyset<PersonRow>(
+    db,
+    scope,
+    (after) => sql`
+    select x.id, x.sort_key as "sortKey", ${keySql('person', sql`x`, instance)} as key, x.organization_id as "organizationId",
+      case when po.id is not null and ${scope.organization(sql`po`)} then ${keySql('organization', sql`po`, instance)} end as "organizationKey",
+      x.surname, x.first_name as "firstName", x.patronymic, x.influence, x.job_title as "jobTitle", x.gender,
+      x.dative_override as "dativeOverride", x.note, x.archived_at as "archivedAt", x.updated_at as "updatedAt",
+      exists (select 1 from person_photos ph where ph.person_id = x.id) as "hasPhoto", ${ADDRESS_COLUMNS}
+    from persons x left join organizations po on po.id = x.organization_id
+    where ${scope.person(sql`x`, sql`po`)} and ${after}
+    order by x.sort_key, x.id`,
+    size,
+  );
+}
+
+/** Phones and e-mails of a batch of persons, in their order on the card. */
+export async function contactsOfPersons(db: Db, ids: number[]) {
+  const phones = new Map<number, { kind: string; number: string }[]>();
+  const emails = new Map<number, string[]>();
+  if (!ids.length) return { phones, emails };
+  const list = anyInt(ids);
+  const [ph, em] = await Promise.all([
+    db.execute(sql`select person_id as "personId", kind, number from person_phones where person_id = ${list} order by person_id, position, id`),
+    db.execute(sql`select person_id as "personId", email from person_emails where person_id = ${list} order by person_id, position, id`),
+  ]);
+  for (const r of rows<{ personId: number; kind: string; number: string }>(ph)) phones.set(Number(r.personId), [...(phones.get(Number(r.personId)) ?? []), { kind: r.kind, number: r.number }]);
+  for (const r of rows<{ personId: number; email: string }>(em)) emails.set(Number(r.personId), [...(emails.get(Number(r.personId)) ?? []), r.email]);
+  return { phones, emails };
+}
+
+/** Photos (original and thumbnail) of a few persons: read in small groups, they can be large. */
+export async function photosOf(db: Db, ids: number[]) {
+  const map = new Map<number, { original: Buffer; originalType: string; thumbnail: Buffer }>();
+  if (!ids.length) return map;
+  for (const r of rows<{ personId: number; original: Uint8Array; originalType: string; thumbnail: Uint8Array }>(
+    await db.execute(sql`select person_id as "personId", original, original_type as "originalType", thumbnail from person_photos where person_id = ${anyInt(ids)}`),
+  )) {
+    map.set(Number(r.personId), { original: Buffer.from(r.original), originalType: r.originalType, thumbnail: Buffer.from(r.thumbnail) });
+  }
+  return map;
+}
+
+export interface MembershipRow {
+  id: number;
+  groupKey: string;
+  personKey: string | null;
+  organizationKey: string | null;
+  reason: string;
+  addedAt: Date | string;
+  removedAt: Date | string | null;
+  documents: string[] | null;
+}
+
+/** Memberships by id, in batches. */
+export async function* membershipBatches(db: Db, scope: ScopeSql, instance: string): AsyncGenerator<MembershipRow[]> {
+  let after = 0;
+  for (;;) {
+    const list = await run<MembershipRow>(
+      db,
+      scope,
+      sql`
+      select x.id, ${keySql('group', sql`g`, instance)} as "groupKey",
+        case when x.person_id is not null then (select ${keySql('person', sql`pp`, instance)} from persons pp where pp.id = x.person_id) end as "personKey",
+        case when x.organization_id is not null then (select ${keySql('organization', sql`oo`, instance)} from organizations oo where oo.id = x.organization_id) end as "organizationKey",
+        x.reason, x.added_at as "addedAt", x.removed_at as "removedAt",
+        (select json_agg(d.reg_number order by d.reg_number) from membership_documents md join documents d on d.id = md.document_id where md.membership_id = x.id) as documents
+      from group_memberships x join mailing_groups g on g.id = x.group_id
+      where x.id > ${after} and ${scope.membership(sql`x`)}
+      order by x.id limit ${BATCH}`,
+    );
+    if (!list.length) return;
+    yield list;
+    if (list.length < BATCH) return;
+    after = Number(list[list.length - 1].id);
+  }
+}
+
+export interface CardOrganization {
+  id: number;
+  name: string;
+  addrIndex: string;
+  addrCountry: string;
+  addrRegion: string;
+  addrDistrict: string;
+  addrLocality: string;
+  addrStreet: string;
+  addrHouse: string;
+  addrBuilding: string;
+  addrOffice: string;
+  phones: string;
+  email: string;
+  note: string;
+  updatedAt: Date | string;
+}
+
+/** The organizations of a batch of persons, for their cards (name, address). */
+export async function organizationsById(db: Db, ids: number[]): Promise<Map<number, CardOrganization>> {
+  const map = new Map<number, CardOrganization>();
+  const unique = [...new Set(ids)];
+  if (!unique.length) return map;
+  const list = rows<CardOrganization>(
+    await db.execute(sql`select x.id, x.name, ${ADDRESS_COLUMNS}, x.phones, x.email, x.note, x.updated_at as "updatedAt" from organizations x
+      where x.id = ${anyInt(unique)}`),
+  );
+  for (const o of list) map.set(Number(o.id), o);
+  return map;
+}
+
+/** Organizations that are members of a group themselves, by keyset. */
+export function memberOrganizationBatches(db: Db, scope: ScopeSql, groupId: number) {
+  return keyset<CardOrganization & { sortKey: string }>(db, scope, (after) => sql`
+    select x.id, x.sort_key as "sortKey", x.name, ${ADDRESS_COLUMNS}, x.phones, x.email, x.note, x.updated_at as "updatedAt"
+    from organizations x
+    where exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.organization_id = x.id and m.removed_at is null) and ${after}
+    order by x.sort_key, x.id`);
+}

@@ -1,0 +1,103 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { Locator } from '../contacts/search.js';
+
+/**
+ * What an export covers, as SQL conditions over the aliases every export query uses
+ * (g: mailing_groups, o: organizations, p: persons, po: the person's organization,
+ * m: group_memberships). The sets are closed: a person's organization, a membership's group
+ * and member are always in the file when the reference is written, so the file re-imports.
+ *
+ * - all: the whole directory, archived records and former memberships included (lossless);
+ * - selection: what /contacts shows for the same q, org and archived (group_by only orders the
+ *   screen); persons the locator matches directly or through their organization's name;
+ * - group: the group, its current members and their organizations.
+ */
+export type ExportScope =
+  | { kind: 'all' }
+  | { kind: 'selection'; q: string; org: number | 'none' | null; archived: boolean }
+  | { kind: 'group'; groupId: number };
+
+/** Ids at the start of the export: rows created while it streams wait for the next one. */
+export interface Bounds {
+  group: number;
+  organization: number;
+  person: number;
+  membership: number;
+}
+
+export class ScopeSql {
+  readonly locator: Locator | null;
+
+  constructor(
+    readonly scope: ExportScope,
+    private readonly bounds: Bounds,
+  ) {
+    this.locator = scope.kind === 'selection' ? new Locator(scope.q) : null;
+  }
+
+  /** Statements to run first in each query's transaction (the locator's fuzzy threshold). */
+  get setup(): SQL | null {
+    return this.locator?.active ? Locator.setup() : null;
+  }
+
+  private selectedPerson(p: SQL, po: SQL): SQL {
+    const s = this.scope;
+    if (s.kind !== 'selection') return sql`true`;
+    const parts: SQL[] = [];
+    if (!s.archived) parts.push(sql`${p}.archived_at is null`, sql`(${po}.id is null or ${po}.archived_at is null)`);
+    if (s.org === 'none') parts.push(sql`${p}.organization_id is null`);
+    else if (typeof s.org === 'number') parts.push(sql`${p}.organization_id = ${s.org}`);
+    if (this.locator?.active) parts.push(sql`(${this.locator.person(p)} or (${po}.id is not null and ${this.locator.organization(po)}))`);
+    return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+  }
+
+  person(p: SQL, po: SQL): SQL {
+    const s = this.scope;
+    const bound = sql`${p}.id <= ${this.bounds.person}`;
+    if (s.kind === 'all') return bound;
+    if (s.kind === 'group') {
+      return sql`${bound} and exists (select 1 from group_memberships gm where gm.group_id = ${s.groupId} and gm.person_id = ${p}.id and gm.removed_at is null)`;
+    }
+    return sql`${bound} and ${this.selectedPerson(p, po)}`;
+  }
+
+  /** Organizations of the scope, and those of its persons (so every person's link resolves). */
+  organization(o: SQL): SQL {
+    const s = this.scope;
+    const bound = sql`${o}.id <= ${this.bounds.organization}`;
+    if (s.kind === 'all') return bound;
+    const ofPersons = sql`exists (select 1 from persons sp left join organizations spo on spo.id = sp.organization_id where sp.organization_id = ${o}.id and ${this.person(sql`sp`, sql`spo`)})`;
+    if (s.kind === 'group') {
+      return sql`${bound} and (exists (select 1 from group_memberships gm where gm.group_id = ${s.groupId} and gm.organization_id = ${o}.id and gm.removed_at is null) or ${ofPersons})`;
+    }
+    const parts: SQL[] = [];
+    if (!s.archived) parts.push(sql`${o}.archived_at is null`);
+    if (s.org === 'none') parts.push(sql`false`);
+    else if (typeof s.org === 'number') parts.push(sql`${o}.id = ${s.org}`);
+    if (this.locator?.active) {
+      const active = sql`lp.organization_id = ${o}.id ${s.archived ? sql`` : sql`and lp.archived_at is null`}`;
+      parts.push(sql`(${this.locator.organization(o)} or exists (select 1 from persons lp where ${active} and ${this.locator.person(sql`lp`)}))`);
+    }
+    const own = parts.length ? sql.join(parts, sql` and `) : sql`true`;
+    return sql`${bound} and ((${own}) or ${ofPersons})`;
+  }
+
+  /** Memberships whose group and member are both in the file; current ones unless the whole directory. */
+  membership(m: SQL): SQL {
+    const s = this.scope;
+    const parts: SQL[] = [sql`${m}.id <= ${this.bounds.membership}`, sql`${m}.group_id <= ${this.bounds.group}`];
+    if (s.kind !== 'all') parts.push(sql`${m}.removed_at is null`);
+    if (s.kind === 'group') parts.push(sql`${m}.group_id = ${s.groupId}`);
+    parts.push(sql`(${m}.person_id is null or exists (select 1 from persons mp left join organizations mpo on mpo.id = mp.organization_id where mp.id = ${m}.person_id and ${this.person(sql`mp`, sql`mpo`)}))`);
+    parts.push(sql`(${m}.organization_id is null or exists (select 1 from organizations mo where mo.id = ${m}.organization_id and ${this.organization(sql`mo`)}))`);
+    return sql.join(parts, sql` and `);
+  }
+
+  group(g: SQL): SQL {
+    const s = this.scope;
+    const bound = sql`${g}.id <= ${this.bounds.group}`;
+    if (s.kind === 'all') return bound;
+    if (s.kind === 'group') return sql`${bound} and ${g}.id = ${s.groupId}`;
+    return sql`${bound} and exists (select 1 from group_memberships m2 where m2.group_id = ${g}.id and ${this.membership(sql`m2`)})`;
+  }
+}

@@ -1,0 +1,163 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { ValidationError } from '../../lib/errors.js';
+import { type ImportBatch } from '../../db/schema/imports.js';
+import { liveProgress, runCommit } from './commit.js';
+import { readOptions } from './options.js';
+import { addressText, existingOrganizationNames, normalizeKey, problemText } from './view.js';
+import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
+import * as service from './service.js';
+import { undoBatch } from './undo.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+const RowsQuery = Type.Object({
+  show: Type.Optional(Type.String({ maxLength: 20 })),
+  after: Type.Optional(Type.String({ maxLength: 12 })),
+  before: Type.Optional(Type.String({ maxLength: 12 })),
+});
+type IdReq = { Params: { id: number } };
+type Body = Record<string, unknown>;
+const PAGE_SIZE = 100;
+
+const cursor = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : null);
+
+export default async function importRoutes(app: FastifyInstance) {
+  const db = app.db;
+  const limits = { maxBytes: app.config.importMaxBytes, maxRows: app.config.importMaxRows };
+  /** Commits to start once their request has been answered (see the route's onResponse). */
+  const pending = new WeakMap<FastifyRequest, () => Promise<void>>();
+
+  async function uploadPage(reply: FastifyReply, errors: object = {}, status = 200) {
+    const batches = await recentBatches(db);
+    return reply.page('import/index', { batches, errors, limits, pageTitle: reply.request.t('import.title') }, { status });
+  }
+
+  app.get('/import', { config: { access: 'secretary' } }, async (_req, reply) => uploadPage(reply));
+
+  app.post(
+    '/import',
+    {
+      config: { access: 'secretary' },
+      // A body declared bigger than any accepted file is refused before a byte of it is read.
+      onRequest: async (req, reply) => {
+        try {
+          service.checkDeclaredSize(req, limits);
+        } catch (err) {
+          reply.header('Connection', 'close');
+          throw err;
+        }
+      },
+    },
+    async (req, reply) => {
+      try {
+        const upload = await service.readImportUpload(req, limits);
+        const batch = await service.createImport(db, req.user!, upload);
+        return reply.seeOther(`/import/${batch.id}`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // The rest of an unwanted upload is not read: close the connection after answering.
+        if (!req.raw.complete) reply.header('Connection', 'close');
+        return uploadPage(reply, err.fields, 422);
+      }
+    },
+  );
+
+  async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch) {
+    const live = liveProgress(batch.id);
+    const stale = service.isStale(batch, Boolean(live));
+    const q = req.query;
+    const defaultFilter: RowFilter = batch.status === 'committed' ? 'failed' : 'all';
+    const show: RowFilter = ROW_FILTERS.includes(q.show as RowFilter) ? (q.show as RowFilter) : defaultFilter;
+    const showRows = batch.status !== 'committing' && batch.status !== 'undone';
+    const [counts, page] = await Promise.all([
+      rowCounts(db, batch.id),
+      showRows ? listRows(db, batch.id, { filter: show, size: PAGE_SIZE, after: cursor(q.after), before: cursor(q.before) }) : Promise.resolve(null),
+    ]);
+    const rows = page?.rows ?? [];
+    const [duplicates, orgNames] = await Promise.all([
+      personNames(db, rows.flatMap((r) => (r.duplicateId ? [r.duplicateId] : []))),
+      existingOrganizationNames(db, rows),
+    ]);
+    const link = (extra: Record<string, string>) => {
+      const u = new URLSearchParams({ ...(show !== defaultFilter ? { show } : {}), ...extra });
+      const s = u.toString();
+      return `/import/${batch.id}${s ? `?${s}` : ''}`;
+    };
+    const pager = page && {
+      first: page.hasPrev ? link({}) : null,
+      prev: page.hasPrev && rows[0] ? link({ before: String(rows[0].rowNo) }) : null,
+      next: page.hasNext && rows.length ? link({ after: String(rows[rows.length - 1].rowNo) }) : null,
+      last: null,
+    };
+    return reply.page(
+      'import/show',
+      {
+        batch,
+        options: readOptions(batch.options),
+        progress: live ?? { done: batch.done, total: batch.total },
+        stale,
+        counts,
+        page,
+        rows,
+        duplicates,
+        orgNames,
+        show,
+        filters: batch.status === 'committed' ? (['failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
+        filterLink: (f: string) => link(f === defaultFilter ? {} : { show: f }),
+        pager,
+        problemText: (p: { code: string; detail?: string }) => problemText(req.t, p),
+        addressText,
+        normalizeKey,
+        pageTitle: req.t('import.batchTitle', { id: batch.id, file: batch.fileName }),
+      },
+      { fragment: 'import/_status' },
+    );
+  }
+
+  app.get<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>(
+    '/import/:id',
+    { config: { access: 'secretary' }, schema: { params: IdParams, querystring: RowsQuery } },
+    async (req, reply) => batchPage(req, reply, await service.loadBatch(db, req.params.id)),
+  );
+
+  app.post<IdReq & { Body: Body }>('/import/:id/decisions', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    await service.saveChoices(db, req.user!, req.params.id, req.body ?? {});
+    reply.flash('success', 'import.choicesSaved');
+    const back = typeof req.body?.back === 'string' && req.body.back.startsWith(`/import/${req.params.id}`) ? req.body.back : `/import/${req.params.id}`;
+    return reply.seeOther(back);
+  });
+
+  app.post<IdReq & { Body: Body }>(
+    '/import/:id/commit',
+    {
+      config: { access: 'secretary' },
+      schema: { params: IdParams },
+      // The work starts once the answer is out: the page that follows shows its progress.
+      onResponse: async (req) => {
+        const job = pending.get(req);
+        if (!job) return;
+        pending.delete(req);
+        void job();
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      await service.startCommit(db, req.user!, id, req.body ?? {}, Boolean(liveProgress(id)));
+      const actor = req.user!;
+      pending.set(req, () => runCommit(app.database, actor, id, app.log));
+      return reply.seeOther(`/import/${id}`);
+    },
+  );
+
+  app.post<IdReq>('/import/:id/undo', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    await undoBatch(db, req.user!, req.params.id);
+    reply.flash('success', 'import.undone.flash');
+    return reply.seeOther(`/import/${req.params.id}`);
+  });
+
+  app.post<IdReq>('/import/:id/discard', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    await service.discardBatch(db, req.user!, req.params.id);
+    reply.flash('success', 'import.discarded');
+    return reply.seeOther('/import');
+  });
+}

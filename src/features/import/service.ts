@@ -1,0 +1,221 @@
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../db/client.js';
+import { IMPORT_DECISIONS, importBatches, type ImportDecision } from '../../db/schema/imports.js';
+import type { User } from '../../db/schema/users.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { allows } from '../../plugins/access.js';
+import { mapContactRow } from './mapping.js';
+import { readOptions, type ImportOptions } from './options.js';
+import { parseContactsFile, ParseError } from './parse/index.js';
+import { storeBatch } from './preview.js';
+import { deleteBatch, findBatch, lockBatch, setRowDecisions } from './queries.js';
+import type { ParsedImport } from './types.js';
+import { looksLikeXml, XmlImporter } from './xml-import.js';
+
+/**
+ * The import's rules: reading an upload within its limits (nothing is written for a bad file),
+ * the choices made in the preview, and the state changes of a batch
+ * (preview → committing → committed | failed; committed → undone).
+ */
+export interface ImportLimits {
+  maxBytes: number;
+  maxRows: number;
+}
+
+/** Room for the multipart envelope (boundaries, headers) around the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+/** Bytes looked at to tell this system's XML from an Outlook file. */
+const SNIFF_BYTES = 512;
+/** A commit whose process stopped reporting for this long died with it (its transaction rolled back). */
+const STALE_MS = 10 * 60 * 1000;
+
+function requireSecretary(actor: User) {
+  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+}
+
+function fileError(key: string, params: Record<string, string | number> = {}): ValidationError {
+  return new ValidationError({ file: { key, params } });
+}
+
+/** A refusal sent before the body is read: the request says it is bigger than any file we take. */
+export class UploadTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super(413, 'import.error.tooLarge', { count: Math.round((maxBytes / 1024 / 1024) * 10) / 10 });
+  }
+}
+
+/** A declared Content-Length beyond the limit is refused at once, never read. */
+export function checkDeclaredSize(req: FastifyRequest, limits: ImportLimits) {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limits.maxBytes + MULTIPART_OVERHEAD) throw new UploadTooLargeError(limits.maxBytes);
+}
+
+const PARSE_ERRORS: Record<string, string> = {
+  empty: 'import.error.empty',
+  not_outlook_csv: 'import.error.notOutlookCsv',
+  unterminated_quote: 'import.error.unterminatedQuote',
+  vcard_unterminated: 'import.error.vcardUnterminated',
+  not_a_contacts_file: 'import.error.notContacts',
+};
+
+const megabytes = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+
+/**
+ * Reads the uploaded file as it streams in. This system's XML (sniffed by content) goes through
+ * the streaming XML reader; an Outlook CSV or vCard is collected (within the size limit) and
+ * parsed. Every refusal is a ValidationError on `file` with a localized message.
+ */
+export async function readImportUpload(req: FastifyRequest, limits: ImportLimits): Promise<{ name: string; size: number; parsed: ParsedImport }> {
+  let file;
+  try {
+    file = await req.file({ limits: { fileSize: limits.maxBytes, files: 1, fields: 5, parts: 6 } });
+  } catch (err) {
+    throw uploadError(err, limits);
+  }
+  if (!file) throw fileError('import.error.noFile');
+  const name = file.filename || 'contacts';
+  const head: Buffer[] = [];
+  let headSize = 0;
+  let size = 0;
+  let xml: XmlImporter | null = null;
+  try {
+    for await (const chunk of file.file as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (xml) {
+        xml.write(chunk);
+        continue;
+      }
+      head.push(chunk);
+      headSize += chunk.length;
+      if (headSize >= SNIFF_BYTES && looksLikeXml(Buffer.concat(head).subarray(0, SNIFF_BYTES))) {
+        xml = new XmlImporter({ maxRows: limits.maxRows });
+        for (const c of head.splice(0)) xml.write(c);
+      }
+    }
+  } catch (err) {
+    // The rest of the upload is not wanted: let it drain so the connection can answer.
+    file.file.resume();
+    throw uploadError(err, limits);
+  }
+  if (file.file.truncated) throw fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
+  if (!xml && looksLikeXml(Buffer.concat(head).subarray(0, SNIFF_BYTES))) {
+    xml = new XmlImporter({ maxRows: limits.maxRows });
+    for (const c of head.splice(0)) xml.write(c);
+  }
+  const parsed = xml ? xml.finish() : parseContacts(Buffer.concat(head), name);
+  const people = parsed.rows.length;
+  if (people === 0) throw fileError('import.error.noRows');
+  if (parsed.format !== 'xml' && people > limits.maxRows) throw fileError('import.error.tooManyRows', { count: limits.maxRows });
+  return { name, size, parsed };
+}
+
+function uploadError(err: unknown, limits: ImportLimits): Error {
+  if (err instanceof ValidationError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return fileError('import.error.noFile');
+  return err as Error;
+}
+
+function parseContacts(buf: Buffer, name: string): ParsedImport {
+  try {
+    const r = parseContactsFile(buf, name);
+    return {
+      format: r.format,
+      encoding: r.encoding,
+      delimiter: r.delimiter ?? null,
+      details: { headerLanguage: r.headerLanguage, versions: r.version, problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })) },
+      rows: r.rows.map(mapContactRow),
+    };
+  } catch (err) {
+    if (err instanceof ParseError) throw fileError(PARSE_ERRORS[err.code] ?? 'import.error.notContacts', { line: err.line ?? 0 });
+    throw err;
+  }
+}
+
+export async function createImport(db: Db, actor: User, upload: { name: string; size: number; parsed: ParsedImport }) {
+  requireSecretary(actor);
+  return storeBatch(db, actor, { name: upload.name, size: upload.size }, upload.parsed);
+}
+
+/** A batch a secretary may look at; 404 otherwise. */
+export async function loadBatch(db: Db, id: number) {
+  const batch = await findBatch(db, id);
+  if (!batch) throw new NotFoundError();
+  return batch;
+}
+
+/** A commit that nobody is running any more (its process stopped): it can be started again. */
+export function isStale(batch: { status: string; progressAt: Date | null; startedAt: Date | null }, live: boolean): boolean {
+  if (batch.status !== 'committing' || live) return false;
+  const last = batch.progressAt ?? batch.startedAt;
+  return !last || Date.now() - last.getTime() > STALE_MS;
+}
+
+/**
+ * The preview's choices: `all` is the all-rows choice for duplicates, `row.N` a row's own (empty:
+ * as for all rows), `createGroups` turns categories into mailing groups.
+ */
+export function readChoices(body: Record<string, unknown>): { options: Partial<ImportOptions>; rows: Map<number, ImportDecision | null> } {
+  const options: Partial<ImportOptions> = {};
+  if (IMPORT_DECISIONS.includes(body.all as ImportDecision)) options.decision = body.all as ImportDecision;
+  if ('options' in body) options.createGroups = body.createGroups === '1' || body.createGroups === 'on';
+  const rows = new Map<number, ImportDecision | null>();
+  for (const [k, v] of Object.entries(body)) {
+    const m = /^row\.(\d{1,9})$/.exec(k);
+    if (!m) continue;
+    const value = Array.isArray(v) ? v[v.length - 1] : v;
+    rows.set(Number(m[1]), IMPORT_DECISIONS.includes(value as ImportDecision) ? (value as ImportDecision) : null);
+  }
+  return { options, rows };
+}
+
+export async function saveChoices(db: Db, actor: User, id: number, body: Record<string, unknown>) {
+  requireSecretary(actor);
+  const { options, rows } = readChoices(body);
+  await db.transaction(async (tx) => {
+    const batch = await lockBatch(tx, id);
+    if (!batch) throw new NotFoundError();
+    if (batch.status !== 'preview' && batch.status !== 'failed') throw new ConflictError('import.notInPreview');
+    await tx
+      .update(importBatches)
+      .set({ options: { ...readOptions(batch.options), ...options } })
+      .where(eq(importBatches.id, id));
+    await setRowDecisions(tx, id, rows);
+  });
+}
+
+/**
+ * Saves the last choices and marks the batch as committing, unless it already is (a second click,
+ * another secretary): only one commit of a batch ever runs. The caller starts the work.
+ */
+export async function startCommit(db: Db, actor: User, id: number, body: Record<string, unknown>, live: boolean): Promise<void> {
+  requireSecretary(actor);
+  const batch = await loadBatch(db, id);
+  const stale = isStale(batch, live);
+  if (batch.status !== 'preview' && batch.status !== 'failed' && !stale) throw new ConflictError('import.notInPreview');
+  if (!stale) await saveChoices(db, actor, id, body);
+  const started = await db
+    .update(importBatches)
+    .set({ status: 'committing', startedAt: new Date(), progressAt: new Date(), done: 0, error: null })
+    .where(
+      and(
+        eq(importBatches.id, id),
+        or(inArray(importBatches.status, ['preview', 'failed']), stale ? sql`${importBatches.status} = 'committing' and ${importBatches.version} = ${batch.version}` : sql`false`),
+      ),
+    )
+    .returning({ id: importBatches.id });
+  if (!started.length) throw new ConflictError('import.notInPreview');
+}
+
+/** Drops a batch that was never written (preview or failed): its rows and photos go with it. */
+export async function discardBatch(db: Db, actor: User, id: number) {
+  requireSecretary(actor);
+  await db.transaction(async (tx) => {
+    const batch = await lockBatch(tx, id);
+    if (!batch) throw new NotFoundError();
+    if (batch.status !== 'preview' && batch.status !== 'failed') throw new ConflictError('import.notInPreview');
+    await deleteBatch(tx, id);
+  });
+}

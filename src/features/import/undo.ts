@@ -1,0 +1,229 @@
+import { desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
+import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
+import { importBatches, importChanges, type ImportChange } from '../../db/schema/imports.js';
+import { organizations } from '../../db/schema/organizations.js';
+import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
+import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
+import type { User } from '../../db/schema/users.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
+import { allows } from '../../plugins/access.js';
+import { ORGANIZATION_FIELDS } from '../organizations/service.js';
+import { PERSON_FIELDS } from '../persons/service.js';
+import { anyInt } from './bulk.js';
+import { lockBatch } from './queries.js';
+import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues } from './writers.js';
+
+/**
+ * Undo of a committed batch, in one transaction and in reverse order: memberships first, then
+ * persons, organizations, groups and reference entries it created are removed, and the cards it
+ * updated get back what they had. A record edited since the import (another version, or saved
+ * after it) is left alone and named in the report, as is one that has gathered history since.
+ */
+export interface UndoReport {
+  removed: number;
+  restored: number;
+  left: { entityType: string; entityId: number; name: string; reason: 'edited' | 'history' }[];
+}
+
+const REFERENCE_KIND: Record<string, ReferenceKind> = { region: 'regions', activity: 'activities', category: 'categories' };
+
+export async function undoBatch(db: Db, actor: User, batchId: number): Promise<UndoReport> {
+  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  return db.transaction(async (tx) => {
+    const batch = await lockBatch(tx, batchId);
+    if (!batch) throw new NotFoundError();
+    if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
+    const changes = await tx.select().from(importChanges).where(eq(importChanges.batchId, batchId)).orderBy(desc(importChanges.id));
+    const at = new Date();
+    const undo = new Undo(tx, actor, batch.committedAt, new Journal({ userId: actor.id, at, batchId }));
+    const of = (type: string, action: 'created' | 'updated') => changes.filter((c) => c.entityType === type && c.action === action);
+    // Dependents first: memberships, then persons, then their organizations, groups, lists.
+    await undo.removeMemberships(of('membership', 'created'));
+    await undo.removePersons(of('person', 'created'));
+    for (const c of of('person', 'updated')) await undo.restorePerson(c);
+    for (const c of of('organization', 'updated')) await undo.restoreOrganization(c);
+    await undo.removeOrganizations(of('organization', 'created'));
+    await undo.removeGroups(of('group', 'created'));
+    for (const c of changes.filter((x) => REFERENCE_KIND[x.entityType])) await undo.removeReference(c);
+    await undo.journal.flush(tx);
+    await tx.update(importBatches).set({ status: 'undone', undoneAt: at, undoneBy: actor.id, undoReport: undo.report, version: batch.version + 1 }).where(eq(importBatches.id, batchId));
+    return undo.report;
+  });
+}
+
+const fullName = (p: { surname: string; firstName: string; patronymic: string }) => [p.surname, p.firstName, p.patronymic].filter(Boolean).join(' ');
+
+/** Ids among `ids` that `query` finds (one column `id`). */
+async function found(tx: Tx, query: SQL): Promise<Set<number>> {
+  const result = (await tx.execute(query)) as unknown as { rows: { id: number }[] };
+  return new Set(result.rows.map((r) => Number(r.id)));
+}
+
+class Undo {
+  readonly report: UndoReport = { removed: 0, restored: 0, left: [] };
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly actor: User,
+    private readonly committedAt: Date,
+    readonly journal: Journal,
+  ) {}
+
+  /** Saved since the import: the version moved on, or the record was touched later (a photo). */
+  private edited(row: { version: number; updatedAt: Date }, c: ImportChange): boolean {
+    return row.version !== c.versionAfter || row.updatedAt.getTime() > this.committedAt.getTime();
+  }
+
+  private leave(c: ImportChange, name: string, reason: 'edited' | 'history') {
+    this.report.left.push({ entityType: c.entityType, entityId: c.entityId, name, reason });
+  }
+
+  async removeMemberships(changes: ImportChange[]) {
+    if (!changes.length) return;
+    const list = await this.tx
+      .select({ m: groupMemberships, groupName: mailingGroups.name })
+      .from(groupMemberships)
+      .innerJoin(mailingGroups, eq(mailingGroups.id, groupMemberships.groupId))
+      .where(sql`${groupMemberships.id} = ${anyInt(changes.map((c) => c.entityId))}`);
+    await this.tx.delete(groupMemberships).where(sql`${groupMemberships.id} = ${anyInt(list.map((x) => x.m.id))}`);
+    for (const { m, groupName } of list) {
+      this.journal.audit(m.personId ? 'person' : 'organization', (m.personId ?? m.organizationId)!, 'update', { groups: groupName }, { groups: null }, ['groups']);
+    }
+    this.report.removed += list.length;
+  }
+
+  /**
+   * Persons the batch created, unless edited since or tied to history gathered since: group
+   * memberships or registered documents (what the persons service's history check looks for,
+   * asked here for all of them at once).
+   */
+  async removePersons(changes: ImportChange[]) {
+    if (!changes.length) return;
+    const byId = new Map(changes.map((c) => [c.entityId, c]));
+    const list = await this.tx.select().from(persons).where(sql`${persons.id} = ${anyInt([...byId.keys()])}`).for('update');
+    const candidates = list.filter((p) => {
+      if (!this.edited(p, byId.get(p.id)!)) return true;
+      this.leave(byId.get(p.id)!, fullName(p), 'edited');
+      return false;
+    });
+    const ids = anyInt(candidates.map((p) => p.id));
+    const history = await found(
+      this.tx,
+      sql`select person_id as id from group_memberships where person_id = ${ids} union select person_id from documents where person_id = ${ids}`,
+    );
+    const gone = candidates.filter((p) => {
+      if (!history.has(p.id)) return true;
+      this.leave(byId.get(p.id)!, fullName(p), 'history');
+      return false;
+    });
+    await this.tx.delete(persons).where(sql`${persons.id} = ${anyInt(gone.map((p) => p.id))}`);
+    for (const p of gone) this.journal.audit('person', p.id, 'delete', p, null, PERSON_FIELDS);
+    this.report.removed += gone.length;
+  }
+
+  async restorePerson(c: ImportChange) {
+    const [p] = await this.tx.select().from(persons).where(eq(persons.id, c.entityId)).for('update');
+    if (!p) return;
+    if (this.edited(p, c)) return this.leave(c, fullName(p), 'edited');
+    const before = c.before as Record<string, unknown> & { phones: { kind: PhoneKind; number: string }[]; emails: string[]; photo?: Record<string, unknown> | null };
+    const values = Object.fromEntries(PERSON_FIELDS.map((f) => [f, before[f]])) as unknown as PersonValues;
+    const [org] = values.organizationId ? await this.tx.select({ name: organizations.name, shortName: organizations.shortName }).from(organizations).where(eq(organizations.id, values.organizationId)) : [];
+    const [phones, emails] = await Promise.all([
+      this.tx.select().from(personPhones).where(eq(personPhones.personId, p.id)),
+      this.tx.select().from(personEmails).where(eq(personEmails.personId, p.id)),
+    ]);
+    const [after] = await this.tx
+      .update(persons)
+      .set({ ...values, ...derivedPersonColumns({ values, phones: before.phones, emails: before.emails }, org ?? null), version: p.version + 1, updatedAt: new Date(), updatedBy: this.actor.id })
+      .where(eq(persons.id, p.id))
+      .returning();
+    await this.tx.delete(personPhones).where(eq(personPhones.personId, p.id));
+    await this.tx.delete(personEmails).where(eq(personEmails.personId, p.id));
+    await writeContacts(this.tx, [{ personId: p.id, phones: before.phones, emails: before.emails }]);
+    // The photo is put back only when the import replaced it (undefined: it did not touch it).
+    if (before.photo === null) await this.tx.delete(personPhotos).where(eq(personPhotos.personId, p.id));
+    else if (before.photo) {
+      const ph = before.photo as { thumbnail: string; original: string; originalType: string; width: number; height: number };
+      const photo = { thumbnail: Buffer.from(ph.thumbnail, 'base64'), original: Buffer.from(ph.original, 'base64'), originalType: ph.originalType, width: ph.width, height: ph.height, updatedAt: new Date() };
+      await this.tx.insert(personPhotos).values({ personId: p.id, ...photo }).onConflictDoUpdate({ target: personPhotos.personId, set: photo });
+    }
+    this.journal.audit('person', p.id, 'update', auditablePerson(p, phones, emails.map((e) => e.email)), auditablePerson(after, before.phones, before.emails), PERSON_AUDIT_FIELDS);
+    this.report.restored++;
+  }
+
+  /** Organizations the batch created, unless edited since or holding persons, documents or memberships. */
+  async removeOrganizations(changes: ImportChange[]) {
+    if (!changes.length) return;
+    const byId = new Map(changes.map((c) => [c.entityId, c]));
+    const list = await this.tx.select().from(organizations).where(sql`${organizations.id} = ${anyInt([...byId.keys()])}`).for('update');
+    const candidates = list.filter((o) => {
+      if (!this.edited(o, byId.get(o.id)!)) return true;
+      this.leave(byId.get(o.id)!, o.name, 'edited');
+      return false;
+    });
+    const ids = anyInt(candidates.map((o) => o.id));
+    const history = await found(
+      this.tx,
+      sql`select organization_id as id from persons where organization_id = ${ids}
+        union select organization_id from group_memberships where organization_id = ${ids}
+        union select organization_id from documents where organization_id = ${ids}`,
+    );
+    const gone = candidates.filter((o) => {
+      if (!history.has(o.id)) return true;
+      this.leave(byId.get(o.id)!, o.name, 'history');
+      return false;
+    });
+    await this.tx.delete(organizations).where(sql`${organizations.id} = ${anyInt(gone.map((o) => o.id))}`);
+    for (const o of gone) this.journal.audit('organization', o.id, 'delete', o, null, ORGANIZATION_FIELDS);
+    this.report.removed += gone.length;
+  }
+
+  async restoreOrganization(c: ImportChange) {
+    const [o] = await this.tx.select().from(organizations).where(eq(organizations.id, c.entityId)).for('update');
+    if (!o) return;
+    if (this.edited(o, c)) return this.leave(c, o.name, 'edited');
+    const before = c.before as Record<string, unknown>;
+    const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (ADDRESS_FIELDS.includes(f as keyof Address) ? '' : null)]));
+    const [after] = await this.tx
+      .update(organizations)
+      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? '') }), version: o.version + 1, updatedAt: new Date(), updatedBy: this.actor.id })
+      .where(eq(organizations.id, o.id))
+      .returning();
+    this.journal.audit('organization', o.id, 'update', o, after, ORGANIZATION_FIELDS);
+    this.report.restored++;
+  }
+
+  async removeGroups(changes: ImportChange[]) {
+    if (!changes.length) return;
+    const byId = new Map(changes.map((c) => [c.entityId, c]));
+    const list = await this.tx.select().from(mailingGroups).where(sql`${mailingGroups.id} = ${anyInt([...byId.keys()])}`).for('update');
+    const used = await found(this.tx, sql`select group_id as id from group_memberships where group_id = ${anyInt(list.map((g) => g.id))}`);
+    const gone = list.filter((g) => {
+      const c = byId.get(g.id)!;
+      if (this.edited(g, c)) this.leave(c, g.name, 'edited');
+      else if (used.has(g.id)) this.leave(c, g.name, 'history');
+      else return true;
+      return false;
+    });
+    await this.tx.delete(mailingGroups).where(sql`${mailingGroups.id} = ${anyInt(gone.map((g) => g.id))}`);
+    for (const g of gone) this.journal.audit('group', g.id, 'delete', g, null, ['name', 'description', 'mark']);
+    this.report.removed += gone.length;
+  }
+
+  async removeReference(c: ImportChange) {
+    const kind = REFERENCE_KIND[c.entityType];
+    if (!kind) return;
+    const table = referenceTables[kind] as typeof regions;
+    const [r] = await this.tx.select().from(table).where(eq(table.id, c.entityId)).for('update');
+    if (!r) return;
+    if (this.edited(r, c)) return this.leave(c, r.name, 'edited');
+    const column = { regions: organizations.regionId, activities: organizations.activityId, categories: organizations.categoryId }[kind];
+    const [used] = await this.tx.select({ id: organizations.id }).from(organizations).where(eq(column, r.id)).limit(1);
+    if (used) return this.leave(c, r.name, 'history');
+    await this.tx.delete(table).where(eq(table.id, r.id));
+    this.journal.audit(c.entityType, r.id, 'delete', r, null, ['name']);
+    this.report.removed++;
+  }
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { Client, TestApp } from '../helpers/app.js';
+import { importBatches } from '../../src/db/schema/imports.js';
+import { eq } from 'drizzle-orm';
+
+export function sample(name: string): Buffer {
+  return readFileSync(new URL(`../../../shared/samples/${name}`, import.meta.url));
+}
+
+/** A multipart body with one file field, as a browser sends it. */
+export function multipart(name: string, filename: string, content: Buffer, contentType = 'application/octet-stream') {
+  const boundary = '----crmimport' + Math.random().toString(16).slice(2);
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`),
+    content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** Uploads a file to /import through the real multipart route (CSRF token in the URL). */
+export async function upload(c: Client, content: Buffer, filename: string) {
+  if (!c.csrf) await c.get('/import');
+  const m = multipart('file', filename, content);
+  return c.request({ method: 'POST', url: `/import?_csrf=${encodeURIComponent(c.csrf)}`, payload: m.payload, headers: { 'content-type': m.contentType } });
+}
+
+/** Uploads and expects a preview: returns the batch id. */
+export async function uploadOk(c: Client, content: Buffer, filename: string): Promise<number> {
+  const res = await upload(c, content, filename);
+  expect(res.statusCode, res.body.slice(0, 2000)).toBe(303);
+  const m = /^\/import\/(\d+)$/.exec(String(res.headers.location));
+  expect(m).not.toBeNull();
+  return Number(m![1]);
+}
+
+/** Waits until the batch's commit is over (PGlite answers only then; PostgreSQL shows progress first). */
+export async function waitForCommit(t: TestApp, c: Client, id: number) {
+  for (let i = 0; i < 600; i++) {
+    const res = await c.get(`/import/${id}`, { 'hx-request': 'true' });
+    expect(res.statusCode).toBe(200);
+    const [batch] = await t.database.db.select().from(importBatches).where(eq(importBatches.id, id));
+    if (batch.status !== 'committing') return batch;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the commit did not finish');
+}
+
+/** Commits a previewed batch with the given form fields and waits for it. */
+export async function commit(t: TestApp, c: Client, id: number, form: Record<string, string> = {}) {
+  const res = await c.post(`/import/${id}/commit`, form);
+  expect(res.statusCode, res.body.slice(0, 1000)).toBe(303);
+  return waitForCommit(t, c, id);
+}

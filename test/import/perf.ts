@@ -1,0 +1,116 @@
+// Measurements for the import and the XML export (run by hand, not part of the test suite):
+//   node --import tsx test/import/perf.ts [rows=10000] [persons=100000]
+// Uses the embedded PGlite database unless DATABASE_URL is set (as the tests do).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { createTestApp } from '../helpers/app.js';
+import { multipart } from './helpers.js';
+
+const ROWS = Number(process.argv[2] ?? 10_000);
+const PERSONS = Number(process.argv[3] ?? 100_000);
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const ms = (t0: number) => `${Math.round(performance.now() - t0)} ms`;
+const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+
+function outlookCsv(rows: number): Buffer {
+  const header = ['Фамилия', 'Имя', 'Отчество', 'Организация', 'Должность', 'Улица (раб. адрес)', 'Город (раб. адрес)', 'Индекс (раб. адрес)', 'Страна или регион (раб. адрес)', 'Рабочий телефон', 'Телефон переносной', 'Адрес эл. почты', 'Категории', 'Заметки', 'Пол'];
+  const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  const lines = [header.map(q).join(',')];
+  for (let i = 0; i < rows; i++) {
+    const company = `ООО «Компания ${i % 1000}»`;
+    lines.push(
+      [
+        `Фамилия${i}`, 'Иван', 'Петрович', company, 'Менеджер', `ул. Ленина, д. ${i % 100}`, 'Москва', '101000', 'Россия',
+        `+7 495 ${String(1000000 + i).slice(1, 4)}-${String(i % 100).padStart(2, '0')}-00`, `+7 916 ${String(1000000 + i).slice(1, 4)}-00-00`,
+        `user${i}@example.ru`, i % 3 ? 'Клиенты' : 'VIP;Клиенты', `Заметка ${i}\nвторая строка`, i % 2 ? 'Мужской' : 'Женский',
+      ].map(q).join(','),
+    );
+  }
+  return Buffer.from('\ufeff' + lines.join('\r\n') + '\r\n', 'utf8');
+}
+
+async function importBenchmark() {
+  const t = await createTestApp({ IMPORT_MAX_BYTES: String(200 * 1024 * 1024) });
+  try {
+    const c = await t.as('secretary');
+    await c.get('/import');
+    const file = outlookCsv(ROWS);
+    log(`import: ${ROWS} Outlook rows, ${mb(file.length)} (${t.database.driver})`);
+    const m = multipart('file', 'big.csv', file);
+    let t0 = performance.now();
+    const up = await c.request({ method: 'POST', url: `/import?_csrf=${encodeURIComponent(c.csrf)}`, payload: m.payload, headers: { 'content-type': m.contentType } });
+    const id = Number(String(up.headers.location).split('/').pop());
+    log(`  upload + parse + preview stored: ${ms(t0)} (status ${up.statusCode})`);
+    t0 = performance.now();
+    const page = await c.get(`/import/${id}`);
+    log(`  preview page (first 100 rows): ${ms(t0)} (${page.statusCode})`);
+    t0 = performance.now();
+    await c.post(`/import/${id}/commit`, { options: '1', createGroups: '1' });
+    for (;;) {
+      const result = (await t.database.db.execute(sql`select status, report from import_batches where id = ${id}`)) as unknown as { rows: { status: string; report: unknown }[] };
+      const b = result.rows[0];
+      if (b.status !== 'committing') {
+        log(`  commit (one transaction): ${ms(t0)} → ${b.status} ${JSON.stringify(b.report)}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t0 = performance.now();
+    await c.post(`/import/${id}/undo`);
+    log(`  undo: ${ms(t0)}`);
+  } finally {
+    await t.close();
+  }
+}
+
+async function exportBenchmark() {
+  const t = await createTestApp();
+  try {
+    const db = t.database.db;
+    let t0 = performance.now();
+    await db.execute(sql`insert into organizations (name, sort_key, search_text, addr_locality, addr_street)
+      select 'ООО «Организация ' || g || '»', 'ооо «организация ' || g || '»', 'ооо «организация ' || g || '»', 'Москва', 'ул. Ленина, ' || g
+      from generate_series(1, ${Math.ceil(PERSONS / 10)}) g`);
+    await db.execute(sql`insert into persons (organization_id, surname, first_name, patronymic, job_title, note, sort_key, search_text)
+      select 1 + (g % ${Math.ceil(PERSONS / 10)}), 'Фамилия' || g, 'Иван', 'Петрович', 'Менеджер', 'Заметка о человеке номер ' || g,
+        'фамилия' || g || ' иван петрович', 'фамилия' || g || ' иван петрович'
+      from generate_series(1, ${PERSONS}) g`);
+    await db.execute(sql`insert into person_phones (person_id, kind, number, position) select id, 'work', '+7 495 000-00-00', 0 from persons`);
+    await db.execute(sql`insert into person_emails (person_id, email, position) select id, 'p' || id || '@example.ru', 0 from persons`);
+    await db.execute(sql`insert into mailing_groups (name, sort_key) values ('VIP', 'vip')`);
+    await db.execute(sql`insert into group_memberships (group_id, person_id, reason) select 1, id, 'основание' from persons where id % 10 = 0`);
+    log(`export: ${PERSONS} persons, ${Math.ceil(PERSONS / 10)} organizations, ${PERSONS / 10} memberships loaded in ${ms(t0)} (${t.database.driver})`);
+
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as AddressInfo;
+    const c = await t.as('employee');
+    global.gc?.();
+    const base = process.memoryUsage();
+    let peakHeap = base.heapUsed;
+    let peakRss = base.rss;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+      peakRss = Math.max(peakRss, m.rss);
+    }, 50);
+    t0 = performance.now();
+    const bytes = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/export.xml', headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+          let n = 0;
+          res.on('data', (d: Buffer) => (n += d.length));
+          res.on('end', () => resolve(n));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    clearInterval(sampler);
+    log(`  /export.xml: ${mb(bytes)} in ${ms(t0)}; heap ${mb(base.heapUsed)} → peak ${mb(peakHeap)}, rss ${mb(base.rss)} → peak ${mb(peakRss)}`);
+  } finally {
+    await t.close();
+  }
+}
+
+await importBenchmark();
+await exportBenchmark();
