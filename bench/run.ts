@@ -181,6 +181,11 @@ async function main() {
     for (const tab of ['main', 'contact', 'additional', 'note', 'groups', 'history']) pages.push([`person card, ${tab}`, `/persons/${personId}?tab=${tab}`]);
     pages.push([`group page (group ${big})`, `/groups/${big}`]);
     pages.push([`group page, last page`, `/groups/${big}?page=last`]);
+    pages.push(['documents, no filter', '/documents']);
+    pages.push(['documents, incoming Mar–Jun', '/documents?direction=incoming&from=2026-03-01&to=2026-06-30']);
+    pages.push(['documents, text "поставке № 1234"', `/documents?q=${encodeURIComponent('поставке № 1234')}`]);
+    pages.push(['documents, last page', '/documents?page=last']);
+    pages.push(['organization correspondence', `/organizations/1/correspondence`]);
 
     for (const [name, url] of pages) {
       const check = await fetch(base + url, { headers: { cookie } });

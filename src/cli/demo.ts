@@ -4,6 +4,7 @@ import path from 'node:path';
 import { start } from '../server.js';
 import { ensureDemoAccounts, seedDemo, DEMO_ACCOUNTS } from '../features/demo/seed.js';
 import { seedDemoGroups } from '../features/groups/demo.js';
+import { getOwnOrganization, saveOwnOrganization } from '../features/envelopes/settings.js';
 
 // The demo keeps its own data directory, so it never mixes with a real embedded database.
 if (!process.env.DATABASE_URL && !process.env.DATA_DIR) process.env.DATA_DIR = path.resolve('data-demo');
@@ -15,6 +16,17 @@ start(async (app) => {
   await ensureDemoAccounts(app.db, password);
   const loaded = await seedDemo(app.db, { log: app.log });
   await seedDemoGroups(app.db);
+  // The sender block of the demo's envelopes.
+  const own = await getOwnOrganization(app.db);
+  if (!own.name) {
+    const [admin] = await app.db.query.users.findMany({ where: (u, { eq }) => eq(u.login, 'admin') });
+    await saveOwnOrganization(app.db, admin, {
+      ...own,
+      name: 'АО «Документ-Сервис»',
+      addrIndex: '125009', addrCountry: 'Россия', addrRegion: '', addrDistrict: '', addrLocality: 'Москва',
+      addrStreet: 'ул. Тверская', addrHouse: '7', addrBuilding: '', addrOffice: '301', defaultFormat: 'DL',
+    });
+  }
   const where = `http://${app.config.host}:${app.config.port}`;
   const lines = [
     '',

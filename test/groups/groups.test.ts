@@ -161,7 +161,7 @@ describe('groups', () => {
       const res = await c.get('/contacts?group_by=group');
       const ids = [...res.body.matchAll(/data-open="\/organizations\/(\d+)"/g)].map((m) => Number(m[1]));
       expect(ids).toEqual([org.id, org.id, org.id, lonely.id]);
-      for (const name of ['Альфа', 'Бета', 'Гамма']) expect(res.body).toMatch(new RegExp(`>${name}</a>\\s*<span class="count">1</span>`));
+      for (const name of ['Альфа', 'Бета', 'Гамма']) expect(res.body).toMatch(new RegExp(`>${name}</a> <a[^>]*>✉</a>\\s*<span class="count">1</span>`));
       expect(res.body).toMatch(/Без группы\s*<span class="count">1<\/span>/);
     } finally {
       await local.close();

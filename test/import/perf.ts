@@ -4,7 +4,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { createTestApp } from '../helpers/app.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/client.js';
+import { insertUser } from '../../src/features/users/queries.js';
+import { hashPassword } from '../../src/lib/passwords.js';
+import { Client, PASSWORD, createTestApp } from '../helpers/app.js';
 import { multipart } from './helpers.js';
 
 const ROWS = Number(process.argv[2] ?? 10_000);
@@ -30,8 +38,39 @@ function outlookCsv(rows: number): Buffer {
   return Buffer.from('\ufeff' + lines.join('\r\n') + '\r\n', 'utf8');
 }
 
+/**
+ * The app as it runs: PGlite in a data directory on disk (the tests keep theirs in memory, whose
+ * growing in-memory files cost extra), or PostgreSQL when DATABASE_URL is set.
+ */
+async function realApp(env: Record<string, string>) {
+  if (process.env.DATABASE_URL) return createTestApp(env);
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-perf-'));
+  const config = loadConfig({ DATA_DIR: dir, ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '10000', ...env });
+  const database = await openDatabase(config);
+  await database.migrate();
+  const app = await buildApp(config, { database, logger: false });
+  await app.ready();
+  const hash = await hashPassword(PASSWORD);
+  await insertUser(database.db, { login: 'secretary', name: 'Секретарь', passwordHash: hash, role: 'secretary' });
+  await insertUser(database.db, { login: 'employee', name: 'Сотрудник', passwordHash: hash, role: 'employee' });
+  return {
+    app,
+    database,
+    async as(role: 'secretary' | 'employee') {
+      const c = new Client(app);
+      await c.signIn(role, PASSWORD);
+      return c;
+    },
+    async close() {
+      await app.close();
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function importBenchmark() {
-  const t = await createTestApp({ IMPORT_MAX_BYTES: String(200 * 1024 * 1024) });
+  const t = await realApp({ IMPORT_MAX_BYTES: String(200 * 1024 * 1024) });
   try {
     const c = await t.as('secretary');
     await c.get('/import');
@@ -65,7 +104,7 @@ async function importBenchmark() {
 }
 
 async function exportBenchmark() {
-  const t = await createTestApp();
+  const t = await realApp({});
   try {
     const db = t.database.db;
     let t0 = performance.now();

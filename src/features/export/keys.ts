@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { importChanges } from '../../db/schema/imports.js';
 import type { Db, Tx } from '../../db/client.js';
 import { settings } from '../../db/schema/settings.js';
 
@@ -44,10 +45,25 @@ export function parseNativeKey(entity: KeyedEntity, key: string, instance: strin
   return id > 0 && id <= 2147483647 ? id : null;
 }
 
+/** What an export needs to write keys: this installation's name, and whether any came from elsewhere. */
+export interface KeyContext {
+  instance: string;
+  /** False when no XML was ever imported: then no record carries a foreign key and none is looked up. */
+  foreign: boolean;
+}
+
+export async function keyContext(db: Db | Tx): Promise<KeyContext> {
+  const instance = await instanceId(db);
+  const [row] = await db.select({ id: importChanges.id }).from(importChanges).where(isNotNull(importChanges.externalKey)).limit(1);
+  return { instance, foreign: Boolean(row) };
+}
+
 /** SQL for the key of the record `alias.id` of the given kind. */
-export function keySql(entity: KeyedEntity, alias: SQL, instance: string): SQL {
+export function keySql(entity: KeyedEntity, alias: SQL, keys: KeyContext): SQL {
+  const native = sql`${KEY_PREFIX[entity]}::text || ${alias}.id::text || ${'-' + keys.instance}::text`;
+  if (!keys.foreign) return native;
   return sql`coalesce(
     (select c.external_key from import_changes c
       where c.entity_type = ${entity} and c.entity_id = ${alias}.id and c.external_key is not null order by c.id limit 1),
-    ${KEY_PREFIX[entity]}::text || ${alias}.id::text || ${'-' + instance}::text)`;
+    ${native})`;
 }

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { anyInt } from '../import/bulk.js';
-import { keySql } from './keys.js';
+import { keySql, type KeyContext } from './keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
 
 /**
@@ -56,9 +56,9 @@ export interface GroupRow {
   archivedAt: Date | string | null;
 }
 
-export function groupBatches(db: Db, scope: ScopeSql, instance: string) {
+export function groupBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset<GroupRow>(db, scope, (after) => sql`
-    select x.id, x.sort_key as "sortKey", ${keySql('group', sql`x`, instance)} as key, x.name, x.description, x.mark, x.archived_at as "archivedAt"
+    select x.id, x.sort_key as "sortKey", ${keySql('group', sql`x`, keys)} as key, x.name, x.description, x.mark, x.archived_at as "archivedAt"
     from mailing_groups x where ${scope.group(sql`x`)} and ${after}
     order by x.sort_key, x.id`);
 }
@@ -91,9 +91,9 @@ export interface OrganizationRow {
 const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as "addrCountry", x.addr_region as "addrRegion", x.addr_district as "addrDistrict",
   x.addr_locality as "addrLocality", x.addr_street as "addrStreet", x.addr_house as "addrHouse", x.addr_building as "addrBuilding", x.addr_office as "addrOffice"`);
 
-export function organizationBatches(db: Db, scope: ScopeSql, instance: string) {
+export function organizationBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset<OrganizationRow>(db, scope, (after) => sql`
-    select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, instance)} as key, x.name, x.short_name as "shortName",
+    select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, keys)} as key, x.name, x.short_name as "shortName",
       r.name as region, a.name as activity, c.name as category, x.phones, x.email, x.website, x.note, x.archived_at as "archivedAt", ${ADDRESS_COLUMNS}
     from organizations x
     left join regions r on r.id = x.region_id left join activities a on a.id = x.activity_id left join categories c on c.id = x.category_id
@@ -129,13 +129,13 @@ export interface PersonRow {
   addrOffice: string;
 }
 
-export function personBatches(db: Db, scope: ScopeSql, instance: string, size = BATCH) {
+export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, size = BATCH) {
   return keyset<PersonRow>(
     db,
     scope,
     (after) => sql`
-    select x.id, x.sort_key as "sortKey", ${keySql('person', sql`x`, instance)} as key, x.organization_id as "organizationId",
-      case when po.id is not null and ${scope.organization(sql`po`)} then ${keySql('organization', sql`po`, instance)} end as "organizationKey",
+    select x.id, x.sort_key as "sortKey", ${keySql('person', sql`x`, keys)} as key, x.organization_id as "organizationId",
+      case when po.id is not null and ${scope.organization(sql`po`)} then ${keySql('organization', sql`po`, keys)} end as "organizationKey",
       x.surname, x.first_name as "firstName", x.patronymic, x.influence, x.job_title as "jobTitle", x.gender,
       x.dative_override as "dativeOverride", x.note, x.archived_at as "archivedAt", x.updated_at as "updatedAt",
       exists (select 1 from person_photos ph where ph.person_id = x.id) as "hasPhoto", ${ADDRESS_COLUMNS}
@@ -185,16 +185,16 @@ export interface MembershipRow {
 }
 
 /** Memberships by id, in batches. */
-export async function* membershipBatches(db: Db, scope: ScopeSql, instance: string): AsyncGenerator<MembershipRow[]> {
+export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyContext): AsyncGenerator<MembershipRow[]> {
   let after = 0;
   for (;;) {
     const list = await run<MembershipRow>(
       db,
       scope,
       sql`
-      select x.id, ${keySql('group', sql`g`, instance)} as "groupKey",
-        case when x.person_id is not null then (select ${keySql('person', sql`pp`, instance)} from persons pp where pp.id = x.person_id) end as "personKey",
-        case when x.organization_id is not null then (select ${keySql('organization', sql`oo`, instance)} from organizations oo where oo.id = x.organization_id) end as "organizationKey",
+      select x.id, ${keySql('group', sql`g`, keys)} as "groupKey",
+        case when x.person_id is not null then (select ${keySql('person', sql`pp`, keys)} from persons pp where pp.id = x.person_id) end as "personKey",
+        case when x.organization_id is not null then (select ${keySql('organization', sql`oo`, keys)} from organizations oo where oo.id = x.organization_id) end as "organizationKey",
         x.reason, x.added_at as "addedAt", x.removed_at as "removedAt",
         (select json_agg(d.reg_number order by d.reg_number) from membership_documents md join documents d on d.id = md.document_id where md.membership_id = x.id) as documents
       from group_memberships x join mailing_groups g on g.id = x.group_id

@@ -4,7 +4,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import { findGroup, membershipsOf } from '../groups/queries.js';
 import { findOrganization } from '../organizations/queries.js';
 import { findPerson, photoOf } from '../persons/queries.js';
-import { instanceId, nativeKey } from './keys.js';
+import { instanceId, keyContext, nativeKey } from './keys.js';
 import { bounds, contactsOfPersons, memberOrganizationBatches, organizationsById, personBatches, photosOf, type CardOrganization } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
 import { streetLine, vcard, type VcardAddress } from './vcard.js';
@@ -69,9 +69,10 @@ export async function personVcard(db: Db, id: number, t: Translate): Promise<{ n
 export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: { photos: boolean }): AsyncGenerator<string> {
   const group = await findGroup(db, groupId);
   if (!group) return;
-  const instance = await instanceId(db);
+  const keys = await keyContext(db);
+  const instance = keys.instance;
   const scope = new ScopeSql({ kind: 'group', groupId }, await bounds(db));
-  for await (const batch of personBatches(db, scope, instance, 500)) {
+  for await (const batch of personBatches(db, scope, keys, 500)) {
     const ids = batch.map((p) => Number(p.id));
     const [{ phones, emails }, orgs, photos] = await Promise.all([
       contactsOfPersons(db, ids),

@@ -1,7 +1,7 @@
 import { createCB } from 'xmlbuilder2';
 import type { Db } from '../../db/client.js';
 import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, xmlSafe } from './format.js';
-import { instanceId } from './keys.js';
+import { keyContext } from './keys.js';
 import { bounds, contactsOfPersons, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
 
@@ -37,7 +37,7 @@ function attrs(list: Record<string, string | undefined | null>): Record<string, 
 }
 
 export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<string> {
-  const instance = await instanceId(db);
+  const keys = await keyContext(db);
   const sqlScope = new ScopeSql(scope, await bounds(db));
   const out: string[] = [];
   const xml = createCB({ data: (chunk: string) => out.push(chunk), prettyPrint: true, indent: '  ', defaultNamespace: { ele: CONTACTS_NS, att: null } });
@@ -47,7 +47,7 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   xml.ele('contacts', { version: FORMAT_VERSION, exported: new Date().toISOString(), scope: scope.kind });
 
   xml.ele('groups');
-  for await (const batch of groupBatches(db, sqlScope, instance)) {
+  for await (const batch of groupBatches(db, sqlScope, keys)) {
     for (const g of batch) {
       xml.ele('group', attrs({ id: g.key, mark: g.mark, archived: iso(g.archivedAt) }));
       leaf(xml, 'name', g.name);
@@ -59,7 +59,7 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   xml.up();
 
   xml.ele('organizations');
-  for await (const batch of organizationBatches(db, sqlScope, instance)) {
+  for await (const batch of organizationBatches(db, sqlScope, keys)) {
     for (const o of batch) {
       xml.ele('organization', attrs({ id: o.key, archived: iso(o.archivedAt) }));
       leaf(xml, 'name', o.name);
@@ -79,7 +79,7 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   xml.up();
 
   xml.ele('persons');
-  for await (const batch of personBatches(db, sqlScope, instance)) {
+  for await (const batch of personBatches(db, sqlScope, keys)) {
     const { phones, emails } = await contactsOfPersons(db, batch.map((p) => Number(p.id)));
     for (let i = 0; i < batch.length; i += PHOTO_BATCH) {
       const slice = batch.slice(i, i + PHOTO_BATCH);
@@ -108,7 +108,7 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   xml.up();
 
   xml.ele('memberships');
-  for await (const batch of membershipBatches(db, sqlScope, instance)) {
+  for await (const batch of membershipBatches(db, sqlScope, keys)) {
     for (const m of batch) {
       xml.ele('membership', attrs({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: iso(m.addedAt), removed: iso(m.removedAt) }));
       leaf(xml, 'reason', m.reason);

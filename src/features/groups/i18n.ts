@@ -80,6 +80,7 @@ export const groupsDictionary = {
     'groups.backToGroup': 'вернуться к группе',
     'groups.selectionToGroup': 'Выборку в группу',
     'actions.close': 'Закрыть',
+    'groups.printChoose': 'Выберите группу: конверты будут напечатаны для всех её участников.',
   },
   en: {
     'nav.groups': 'Mailing groups',
@@ -162,5 +163,6 @@ export const groupsDictionary = {
     'groups.backToGroup': 'back to the group',
     'groups.selectionToGroup': 'Selection to a group',
     'actions.close': 'Close',
+    'groups.printChoose': 'Choose a group: envelopes are printed for all of its members.',
   },
 };

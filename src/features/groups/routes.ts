@@ -68,6 +68,12 @@ export default async function groupRoutes(app: FastifyInstance) {
     }
   });
 
+  // The toolbar's "print envelopes": choose the group whose members get them.
+  app.get('/groups/print', { config: { access: 'user' } }, async (req, reply) => {
+    const groups = await q.listGroups(db);
+    return reply.page('groups/print', { groups, pageTitle: req.t('envelopes.printEnvelopes') });
+  });
+
   // ---- one group: the read-only page every department can bookmark ----
   app.get<IdReq & { Querystring: Record<string, string | undefined> }>(
     '/groups/:id',

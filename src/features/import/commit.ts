@@ -138,8 +138,8 @@ class Commit {
   private readonly groupByKey = new Map<string, number>();
   private readonly groupNames = new Map<number, string>();
   private readonly personByKey = new Map<string, number>();
-  /** Persons this commit created: only they receive former memberships from the file. */
-  private readonly createdPersons = new Set<number>();
+  /** Persons this commit created, with their audit entry (their groups are added to it). */
+  private readonly createdPersons = new Map<number, { changes: Record<string, unknown> } | null>();
   private readonly updatedPersons = new Map<number, { versionAfter: number | null }>();
   private readonly references = new Map<string, number>();
   /** Outlook categories of the applied rows: person or organization id → category names. */
@@ -423,9 +423,8 @@ class Commit {
       const ids = await insertPersons(this.tx, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null));
       part.forEach((c, i) => {
         const id = ids[i];
-        this.createdPersons.add(id);
         if (c.p.key) this.personByKey.set(c.p.key, id);
-        this.journal.audit('person', id, 'create', null, auditablePerson(c.write.values, c.write.phones, c.write.emails), PERSON_AUDIT_FIELDS);
+        this.createdPersons.set(id, this.journal.audit('person', id, 'create', null, auditablePerson(c.write.values, c.write.phones, c.write.emails), PERSON_AUDIT_FIELDS));
         this.journal.change('person', id, 'created', { versionAfter: 1, externalKey: c.p.key });
         this.outcome(c.row.rowNo, 'created', null, id);
         this.report.persons.created++;
@@ -581,7 +580,10 @@ class Commit {
     });
     for (const [member, groups] of joined) {
       const [type, id] = member.split(':');
-      this.journal.audit(type, Number(id), 'update', { groups: null }, { groups: groups.join(', ') }, ['groups']);
+      // A card this commit created says in its own "create" entry which groups it joined.
+      const created = type === 'person' ? this.createdPersons.get(Number(id)) : undefined;
+      if (created) created.changes.groups = [null, groups.join(', ')];
+      else this.journal.audit(type, Number(id), 'update', { groups: null }, { groups: groups.join(', ') }, ['groups']);
     }
   }
 
@@ -670,9 +672,10 @@ class Commit {
       this.report.groups.created++;
     }
     await this.loadGroupNames([...existing.values()].map((g) => g.id));
+    // Cards created just now have no memberships yet: only the others are looked up.
     const active = await this.activeMemberships(
       [...existing.values()].map((g) => g.id),
-      this.categories.flatMap((c) => ('personId' in c.member ? [c.member.personId] : [])),
+      this.categories.flatMap((c) => ('personId' in c.member && !this.createdPersons.has(c.member.personId) ? [c.member.personId] : [])),
       this.categories.flatMap((c) => ('organizationId' in c.member ? [c.member.organizationId] : [])),
     );
     const t = translator(this.actor.locale);

@@ -37,10 +37,13 @@ export class Journal {
 
   constructor(private readonly stamp: Stamp) {}
 
+  /** Records an audit entry; the returned one may still be amended until `flush`. */
   audit(entityType: string, entityId: number, action: AuditAction, before: Record<string, unknown> | null, after: Record<string, unknown> | null, fields: readonly string[]) {
     const changes = diff(before, after, fields);
-    if (action === 'update' && Object.keys(changes).length === 0) return;
-    this.audits.push({ at: this.stamp.at, userId: this.stamp.userId, entityType, entityId, action, changes });
+    if (action === 'update' && Object.keys(changes).length === 0) return null;
+    const entry = { at: this.stamp.at, userId: this.stamp.userId, entityType, entityId, action, changes };
+    this.audits.push(entry);
+    return entry;
   }
 
   /** Records a change for undo; the returned entry may still be amended until `flush`. */
