@@ -34,7 +34,8 @@ export async function startHarness(): Promise<BrowserHarness> {
       await page.setJavaScriptEnabled(opts.javascript ?? true);
       // A Russian office's browser; the app's default language follows Accept-Language.
       await page.setExtraHTTPHeaders({ 'Accept-Language': 'ru-RU,ru;q=0.9' });
-      page.setDefaultTimeout(15_000);
+      // Generous: CI shares two cores between PGlite test files and Chromium.
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async signIn(page, login, password = PASSWORD) {

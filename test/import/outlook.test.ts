@@ -17,7 +17,6 @@ afterAll(async () => t?.close());
 
 const db = () => t.database.db;
 const RU_TEXT = new TextDecoder('windows-1251').decode(sample('outlook-ru-windows1251.csv'));
-const EN_TEXT = sample('outlook-en-utf8.csv').subarray(3).toString('utf8');
 
 /** The Russian sample with its surnames made unique, so each variant creates its own persons. */
 function ruVariant(tag: string, delimiter = ','): string {
@@ -191,6 +190,22 @@ describe('Outlook CSV import', () => {
     // Its website was empty: the web page fills it.
     expect(romashka.website).toBe('https://romashka.example');
     expect(romashka.version).toBe(2);
+  });
+});
+
+describe('rows without a person', () => {
+  it('a company-only row creates (or fills) the organization; a row with nothing to name fails with a reason', async () => {
+    const c = await t.as('secretary');
+    const csv = `Фамилия;Имя;Организация;Рабочий телефон;Адрес эл. почты;Город (раб. адрес);Заметки\r\n;;АО «Только фирма»;+7 812 000-00-01;office@firm.example;Казань;\r\n;;;;;;Просто заметка\r\n`;
+    const id = await uploadOk(c, Buffer.from(csv, 'utf8'), 'orgs.csv');
+    const page = await c.get(`/import/${id}`);
+    expect(page.body).toContain('только организация');
+    expect(page.body).toContain('нет ни имени, ни организации');
+    const batch = await commit(t, c, id);
+    expect(batch.report).toMatchObject({ rows: { created: 1, failed: 1 }, persons: { created: 0 }, organizations: { created: 1 } });
+    expect(await orgByName('АО «Только фирма»')).toMatchObject({ phones: '+7 812 000-00-01', email: 'office@firm.example', addrLocality: 'Казань' });
+    const report = await c.get(`/import/${id}`);
+    expect(report.body).toContain('нет ни фамилии, ни имени, ни организации');
   });
 });
 

@@ -69,13 +69,13 @@ async function realApp(env: Record<string, string>) {
   };
 }
 
-async function importBenchmark() {
+async function importBenchmark(createGroups: boolean) {
   const t = await realApp({ IMPORT_MAX_BYTES: String(200 * 1024 * 1024) });
   try {
     const c = await t.as('secretary');
     await c.get('/import');
     const file = outlookCsv(ROWS);
-    log(`import: ${ROWS} Outlook rows, ${mb(file.length)} (${t.database.driver})`);
+    log(`import: ${ROWS} Outlook rows, ${mb(file.length)} (${t.database.driver}), categories → groups: ${createGroups ? 'yes' : 'no'}`);
     const m = multipart('file', 'big.csv', file);
     let t0 = performance.now();
     const up = await c.request({ method: 'POST', url: `/import?_csrf=${encodeURIComponent(c.csrf)}`, payload: m.payload, headers: { 'content-type': m.contentType } });
@@ -85,7 +85,7 @@ async function importBenchmark() {
     const page = await c.get(`/import/${id}`);
     log(`  preview page (first 100 rows): ${ms(t0)} (${page.statusCode})`);
     t0 = performance.now();
-    await c.post(`/import/${id}/commit`, { options: '1', createGroups: '1' });
+    await c.post(`/import/${id}/commit`, createGroups ? { options: '1', createGroups: '1' } : { options: '1' });
     for (;;) {
       const result = (await t.database.db.execute(sql`select status, report from import_batches where id = ${id}`)) as unknown as { rows: { status: string; report: unknown }[] };
       const b = result.rows[0];
@@ -94,6 +94,27 @@ async function importBenchmark() {
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
+    }
+    if (!createGroups) {
+      // The same file again, every row a duplicate by e-mail: "update the existing card" for all.
+      const m2 = multipart('file', 'again.csv', file);
+      t0 = performance.now();
+      const again = await c.request({ method: 'POST', url: `/import?_csrf=${encodeURIComponent(c.csrf)}`, payload: m2.payload, headers: { 'content-type': m2.contentType } });
+      const id2 = Number(String(again.headers.location).split('/').pop());
+      log(`  again, as duplicates: preview ${ms(t0)}`);
+      t0 = performance.now();
+      await c.post(`/import/${id2}/commit`, { options: '1', all: 'update' });
+      for (;;) {
+        const result = (await t.database.db.execute(sql`select status, report from import_batches where id = ${id2}`)) as unknown as { rows: { status: string; report: unknown }[] };
+        if (result.rows[0].status !== 'committing') {
+          log(`  commit "update" for all: ${ms(t0)} → ${result.rows[0].status} ${JSON.stringify(result.rows[0].report)}`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      t0 = performance.now();
+      await c.post(`/import/${id2}/undo`);
+      log(`  undo of the update: ${ms(t0)}`);
     }
     t0 = performance.now();
     await c.post(`/import/${id}/undo`);
@@ -151,5 +172,6 @@ async function exportBenchmark() {
   }
 }
 
-await importBenchmark();
-await exportBenchmark();
+await importBenchmark(false);
+await importBenchmark(true);
+if (PERSONS > 0) await exportBenchmark();

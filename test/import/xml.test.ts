@@ -10,7 +10,7 @@ import { addMember, createGroup, removeMembership, setGroupArchived } from '../.
 import { setOrganizationArchived } from '../../src/features/organizations/service.js';
 import { setPersonArchived, setPersonPhoto } from '../../src/features/persons/service.js';
 import { makeThumbnail } from '../../src/features/persons/photo/thumbnail.js';
-import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
+import { mailingGroups } from '../../src/db/schema/groups.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personPhotos, persons } from '../../src/db/schema/persons.js';
 import { importBatches } from '../../src/db/schema/imports.js';

@@ -66,3 +66,23 @@ export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows:
     await tx.execute(sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
   }
 }
+
+/**
+ * Updates rows by id (objects keyed by field names, all with the same keys, `id` among them)
+ * through `jsonb_to_recordset`, `size` rows per statement.
+ */
+export async function bulkUpdate<T extends PgTable>(tx: Db | Tx, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
+  if (!rows.length) return;
+  const columns = getTableColumns(table);
+  const fields = Object.keys(rows[0]).filter((f) => f in columns);
+  const cols = fields.map((f) => ({ field: f, name: columns[f].name, ...recordType(columns[f].getSQLType()) }));
+  const set = sql.join(
+    cols.filter((c) => c.field !== 'id').map((c) => sql`${sql.identifier(c.name)} = ${c.bytea ? sql`decode(x.${sql.identifier(c.name)}, 'base64')` : sql`x.${sql.identifier(c.name)}`}`),
+    sql`, `,
+  );
+  const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
+  for (const part of chunked(rows, size)) {
+    const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
+    await tx.execute(sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
+  }
+}

@@ -1,12 +1,13 @@
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import type { PhoneKind } from '../../db/schema/persons.js';
 import { cleanText } from '../../lib/text.js';
-import { isEmail, parsePhone } from '../../lib/validate.js';
+import { isEmail } from '../../lib/validate.js';
 import { PhotoError } from '../persons/photo/errors.js';
 import { makeThumbnail } from '../persons/photo/thumbnail.js';
 import { PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../persons/photo-upload.js';
 import type { Address as ParsedAddress, ContactRow } from './parse/index.js';
 import type { DraftRow, PersonDraft, PhotoDraft, Problem } from './types.js';
+import { parsedPhone } from './writers.js';
 
 /** The same limits as the person and organization forms, so an imported card can be saved again. */
 export const LIMITS = {
@@ -125,7 +126,7 @@ export function mapContactRow(row: ContactRow): DraftRow {
       problems.push({ code: 'phone_skipped', detail: number.slice(0, 60) });
       continue;
     }
-    if (!parsePhone(number)) problems.push({ code: 'phone_unrecognized', detail: number });
+    if (!parsedPhone(number)) problems.push({ code: 'phone_unrecognized', detail: number });
     phones.push({ kind: phoneKind(p.kind), number });
   }
 

@@ -5,6 +5,7 @@ import type { User } from '../../db/schema/users.js';
 import { normalizeKey } from '../../lib/text.js';
 import { instanceId } from '../export/keys.js';
 import { bulkInsert } from './bulk.js';
+import { packRow } from './pack.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
 import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
@@ -48,11 +49,9 @@ export function existingOrganizationOf(p: PersonDraft, orgs: Awaited<ReturnType<
  */
 export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaited<ReturnType<typeof resolveOrganizations>>, instance: string): Promise<Map<number, Duplicate>> {
   const people = rows.map((r, i) => [i, r.data.kind === 'person' ? r.data.person : null] as const).filter((x): x is readonly [number, PersonDraft] => x[1] !== null && !x[1].organizationOnly && Boolean(x[1].surname));
-  const [byKey, byEmail, byName] = await Promise.all([
-    recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance),
-    personsByEmail(db, people.flatMap(([, p]) => p.emails)),
-    personsByName(db, people.map(([, p]) => personSortKey(p))),
-  ]);
+  const byKey = await recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance);
+  const byEmail = await personsByEmail(db, people.flatMap(([, p]) => p.emails));
+  const byName = await personsByName(db, people.map(([, p]) => personSortKey(p)));
   const out = new Map<number, Duplicate>();
   for (const [i, p] of people) {
     const key = p.key ? byKey.get(p.key) : undefined;
@@ -133,7 +132,7 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
             rowNo: i + 1,
             kind: r.data.kind,
             line: r.line,
-            data: r.data,
+            data: packRow(r.data),
             problems: r.problems,
             duplicateId: dup?.id ?? null,
             duplicateReason: dup?.reason ?? null,

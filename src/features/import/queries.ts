@@ -4,6 +4,8 @@ import { importBatches, importRows, type ImportBatch, type ImportDecision } from
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
+import { unpackRow } from './pack.js';
+import type { RowData } from './types.js';
 
 export function findBatch(db: Db | Tx, id: number): Promise<ImportBatch | undefined> {
   return db
@@ -55,7 +57,7 @@ export interface RowPage {
     rowNo: number;
     kind: string;
     line: number;
-    data: unknown;
+    data: RowData;
     problems: unknown;
     duplicateId: number | null;
     duplicateReason: string | null;
@@ -95,7 +97,7 @@ export async function listRows(db: Db, batchId: number, opts: { filter: RowFilte
   const more = list.length > opts.size;
   if (more) list.pop();
   if (reverse) list.reverse();
-  return { rows: list, hasPrev: reverse ? more : opts.after !== null, hasNext: reverse ? true : more };
+  return { rows: list.map((r) => ({ ...r, data: unpackRow(r.data) })), hasPrev: reverse ? more : opts.after !== null, hasNext: reverse ? true : more };
 }
 
 export interface RowCounts {

@@ -79,19 +79,24 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
   let headSize = 0;
   let size = 0;
   let xml: XmlImporter | null = null;
+  let sniffed = false;
+  // Decided once, on the first bytes: XML streams into its reader, anything else is collected.
+  const sniff = () => {
+    sniffed = true;
+    if (!looksLikeXml(Buffer.concat(head).subarray(0, SNIFF_BYTES))) return;
+    xml = new XmlImporter({ maxRows: limits.maxRows });
+    for (const c of head.splice(0)) xml.write(c);
+  };
   try {
     for await (const chunk of file.file as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (xml) {
-        xml.write(chunk);
+        (xml as XmlImporter).write(chunk);
         continue;
       }
       head.push(chunk);
       headSize += chunk.length;
-      if (headSize >= SNIFF_BYTES && looksLikeXml(Buffer.concat(head).subarray(0, SNIFF_BYTES))) {
-        xml = new XmlImporter({ maxRows: limits.maxRows });
-        for (const c of head.splice(0)) xml.write(c);
-      }
+      if (!sniffed && headSize >= SNIFF_BYTES) sniff();
     }
   } catch (err) {
     // The rest of the upload is not wanted: let it drain so the connection can answer.
@@ -99,11 +104,8 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
     throw uploadError(err, limits);
   }
   if (file.file.truncated) throw fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
-  if (!xml && looksLikeXml(Buffer.concat(head).subarray(0, SNIFF_BYTES))) {
-    xml = new XmlImporter({ maxRows: limits.maxRows });
-    for (const c of head.splice(0)) xml.write(c);
-  }
-  const parsed = xml ? xml.finish() : parseContacts(Buffer.concat(head), name);
+  if (!sniffed) sniff();
+  const parsed = xml ? (xml as XmlImporter).finish() : parseContacts(Buffer.concat(head), name);
   const people = parsed.rows.length;
   if (people === 0) throw fileError('import.error.noRows');
   if (parsed.format !== 'xml' && people > limits.maxRows) throw fileError('import.error.tooManyRows', { count: limits.maxRows });

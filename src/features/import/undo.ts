@@ -1,4 +1,4 @@
-import { desc, eq, sql, type SQL } from 'drizzle-orm';
+import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
@@ -11,9 +11,9 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.j
 import { allows } from '../../plugins/access.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
-import { anyInt } from './bulk.js';
+import { anyInt, bulkUpdate } from './bulk.js';
 import { lockBatch } from './queries.js';
-import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues } from './writers.js';
+import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
 
 /**
  * Undo of a committed batch, in one transaction and in reverse order: memberships first, then
@@ -42,7 +42,7 @@ export async function undoBatch(db: Db, actor: User, batchId: number): Promise<U
     // Dependents first: memberships, then persons, then their organizations, groups, lists.
     await undo.removeMemberships(of('membership', 'created'));
     await undo.removePersons(of('person', 'created'));
-    for (const c of of('person', 'updated')) await undo.restorePerson(c);
+    await undo.restorePersons(of('person', 'updated'));
     for (const c of of('organization', 'updated')) await undo.restoreOrganization(c);
     await undo.removeOrganizations(of('organization', 'created'));
     await undo.removeGroups(of('group', 'created'));
@@ -123,34 +123,60 @@ class Undo {
     this.report.removed += gone.length;
   }
 
-  async restorePerson(c: ImportChange) {
-    const [p] = await this.tx.select().from(persons).where(eq(persons.id, c.entityId)).for('update');
-    if (!p) return;
-    if (this.edited(p, c)) return this.leave(c, fullName(p), 'edited');
-    const before = c.before as Record<string, unknown> & { phones: { kind: PhoneKind; number: string }[]; emails: string[]; photo?: Record<string, unknown> | null };
-    const values = Object.fromEntries(PERSON_FIELDS.map((f) => [f, before[f]])) as unknown as PersonValues;
-    const [org] = values.organizationId ? await this.tx.select({ name: organizations.name, shortName: organizations.shortName }).from(organizations).where(eq(organizations.id, values.organizationId)) : [];
-    const [phones, emails] = await Promise.all([
-      this.tx.select().from(personPhones).where(eq(personPhones.personId, p.id)),
-      this.tx.select().from(personEmails).where(eq(personEmails.personId, p.id)),
-    ]);
-    const [after] = await this.tx
-      .update(persons)
-      .set({ ...values, ...derivedPersonColumns({ values, phones: before.phones, emails: before.emails }, org ?? null), version: p.version + 1, updatedAt: new Date(), updatedBy: this.actor.id })
-      .where(eq(persons.id, p.id))
-      .returning();
-    await this.tx.delete(personPhones).where(eq(personPhones.personId, p.id));
-    await this.tx.delete(personEmails).where(eq(personEmails.personId, p.id));
-    await writeContacts(this.tx, [{ personId: p.id, phones: before.phones, emails: before.emails }]);
-    // The photo is put back only when the import replaced it (undefined: it did not touch it).
-    if (before.photo === null) await this.tx.delete(personPhotos).where(eq(personPhotos.personId, p.id));
-    else if (before.photo) {
-      const ph = before.photo as { thumbnail: string; original: string; originalType: string; width: number; height: number };
-      const photo = { thumbnail: Buffer.from(ph.thumbnail, 'base64'), original: Buffer.from(ph.original, 'base64'), originalType: ph.originalType, width: ph.width, height: ph.height, updatedAt: new Date() };
-      await this.tx.insert(personPhotos).values({ personId: p.id, ...photo }).onConflictDoUpdate({ target: personPhotos.personId, set: photo });
+  /** Cards the batch updated get back what they had, unless edited since; all at once. */
+  async restorePersons(changes: ImportChange[]) {
+    if (!changes.length) return;
+    const byId = new Map(changes.map((c) => [c.entityId, c]));
+    const ids = anyInt([...byId.keys()]);
+    const current = await this.tx.select().from(persons).where(sql`${persons.id} = ${ids}`).for('update');
+    const phones = await this.tx.select().from(personPhones).where(sql`${personPhones.personId} = ${ids}`).orderBy(asc(personPhones.position), asc(personPhones.id));
+    const emails = await this.tx.select().from(personEmails).where(sql`${personEmails.personId} = ${ids}`).orderBy(asc(personEmails.position), asc(personEmails.id));
+    type Before = Record<string, unknown> & { phones: { kind: PhoneKind; number: string }[]; emails: string[]; photo?: { thumbnail: string; original: string; originalType: string; width: number; height: number } | null };
+    const restore = current.filter((p) => {
+      if (!this.edited(p, byId.get(p.id)!)) return true;
+      this.leave(byId.get(p.id)!, fullName(p), 'edited');
+      return false;
+    });
+    if (!restore.length) return;
+    const writes = restore.map((p) => {
+      const before = byId.get(p.id)!.before as Before;
+      return { p, before, values: Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, f === 'archivedAt' ? p.archivedAt : before[f]])) as unknown as PersonValues };
+    });
+    const orgIds = [...new Set(writes.flatMap((w) => (w.values.organizationId ? [w.values.organizationId] : [])))];
+    const orgs = new Map((orgIds.length ? await this.tx.select({ id: organizations.id, name: organizations.name, shortName: organizations.shortName }).from(organizations).where(sql`${organizations.id} = ${anyInt(orgIds)}`) : []).map((o) => [o.id, o]));
+    const at = new Date();
+    await bulkUpdate(
+      this.tx,
+      persons,
+      writes.map((w) => ({ id: w.p.id, ...w.values, ...derivedPersonColumns({ values: w.values, phones: w.before.phones, emails: w.before.emails }, w.values.organizationId ? (orgs.get(w.values.organizationId) ?? null) : null), version: w.p.version + 1, updatedAt: at, updatedBy: this.actor.id })),
+    );
+    const restoredIds = anyInt(writes.map((w) => w.p.id));
+    await this.tx.delete(personPhones).where(sql`${personPhones.personId} = ${restoredIds}`);
+    await this.tx.delete(personEmails).where(sql`${personEmails.personId} = ${restoredIds}`);
+    await writeContacts(this.tx, writes.map((w) => ({ personId: w.p.id, phones: w.before.phones, emails: w.before.emails })));
+    // A photo is put back only when the import replaced it (undefined: it did not touch it).
+    const photoTouched = writes.filter((w) => w.before.photo !== undefined);
+    if (photoTouched.length) {
+      await this.tx.delete(personPhotos).where(sql`${personPhotos.personId} = ${anyInt(photoTouched.map((w) => w.p.id))}`);
+      await writePhotos(
+        this.tx,
+        photoTouched.flatMap((w) => {
+          const ph = w.before.photo;
+          return ph ? [{ personId: w.p.id, photo: { thumbnail: Buffer.from(ph.thumbnail, 'base64'), original: Buffer.from(ph.original, 'base64'), originalType: ph.originalType, width: ph.width, height: ph.height } }] : [];
+        }),
+        at,
+      );
     }
-    this.journal.audit('person', p.id, 'update', auditablePerson(p, phones, emails.map((e) => e.email)), auditablePerson(after, before.phones, before.emails), PERSON_AUDIT_FIELDS);
-    this.report.restored++;
+    // What the cards had until now, for the audit's "before".
+    const had = new Map<number, { phones: { kind: string; number: string }[]; emails: string[] }>();
+    const of = (id: number) => had.get(id) ?? (had.set(id, { phones: [], emails: [] }).get(id)!);
+    for (const x of phones) of(x.personId).phones.push(x);
+    for (const x of emails) of(x.personId).emails.push(x.email);
+    for (const w of writes) {
+      const now = of(w.p.id);
+      this.journal.audit('person', w.p.id, 'update', auditablePerson(w.p, now.phones, now.emails), auditablePerson({ ...w.p, ...w.values }, w.before.phones, w.before.emails), PERSON_AUDIT_FIELDS);
+    }
+    this.report.restored += writes.length;
   }
 
   /** Organizations the batch created, unless edited since or holding persons, documents or memberships. */

@@ -40,6 +40,11 @@ export class Journal {
   /** Records an audit entry; the returned one may still be amended until `flush`. */
   audit(entityType: string, entityId: number, action: AuditAction, before: Record<string, unknown> | null, after: Record<string, unknown> | null, fields: readonly string[]) {
     const changes = diff(before, after, fields);
+    // A new record's empty fields say nothing ("— → empty"): thousands of imported cards would
+    // otherwise carry a dozen of them each into the audit log.
+    if (action === 'create') {
+      for (const [f, [, v]] of Object.entries(changes)) if (v === '' || (Array.isArray(v) && v.length === 0)) delete changes[f];
+    }
     if (action === 'update' && Object.keys(changes).length === 0) return null;
     const entry = { at: this.stamp.at, userId: this.stamp.userId, entityType, entityId, action, changes };
     this.audits.push(entry);
@@ -88,9 +93,12 @@ export interface PersonWrite {
   emails: string[];
 }
 
-/** libphonenumber is the costly part of a big import, and numbers repeat: parse each once. */
+/**
+ * libphonenumber is a costly part of a big import, and the preview and the commit parse the same
+ * numbers: each is parsed once per process (the cache is bounded).
+ */
 const parsedPhones = new Map<string, ReturnType<typeof parsePhone>>();
-function parsedPhone(number: string) {
+export function parsedPhone(number: string) {
   let p = parsedPhones.get(number);
   if (p === undefined) {
     p = parsePhone(number);

@@ -23,7 +23,6 @@ function refuse(key: string, params: Record<string, string | number> = {}): neve
   throw new ValidationError({ file: { key, params } });
 }
 
-type Leaf = { kind: 'text' } | { kind: 'address' };
 /** The children each record element may have, in the schema's order. */
 const RECORD_CHILDREN: Record<string, readonly string[]> = {
   group: ['name', 'description'],

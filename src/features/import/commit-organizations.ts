@@ -1,0 +1,205 @@
+import { eq } from 'drizzle-orm';
+import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
+import { organizations } from '../../db/schema/organizations.js';
+import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
+import { normalizeKey } from '../../lib/text.js';
+import { ORGANIZATION_FIELDS } from '../organizations/service.js';
+import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
+import { EMPTY_ADDRESS, isEmptyAddress } from './mapping.js';
+import { groupsByName, organizationsByName, recordsByKey } from './match.js';
+import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
+import { insertGroups, insertOrganizations, type OrganizationValues } from './writers.js';
+import { WriterState, type StoredRow } from './commit-state.js';
+
+/** Groups and organizations of the file: matched by key or name, else created in bulk. */
+export abstract class OrganizationWriter extends WriterState {
+  protected async groups(rows: StoredRow[]) {
+    if (!rows.length) return;
+    const drafts = rows.map((r) => (r.data as { group: GroupDraft }).group);
+    const byKey = await recordsByKey(this.tx, 'group', drafts.map((g) => g.key), this.instance);
+    const byName = await groupsByName(this.tx, drafts.map((g) => g.name));
+    const fresh: { row: StoredRow; g: GroupDraft }[] = [];
+    const freshByName = new Map<string, StoredRow[]>();
+    for (const [i, row] of rows.entries()) {
+      const g = drafts[i];
+      const existing = byKey.get(g.key) ?? byName.get(normalizeKey(g.name))?.id;
+      if (existing) {
+        this.groupByKey.set(g.key, existing);
+        this.outcome(row.rowNo, 'skipped', 'import.reason.groupExists', existing);
+        continue;
+      }
+      // Two groups of one name in a file are one group here: names are unique.
+      const same = freshByName.get(normalizeKey(g.name));
+      if (same) same.push(row);
+      else {
+        freshByName.set(normalizeKey(g.name), [row]);
+        fresh.push({ row, g });
+      }
+    }
+    const created = await insertGroups(this.tx, this.stamp, fresh.map(({ g }) => ({ name: g.name, description: g.description, mark: g.mark, archivedAt: g.archivedAt ? new Date(g.archivedAt) : null })));
+    created.forEach((row, i) => {
+      const { g } = fresh[i];
+      this.groupNames.set(row.id, row.name);
+      this.journal.audit('group', row.id, 'create', null, row, ['name', 'description', 'mark']);
+      this.journal.change('group', row.id, 'created', { versionAfter: row.version, externalKey: g.key });
+      this.report.groups.created++;
+      for (const r of freshByName.get(row.sortKey) ?? []) {
+        const key = (r.data as { group: GroupDraft }).group.key;
+        this.groupByKey.set(key, row.id);
+        this.outcome(r.rowNo, r === fresh[i].row ? 'created' : 'skipped', r === fresh[i].row ? null : 'import.reason.groupExists', row.id);
+      }
+    });
+    await this.tick(rows.length);
+  }
+
+
+  protected async referenceId(kind: ReferenceKind, name: string): Promise<number | null> {
+    if (!name) return null;
+    const sortKey = normalizeKey(name);
+    const cacheKey = `${kind}|${sortKey}`;
+    const cached = this.references.get(cacheKey);
+    if (cached) return cached;
+    // The three lists share one shape (see references/queries.ts): one static type for all.
+    const table = referenceTables[kind] as typeof regions;
+    const [found] = await this.tx.select({ id: table.id }).from(table).where(eq(table.sortKey, sortKey));
+    let row: { id: number } = found;
+    if (!row) {
+      [row] = await this.tx.insert(table).values({ name, sortKey, updatedBy: this.actor.id, createdAt: this.stamp.at, updatedAt: this.stamp.at }).returning({ id: table.id });
+      const entity = REFERENCE_ENTITY_TYPES[kind] as 'region' | 'activity' | 'category';
+      this.journal.audit(entity, row.id, 'create', null, { name }, ['name']);
+      this.journal.change(entity, row.id, 'created', { versionAfter: 1 });
+      this.report.references.created++;
+    }
+    this.references.set(cacheKey, row.id);
+    return row.id;
+  }
+
+  protected async organizations(rows: StoredRow[]) {
+    if (!rows.length) return;
+    const drafts = rows.map((r) => (r.data as { organization: OrganizationDraft }).organization);
+    const byKey = await recordsByKey(this.tx, 'organization', drafts.map((o) => o.key), this.instance);
+    const byName = await organizationsByName(this.tx, drafts.map((o) => o.name));
+    const fresh: { row: StoredRow; o: OrganizationDraft; values: OrganizationValues }[] = [];
+    for (const [i, row] of rows.entries()) {
+      const o = drafts[i];
+      const values: OrganizationValues = {
+        name: o.name,
+        shortName: o.shortName,
+        regionId: await this.referenceId('regions', o.region),
+        activityId: await this.referenceId('activities', o.activity),
+        categoryId: await this.referenceId('categories', o.category),
+        ...o.address,
+        phones: o.phones,
+        email: o.email,
+        website: o.website,
+        note: o.note,
+        archivedAt: o.archivedAt ? new Date(o.archivedAt) : null,
+      };
+      const existing = byKey.get(o.key) ?? byName.get(normalizeKey(o.name))?.id;
+      if (existing) {
+        this.orgByKey.set(o.key, existing);
+        const changed = await this.fillOrganization(existing, values);
+        this.outcome(row.rowNo, changed ? 'updated' : 'skipped', changed ? null : 'import.reason.organizationExists', existing);
+      } else {
+        fresh.push({ row, o, values });
+      }
+    }
+    const created = await insertOrganizations(this.tx, this.stamp, fresh.map((f) => f.values));
+    created.forEach((org, i) => {
+      this.created('organization', org, fresh[i].o.key);
+      this.orgByKey.set(fresh[i].o.key, org.id);
+      this.outcome(fresh[i].row.rowNo, 'created', null, org.id);
+    });
+    await this.tick(rows.length);
+  }
+
+  protected created(kind: 'organization', org: typeof organizations.$inferSelect, externalKey: string | null) {
+    this.remember(org);
+    this.journal.audit(kind, org.id, 'create', null, org, ORGANIZATION_FIELDS);
+    this.journal.change(kind, org.id, 'created', { versionAfter: org.version, externalKey });
+    this.report.organizations.created++;
+  }
+
+  /**
+   * An existing organization gets only what it lacks: the address when it has none, and empty
+   * fields; what a secretary typed is never overwritten by a file. True when anything changed.
+   */
+  protected async fillOrganization(id: number, values: Partial<OrganizationValues>): Promise<boolean> {
+    const [before] = await this.tx.select().from(organizations).where(eq(organizations.id, id)).for('update');
+    if (!before) return false;
+    const set: Record<string, unknown> = {};
+    const beforeAddress = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, before[f]])) as Address;
+    const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, (values as Record<string, unknown>)[f] ?? ''])) as Address;
+    if (isEmptyAddress(beforeAddress) && !isEmptyAddress(address)) Object.assign(set, address);
+    for (const f of ['shortName', 'phones', 'email', 'website', 'note'] as const) {
+      if (!before[f] && values[f]) set[f] = values[f];
+    }
+    for (const f of ['regionId', 'activityId', 'categoryId'] as const) {
+      if (before[f] === null && values[f]) set[f] = values[f];
+    }
+    if (Object.keys(set).length === 0) {
+      this.remember(before);
+      return false;
+    }
+    const [after] = await this.tx
+      .update(organizations)
+      .set({ ...set, version: before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id, ...(set.shortName ? { searchText: normalizeKey(`${before.name} ${String(set.shortName)}`) } : {}) })
+      .where(eq(organizations.id, id))
+      .returning();
+    this.remember(after);
+    this.journal.audit('organization', id, 'update', before, after, ORGANIZATION_FIELDS);
+    this.journal.change('organization', id, 'updated', { before, versionAfter: after.version });
+    this.report.organizations.updated++;
+    return true;
+  }
+
+  /** Outlook companies: matched by name, else created, from the rows that will be applied. */
+  protected async companies(applied: { row: StoredRow; p: PersonDraft }[]) {
+    const rowsOf = new Map<string, { row: StoredRow; p: PersonDraft }[]>();
+    for (const a of applied) {
+      if (!a.p.organization || !('name' in a.p.organization)) continue;
+      const k = normalizeKey(a.p.organization.name);
+      rowsOf.set(k, [...(rowsOf.get(k) ?? []), a]);
+    }
+    if (!rowsOf.size) return;
+    const existing = await organizationsByName(this.tx, [...rowsOf.keys()]);
+    const fresh: { key: string; values: OrganizationValues }[] = [];
+    for (const [key, list] of rowsOf) {
+      // What the rows of one company can give it: the first address, web page, phones, e-mail.
+      const first = <T>(pick: (p: PersonDraft) => T | null | '') => list.map((a) => pick(a.p)).find((v) => v) || null;
+      const values: OrganizationValues = {
+        name: (list[0].p.organization as { name: string }).name,
+        ...(first((p) => p.businessAddress) ?? EMPTY_ADDRESS),
+        website: first((p) => p.webPage) ?? '',
+        phones: first((p) => p.organizationPhones) ?? '',
+        email: first((p) => p.organizationEmail) ?? '',
+      };
+      const match = existing.get(key);
+      if (match) {
+        this.orgByName.set(key, match.id);
+        const changed = await this.fillOrganization(match.id, values);
+        for (const a of list) if (a.p.organizationOnly) this.outcome(a.row.rowNo, changed && a === list.find((x) => x.p.organizationOnly) ? 'updated' : 'skipped', changed ? null : 'import.reason.organizationExists', match.id);
+      } else {
+        fresh.push({ key, values });
+      }
+    }
+    const created = await insertOrganizations(this.tx, this.stamp, fresh.map((f) => f.values));
+    created.forEach((org, i) => {
+      this.created('organization', org, null);
+      this.orgByName.set(fresh[i].key, org.id);
+      const list = rowsOf.get(fresh[i].key)!;
+      const orgOnly = list.filter((a) => a.p.organizationOnly);
+      orgOnly.forEach((a, j) => this.outcome(a.row.rowNo, j === 0 ? 'created' : 'skipped', j === 0 ? null : 'import.reason.organizationExists', org.id));
+    });
+    for (const [key, list] of rowsOf) {
+      const id = this.orgByName.get(key)!;
+      for (const a of list) if (a.p.organizationOnly && a.p.categories.length) this.categories.push({ member: { organizationId: id }, names: a.p.categories });
+    }
+  }
+
+  protected organizationIdOf(p: PersonDraft): number | null {
+    if (!p.organization) return null;
+    if ('key' in p.organization) return this.orgByKey.get(p.organization.key) ?? null;
+    return this.orgByName.get(normalizeKey(p.organization.name)) ?? null;
+  }
+}

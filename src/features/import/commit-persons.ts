@@ -1,0 +1,169 @@
+import { asc, sql } from 'drizzle-orm';
+import type { Address } from '../../db/schema/address.js';
+import type { ImportDecision } from '../../db/schema/imports.js';
+import { personEmails, personPhones, personPhotos, persons, type Person } from '../../db/schema/persons.js';
+import { PERSON_FIELDS } from '../persons/service.js';
+import { anyInt, bulkUpdate, chunked } from './bulk.js';
+import { isEmptyAddress, sameAddress } from './mapping.js';
+import { MAX_EMAILS, merge, type Update } from './merge.js';
+import type { PersonDraft, PhoneInput } from './types.js';
+import { auditablePerson, derivedPersonColumns, insertPersons, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
+import { OrganizationWriter } from './commit-organizations.js';
+import type { StoredRow } from './commit-state.js';
+
+/** Persons: created in bulk, or merged into the existing cards the user chose to update. */
+export abstract class PersonWriter extends OrganizationWriter {
+  protected async persons(rows: StoredRow[]) {
+    if (!rows.length) return;
+    const applied: { row: StoredRow; p: PersonDraft; decision: ImportDecision }[] = [];
+    for (const row of rows) {
+      const p = (row.data as { person: PersonDraft }).person;
+      if (!p.surname && !p.organizationOnly) {
+        this.outcome(row.rowNo, 'failed', 'import.reason.noName');
+        continue;
+      }
+      const decision: ImportDecision = p.organizationOnly || !row.duplicateId ? 'create' : (row.decision ?? this.options.decision);
+      if (decision === 'skip') {
+        this.outcome(row.rowNo, 'skipped', 'import.reason.duplicateSkipped', row.duplicateId);
+        if (p.key && row.duplicateId) this.personByKey.set(p.key, row.duplicateId);
+        continue;
+      }
+      applied.push({ row, p, decision });
+    }
+    await this.companies(applied);
+    await this.tick(rows.length - applied.length);
+
+    const toCreate: { row: StoredRow; p: PersonDraft; write: PersonWrite }[] = [];
+    const toUpdate: Update[] = [];
+    for (const a of applied) {
+      if (a.p.organizationOnly) continue;
+      const organizationId = this.organizationIdOf(a.p);
+      const address = this.ownAddress(a.p, organizationId);
+      if (a.decision === 'update' && a.row.duplicateId) toUpdate.push({ row: a.row, p: a.p, id: a.row.duplicateId, organizationId, address });
+      else toCreate.push({ row: a.row, p: a.p, write: { values: this.values(a.p, organizationId, address), phones: a.p.phones, emails: a.p.emails.slice(0, MAX_EMAILS) } });
+    }
+    for (const part of chunked(toUpdate, 2000)) {
+      const vanished = await this.updatePersons(part);
+      // A card deleted since the preview cannot be updated: the row creates one instead.
+      for (const u of vanished) toCreate.push({ row: u.row, p: u.p, write: { values: this.values(u.p, u.organizationId, u.address), phones: u.p.phones, emails: u.p.emails.slice(0, MAX_EMAILS) } });
+      await this.tick(part.length - vanished.length);
+    }
+
+    for (const part of chunked(toCreate, 2000)) {
+      const ids = await insertPersons(this.tx, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null));
+      part.forEach((c, i) => {
+        const id = ids[i];
+        if (c.p.key) this.personByKey.set(c.p.key, id);
+        this.createdPersons.set(id, this.journal.audit('person', id, 'create', null, auditablePerson(c.write.values, c.write.phones, c.write.emails), PERSON_AUDIT_FIELDS));
+        this.journal.change('person', id, 'created', { versionAfter: 1, externalKey: c.p.key });
+        this.outcome(c.row.rowNo, 'created', null, id);
+        this.report.persons.created++;
+        if (c.p.categories.length) this.categories.push({ member: { personId: id }, names: c.p.categories });
+      });
+      await this.photos(part.flatMap((c, i) => (c.row.hasPhoto ? [{ rowNo: c.row.rowNo, personId: ids[i] }] : [])));
+      await this.tick(part.length);
+    }
+  }
+
+  /** The business address goes to the person only when the organization has another one. */
+  protected ownAddress(p: PersonDraft, organizationId: number | null): Address {
+    const b = p.businessAddress;
+    if (!b || organizationId === null || !isEmptyAddress(p.address)) return p.address;
+    const orgAddress = this.orgs.get(organizationId)?.address ?? null;
+    return orgAddress && !sameAddress(orgAddress, b) ? b : p.address;
+  }
+
+  protected values(p: PersonDraft, organizationId: number | null, address: Address): PersonValues {
+    return {
+      surname: p.surname,
+      firstName: p.firstName,
+      patronymic: p.patronymic,
+      influence: p.influence,
+      organizationId,
+      jobTitle: p.jobTitle,
+      gender: p.gender,
+      dativeOverride: p.dativeOverride,
+      note: p.note,
+      ...address,
+      archivedAt: p.archivedAt ? new Date(p.archivedAt) : null,
+    };
+  }
+
+  /**
+   * "Update the existing card", for many rows at once: the file's non-empty values replace the
+   * card's, its phones and e-mails are added to the card's, its photo replaces the card's. Several
+   * rows for one card apply in file order. The card as it was is kept for undo. Returns the rows
+   * whose card no longer exists.
+   */
+  protected async updatePersons(list: Update[]): Promise<Update[]> {
+    const ids = [...new Set(list.map((u) => u.id))];
+    const withPhoto = [...new Set(list.filter((u) => u.row.hasPhoto).map((u) => u.id))];
+    // One after another: a transaction is one connection, which runs one query at a time.
+    const found = await this.tx.select().from(persons).where(sql`${persons.id} = ${anyInt(ids)}`).for('update');
+    const phones = await this.tx.select().from(personPhones).where(sql`${personPhones.personId} = ${anyInt(ids)}`).orderBy(asc(personPhones.position), asc(personPhones.id));
+    const emails = await this.tx.select().from(personEmails).where(sql`${personEmails.personId} = ${anyInt(ids)}`).orderBy(asc(personEmails.position), asc(personEmails.id));
+    const photos = withPhoto.length ? await this.tx.select().from(personPhotos).where(sql`${personPhotos.personId} = ${anyInt(withPhoto)}`) : [];
+    const byId = new Map(found.map((p) => [p.id, p]));
+    const group = <T extends { personId: number }>(rows: T[]) => {
+      const m = new Map<number, T[]>();
+      for (const r of rows) m.set(r.personId, [...(m.get(r.personId) ?? []), r]);
+      return m;
+    };
+    const phonesOf = group(phones);
+    const emailsOf = group(emails);
+    const photoOf = new Map(photos.map((ph) => [ph.personId, ph]));
+
+    const cards = new Map<number, { before: Person; oldPhones: PhoneInput[]; oldEmails: string[]; write: PersonWrite; rows: Update[] }>();
+    const vanished: Update[] = [];
+    for (const u of list) {
+      const before = byId.get(u.id);
+      if (!before) {
+        vanished.push(u);
+        continue;
+      }
+      let card = cards.get(u.id);
+      if (!card) {
+        const oldPhones = (phonesOf.get(u.id) ?? []).map((x) => ({ kind: x.kind, number: x.number }));
+        const oldEmails = (emailsOf.get(u.id) ?? []).map((x) => x.email);
+        const values = { ...(Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, before[f as keyof Person]])) as unknown as PersonValues) };
+        card = { before, oldPhones, oldEmails, write: { values, phones: oldPhones, emails: oldEmails }, rows: [] };
+        cards.set(u.id, card);
+      }
+      card.write = merge(card.write, u);
+      card.rows.push(u);
+    }
+    if (!cards.size) return vanished;
+
+    for (const c of cards.values()) if (c.write.values.organizationId && !this.orgs.has(c.write.values.organizationId)) await this.loadOrg(c.write.values.organizationId);
+    const list2 = [...cards.entries()];
+    await bulkUpdate(
+      this.tx,
+      persons,
+      list2.map(([id, c]) => ({ id, ...c.write.values, ...derivedPersonColumns(c.write, c.write.values.organizationId ? (this.orgs.get(c.write.values.organizationId) ?? null) : null), version: c.before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id })),
+    );
+    await this.tx.delete(personPhones).where(sql`${personPhones.personId} = ${anyInt(list2.map(([id]) => id))}`);
+    await this.tx.delete(personEmails).where(sql`${personEmails.personId} = ${anyInt(list2.map(([id]) => id))}`);
+    await writeContacts(this.tx, list2.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: c.write.emails })));
+
+    for (const [id, c] of list2) {
+      const after = { ...c.before, ...c.write.values, version: c.before.version + 1 };
+      this.journal.audit('person', id, 'update', auditablePerson(c.before, c.oldPhones, c.oldEmails), auditablePerson(after, c.write.phones, c.write.emails), PERSON_AUDIT_FIELDS);
+      const replacesPhoto = c.rows.some((u) => u.row.hasPhoto);
+      const old = photoOf.get(id);
+      const oldPhoto = old ? { thumbnail: old.thumbnail.toString('base64'), original: old.original.toString('base64'), originalType: old.originalType, width: old.width, height: old.height } : null;
+      // `photo` is left out when the import did not touch it, so undo leaves it alone too.
+      this.journal.change('person', id, 'updated', { before: { ...c.before, phones: c.oldPhones, emails: c.oldEmails, photo: replacesPhoto ? oldPhoto : undefined }, versionAfter: after.version });
+      this.report.persons.updated++;
+      for (const u of c.rows) {
+        if (u.p.key) this.personByKey.set(u.p.key, id);
+        if (u.p.categories.length) this.categories.push({ member: { personId: id }, names: u.p.categories });
+        this.outcome(u.row.rowNo, 'updated', null, id);
+      }
+    }
+    // The last row with a photo wins, as it would when the rows were applied one by one.
+    const lastPhoto = new Map<number, number>();
+    for (const u of list) if (u.row.hasPhoto && cards.has(u.id)) lastPhoto.set(u.id, u.row.rowNo);
+    await this.photos([...lastPhoto].map(([personId, rowNo]) => ({ rowNo, personId })));
+    return vanished;
+  }
+}

@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import { documents } from '../../db/schema/documents.js';
+import { translator } from '../../i18n/index.js';
+import { normalizeKey } from '../../lib/text.js';
+import { anyText } from './bulk.js';
+import { groupsByName } from './match.js';
+import type { MembershipDraft } from './types.js';
+import { insertGroups, writeOutcomes, type MembershipWrite } from './writers.js';
+import { PersonWriter } from './commit-persons.js';
+import type { CommitReport, StoredRow } from './commit-state.js';
+
+/**
+ * Writes a batch's rows inside the commit's transaction: groups, organizations, persons,
+ * memberships, in bulk (a few statements per thousand rows), with the audit entries and the undo
+ * records (import_changes) the services would write.
+ */
+export class RowWriter extends PersonWriter {
+  async run(rows: StoredRow[]): Promise<CommitReport> {
+    const of = (kind: string) => rows.filter((r) => r.kind === kind);
+    await this.groups(of('group'));
+    await this.organizations(of('organization'));
+    await this.persons(of('person'));
+    await this.memberships(of('membership'));
+    await this.categoryMemberships();
+    await this.journal.flush(this.tx);
+    const outcomes = [...this.outcomes].map(([rowNo, o]) => ({ rowNo, ...o }));
+    for (const o of outcomes) this.report.rows[o.outcome]++;
+    // Rows of a committed batch without an outcome were created: writing 'created' into every
+    // row would rewrite the whole batch once more.
+    await writeOutcomes(this.tx, this.stamp.batchId, outcomes.filter((o) => o.outcome !== 'created' || o.reason));
+    return this.report;
+  }
+
+  /** XML memberships: between the records of the file, as they were resolved above. */
+  protected async memberships(rows: StoredRow[]) {
+    if (!rows.length) return;
+    const drafts = rows.map((r) => (r.data as { membership: MembershipDraft }).membership);
+    await this.loadGroupNames([...this.groupByKey.values()]);
+    const numbers = [...new Set(drafts.flatMap((m) => m.documents.map((d) => d.toLowerCase())))];
+    const docIds = new Map<string, number>();
+    if (numbers.length) {
+      const found = await this.tx.select({ id: documents.id, n: sql<string>`lower(${documents.regNumber})` }).from(documents).where(sql`lower(${documents.regNumber}) = ${anyText(numbers)}`);
+      for (const d of found) docIds.set(d.n, d.id);
+    }
+    const resolved = drafts.map((m) => ({
+      groupId: this.groupByKey.get(m.group) ?? null,
+      personId: m.person ? (this.personByKey.get(m.person) ?? null) : null,
+      organizationId: m.organization ? (this.orgByKey.get(m.organization) ?? null) : null,
+    }));
+    const active = await this.activeMemberships(
+      resolved.flatMap((r) => (r.groupId ? [r.groupId] : [])),
+      resolved.flatMap((r) => (r.personId ? [r.personId] : [])),
+      resolved.flatMap((r) => (r.organizationId ? [r.organizationId] : [])),
+    );
+    const writes: (MembershipWrite & { rowNo: number; reasonKey: string | null })[] = [];
+    for (const [i, row] of rows.entries()) {
+      const m = drafts[i];
+      const r = resolved[i];
+      if (!r.groupId || (!r.personId && !r.organizationId)) {
+        this.outcome(row.rowNo, 'skipped', 'import.reason.memberSkipped');
+        continue;
+      }
+      const createdMember = r.personId ? this.createdPersons.has(r.personId) : this.createdOrganization(r.organizationId!);
+      // History (former memberships) belongs to cards this import creates, not to existing ones.
+      if (m.removedAt && !createdMember) {
+        this.outcome(row.rowNo, 'skipped', 'import.reason.formerSkipped');
+        continue;
+      }
+      const pair = `${r.groupId}|${r.personId ? `p${r.personId}` : `o${r.organizationId}`}`;
+      if (!m.removedAt && active.has(pair)) {
+        this.outcome(row.rowNo, 'skipped', 'import.reason.alreadyMember');
+        continue;
+      }
+      if (!m.removedAt) active.add(pair);
+      const ids = m.documents.map((d) => docIds.get(d.toLowerCase())).filter((x): x is number => x !== undefined);
+      writes.push({
+        rowNo: row.rowNo,
+        reasonKey: ids.length < m.documents.length ? 'import.reason.documentsNotFound' : null,
+        groupId: r.groupId,
+        personId: r.personId,
+        organizationId: r.organizationId,
+        reason: m.reason,
+        addedAt: m.addedAt ? new Date(m.addedAt) : this.stamp.at,
+        removedAt: m.removedAt ? new Date(m.removedAt) : null,
+        documentIds: [...new Set(ids)],
+      });
+    }
+    await this.insertMemberships(writes);
+    await this.tick(rows.length);
+  }
+
+  protected createdOrganization(id: number): boolean {
+    return this.journal.isCreated('organization', id);
+  }
+
+  /** Outlook categories → mailing groups (when chosen in the preview), matched by name or created. */
+  protected async categoryMemberships() {
+    if (!this.options.createGroups || !this.categories.length) return;
+    const names = this.categories.flatMap((c) => c.names);
+    const existing = await groupsByName(this.tx, names);
+    const missing = new Map<string, string>();
+    for (const n of names) if (!existing.has(normalizeKey(n)) && !missing.has(normalizeKey(n))) missing.set(normalizeKey(n), n);
+    const created = await insertGroups(this.tx, this.stamp, [...missing.values()].map((name) => ({ name, description: '', mark: 'none' as const, archivedAt: null })));
+    for (const g of created) {
+      existing.set(g.sortKey, { id: g.id, archived: false });
+      this.groupNames.set(g.id, g.name);
+      this.journal.audit('group', g.id, 'create', null, g, ['name', 'description', 'mark']);
+      this.journal.change('group', g.id, 'created', { versionAfter: g.version });
+      this.report.groups.created++;
+    }
+    await this.loadGroupNames([...existing.values()].map((g) => g.id));
+    // Cards created just now have no memberships yet: only the others are looked up.
+    const active = await this.activeMemberships(
+      [...existing.values()].map((g) => g.id),
+      this.categories.flatMap((c) => ('personId' in c.member && !this.createdPersons.has(c.member.personId) ? [c.member.personId] : [])),
+      this.categories.flatMap((c) => ('organizationId' in c.member ? [c.member.organizationId] : [])),
+    );
+    const t = translator(this.actor.locale);
+    const writes: MembershipWrite[] = [];
+    for (const c of this.categories) {
+      for (const name of c.names) {
+        const g = existing.get(normalizeKey(name));
+        // An archived group takes no new members, from a file or otherwise.
+        if (!g || g.archived) continue;
+        const pair = `${g.id}|${'personId' in c.member ? `p${c.member.personId}` : `o${c.member.organizationId}`}`;
+        if (active.has(pair)) continue;
+        active.add(pair);
+        writes.push({
+          groupId: g.id,
+          personId: 'personId' in c.member ? c.member.personId : null,
+          organizationId: 'organizationId' in c.member ? c.member.organizationId : null,
+          reason: t('import.membershipReason', { category: name, file: this.fileName }),
+          addedAt: this.stamp.at,
+          removedAt: null,
+          documentIds: [],
+        });
+      }
+    }
+    await this.insertMemberships(writes);
+  }
+}
