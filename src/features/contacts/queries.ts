@@ -85,12 +85,13 @@ function rows<T>(result: unknown): T[] {
 function filtered(p: Pick<ListParams, 'groupBy' | 'locator' | 'showArchived'>): SQL {
   const g = grouping(p.groupBy);
   const L = p.locator;
-  const active = sql`p.organization_id = o.id and p.archived_at is null`;
+  // Matching persons are found once through the trigram indexes (IN, not a per-organization
+  // EXISTS, which would test every person of every organization).
   const match = L.active
-    ? sql`and (${L.organization(sql`o`)} or exists (select 1 from persons p where ${active} and ${L.person(sql`p`)}))`
+    ? sql`and (${L.organization(sql`o`)} or o.id in (select p.organization_id from persons p where p.archived_at is null and ${L.person(sql`p`)}))`
     : sql``;
   const rank = L.active
-    ? sql`case when ${L.organizationPrefix(sql`o`)} or exists (select 1 from persons p where ${active} and ${L.personPrefix(sql`p`)}) then 0 else 1 end`
+    ? sql`case when ${L.organizationPrefix(sql`o`)} or o.id in (select p.organization_id from persons p where p.archived_at is null and ${L.personPrefix(sql`p`)}) then 0 else 1 end`
     : sql`0`;
   return sql`(
     select o.id, ${p.groupBy === 'organization' ? sql`null::int` : sql`g.id`} as "groupId", o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality",
