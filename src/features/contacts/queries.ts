@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { Locator } from './search.js';
+import { rows } from '../../db/rows.js';
 
 export const GROUPINGS = ['organization', 'region', 'activity', 'category', 'group'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
@@ -77,9 +78,6 @@ function grouping(groupBy: Grouping) {
   };
 }
 
-function rows<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
 
 /** The filtered organizations with their grouping columns, as a subquery `x`. */
 function filtered(p: Pick<ListParams, 'groupBy' | 'locator' | 'showArchived'>): SQL {

@@ -3,6 +3,8 @@ import type { Db } from '../../db/client.js';
 import { anyInt } from '../import/bulk.js';
 import { keySql, type KeyContext } from './keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
+import { rows } from '../../db/rows.js';
+import type { Address } from '../../db/schema/address.js';
 
 /**
  * Keyset batches of the export: each batch is one short query (in its own short transaction when
@@ -11,9 +13,6 @@ import type { Bounds, ScopeSql } from './scope.js';
  */
 export const BATCH = 1000;
 
-function rows<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
 
 export async function bounds(db: Db): Promise<Bounds> {
   const [r] = rows<Record<keyof Bounds, number | null>>(
@@ -63,7 +62,7 @@ export function groupBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
     order by x.sort_key, x.id`);
 }
 
-export interface OrganizationRow {
+export interface OrganizationRow extends Address {
   id: number;
   sortKey: string;
   key: string;
@@ -77,15 +76,6 @@ export interface OrganizationRow {
   website: string;
   note: string;
   archivedAt: Date | string | null;
-  addrIndex: string;
-  addrCountry: string;
-  addrRegion: string;
-  addrDistrict: string;
-  addrLocality: string;
-  addrStreet: string;
-  addrHouse: string;
-  addrBuilding: string;
-  addrOffice: string;
 }
 
 const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as "addrCountry", x.addr_region as "addrRegion", x.addr_district as "addrDistrict",
@@ -101,7 +91,7 @@ export function organizationBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
     order by x.sort_key, x.id`);
 }
 
-export interface PersonRow {
+export interface PersonRow extends Address {
   id: number;
   sortKey: string;
   key: string;
@@ -118,15 +108,6 @@ export interface PersonRow {
   archivedAt: Date | string | null;
   updatedAt: Date | string;
   hasPhoto: boolean;
-  addrIndex: string;
-  addrCountry: string;
-  addrRegion: string;
-  addrDistrict: string;
-  addrLocality: string;
-  addrStreet: string;
-  addrHouse: string;
-  addrBuilding: string;
-  addrOffice: string;
 }
 
 export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, size = BATCH) {
@@ -208,18 +189,9 @@ export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyConte
   }
 }
 
-export interface CardOrganization {
+export interface CardOrganization extends Address {
   id: number;
   name: string;
-  addrIndex: string;
-  addrCountry: string;
-  addrRegion: string;
-  addrDistrict: string;
-  addrLocality: string;
-  addrStreet: string;
-  addrHouse: string;
-  addrBuilding: string;
-  addrOffice: string;
   phones: string;
   email: string;
   note: string;

@@ -3,10 +3,8 @@ import type { Db, Tx } from '../../db/client.js';
 import { documents } from '../../db/schema/documents.js';
 import { groupMemberships, mailingGroups, membershipDocuments, type MailingGroup } from '../../db/schema/groups.js';
 import { users } from '../../db/schema/users.js';
+import { rows } from '../../db/rows.js';
 
-function rows<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
 
 export async function findGroup(db: Db | Tx, id: number): Promise<MailingGroup | undefined> {
   const [g] = await db.select().from(mailingGroups).where(eq(mailingGroups.id, id));

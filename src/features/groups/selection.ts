@@ -6,6 +6,7 @@ import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import { Locator } from '../contacts/search.js';
 import { findGroup } from './queries.js';
+import { rows } from '../../db/rows.js';
 
 /**
  * The persons of a /contacts selection: those the locator matches directly or through their
@@ -25,9 +26,6 @@ function selectionWhere(sel: Selection, locator: Locator): SQL {
   return sql.join(parts, sql` and `);
 }
 
-function rows<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
 
 export async function countSelection(db: Db, sel: Selection, groupId: number | null = null): Promise<{ total: number; new: number }> {
   const locator = new Locator(sel.q);
