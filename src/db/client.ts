@@ -41,6 +41,10 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   // Return timestamps as Date and bigint counts as numbers that fit (counts never exceed 2^53).
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000 });
+  // An idle connection that the server ends (restart, failover, a dropped database) is reported
+  // on the pool; without a listener Node would crash the process. The pool discards that client
+  // and opens a new one on the next query, which surfaces any lasting problem as a query error.
+  pool.on('error', () => {});
   const db = drizzle(pool, { schema, logger }) as unknown as Db;
   let closed: Promise<void> | null = null;
   return {
