@@ -34,9 +34,12 @@ describe('mailing groups (browser)', () => {
     for (const surname of ['Первый', 'Второй']) {
       await page.goto(`${h.baseUrl}/persons/${people[surname]}?tab=groups`);
       // "+" from the keyboard opens the picker (htmx), focused on the first choice.
+      // Wait until htmx is ready, so "+" opens the picker in place rather than as its own page
+      // (both are the same picker; on a loaded CI machine the first key can beat htmx).
+      await page.waitForFunction(() => 'htmx' in window);
       await page.keyboard.press('+');
-      await page.waitForSelector('#picker-slot [data-picker]');
-      await clickAndWait(page, '#picker-slot [data-action=pick-group][data-group="VIP"]');
+      await page.waitForSelector('[data-picker]');
+      await clickAndWait(page, '[data-picker] [data-action=pick-group][data-group="VIP"]');
       expect(await page.$eval('[data-groups-tab]', (el) => el.textContent)).toContain('VIP');
     }
 
