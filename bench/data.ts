@@ -34,7 +34,23 @@ const lit = (a: readonly string[]) => `array[${a.map((s) => `'${s.replace(/'/g, 
 // Russian text normalization in SQL, identical to normalizeKey(): lower case, Ё→Е, spaces folded.
 const norm = (e: string) => `btrim(regexp_replace(replace(lower(${e}), 'ё', 'е'), '\\s+', ' ', 'g'))`;
 
+/** Creates the benchmark database when the server does not have it yet. */
+export async function ensureDatabase(url: string) {
+  const admin = new URL(url);
+  const dbName = decodeURIComponent(admin.pathname.slice(1));
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    const exists = (await c.query('select 1 from pg_database where datname = $1', [dbName])).rowCount;
+    if (!exists) await c.query(`create database "${dbName.replace(/"/g, '""')}"`);
+  } finally {
+    await c.end();
+  }
+}
+
 export async function generate(url: string, scale: Scale, log: (s: string) => void = () => {}) {
+  await ensureDatabase(url);
   const database = await openDatabase({ databaseUrl: url, dataDir: ':memory:' });
   await database.migrate();
   await ensureRegions(database.db);

@@ -1,4 +1,8 @@
 /** Scenarios beyond page loads (export, import, envelopes): each returns its figures. */
+import { scenario as exportScenario } from './scenarios/export.js';
+import { scenario as importScenario } from './scenarios/import.js';
+import { scenario as envelopesScenario } from './scenarios/envelopes.js';
+
 export interface Figure {
   name: string;
   url: string;
@@ -14,14 +18,24 @@ export interface Figure {
 }
 
 export interface Context {
+  /** The running server, e.g. http://127.0.0.1:3901. */
   base: string;
+  /** Cookie header of the signed-in `bench` account (secretary). */
   cookie: string;
+  /** CSRF token for that session: send as `_csrf` field, `X-CSRF-Token` header, or `?_csrf=` for multipart. */
   csrf: string;
+  /** The benchmark database (PostgreSQL). */
   url: string;
+  /** The server process: its RSS, and Chromium's as its descendants. */
   serverPid: number;
   log: (s: string) => void;
 }
 
 export type Scenario = (ctx: Context) => Promise<Figure[] | null>;
 
-export const extraScenarios: Scenario[] = [];
+/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, import, envelopes. */
+export const extraScenarios: { name: string; run: Scenario }[] = [
+  { name: 'export', run: exportScenario },
+  { name: 'import', run: importScenario },
+  { name: 'envelopes', run: envelopesScenario },
+];

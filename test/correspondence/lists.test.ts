@@ -210,3 +210,26 @@ describe('history and the contacts screen', () => {
     expect(none.body).not.toContain('data-action="correspondence"');
   });
 });
+
+describe('a very large register', () => {
+  it('stops counting past 10,000 and says "more than", in both languages; filters count exactly below it', async () => {
+    const { sql } = await import('drizzle-orm');
+    const org = await makeOrganization(db(), t.users.secretary, { name: 'Массовый отправитель' });
+    // 10,001 bare incoming documents of one year, written directly: the count, not the form, is tested.
+    await db().execute(sql`
+      insert into documents (direction, reg_year, reg_seq, reg_number, reg_date, subject, organization_id, search_text)
+      select 'incoming', 1999, g, 'ВХ-1999-' || g, date '1999-01-01' + (g % 365), 'Массовое письмо ' || g, ${org.id}, 'массовое письмо ' || g
+      from generate_series(1, 10001) g`);
+    const c = await t.as('employee');
+    const all = await c.get('/documents');
+    expect(all.statusCode).toBe(200);
+    expect(all.body).toContain('Найдено более 10&nbsp;000 документов'.replace('&nbsp;', '\u00a0'));
+    const english = await t.as('employee');
+    await english.post('/locale', { lang: 'en' });
+    const en = await english.get('/documents');
+    expect(en.body).toMatch(/More than 10,000 documents found/);
+    await english.post('/locale', { lang: 'ru' });
+    const few = await c.get(`/documents?q=${encodeURIComponent('Массовое письмо 10001')}`);
+    expect(few.body).toContain('Найден 1 документ');
+  });
+});

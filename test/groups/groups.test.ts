@@ -168,6 +168,74 @@ describe('groups', () => {
     }
   });
 
+  it('group /contacts by mailing group: pages across groups into "No group", following every change of membership', async () => {
+    const local = await createTestApp();
+    try {
+      const db = local.database.db;
+      const s = local.users.secretary;
+      const c = await local.as('secretary');
+      const { sql } = await import('drizzle-orm');
+      const orgs = [];
+      for (let i = 0; i < 8; i++) orgs.push(await makeOrganization(db, s, { name: `ООО «Пачка ${i}»` }));
+      const persons = [];
+      for (const o of orgs) persons.push(await makePerson(db, s, { organizationId: o.id }));
+      const gids: number[] = [];
+      for (const name of ['Первая', 'Вторая']) {
+        const r = await c.post('/groups', { name });
+        gids.push(Number(String(r.headers.location).split('/').pop()));
+      }
+      // Orgs 0–3 through their persons in "Первая", 2–5 in "Вторая" (org 5 directly); 6, 7 in none.
+      for (const i of [0, 1, 2, 3]) await c.post(`/groups/${gids[0]}/members`, { person_id: persons[i].id });
+      for (const i of [2, 3, 4]) await c.post(`/groups/${gids[1]}/members`, { person_id: persons[i].id });
+      await c.post(`/groups/${gids[1]}/members`, { organization_id: orgs[5].id });
+      const ids = (html: string) => [...html.matchAll(/data-open="\/organizations\/(\d+)"/g)].map((m) => Number(m[1]));
+      const next = (html: string) => /href="([^"]*)" hx-get="[^"]*"[^>]*data-page="next"/.exec(html)?.[1].replace(/&amp;/g, '&');
+      const o = (...is: number[]) => is.map((i) => orgs[i].id);
+      // "Вторая" sorts before "Первая"; 5 rows a page.
+      const expected = [...o(2, 3, 4, 5), ...o(0, 1, 2, 3), ...o(6, 7)];
+      const seen: number[] = [];
+      let url: string | undefined = '/contacts?group_by=group&size=5';
+      for (let guard = 0; url && guard < 10; guard++) {
+        const page = await c.get(url);
+        expect(page.statusCode).toBe(200);
+        seen.push(...ids(page.body));
+        url = next(page.body);
+      }
+      expect(seen).toEqual(expected);
+      const last = await c.get('/contacts?group_by=group&size=5&page=last');
+      expect(ids(last.body)).toEqual(expected.slice(-5));
+      expect(last.body).toMatch(/Без группы\s*<span class="count">2<\/span>/);
+      const first = await c.get('/contacts?group_by=group&size=5');
+      expect(first.body).toMatch(/>Вторая<\/a> <a[^>]*>✉<\/a>\s*<span class="count">4<\/span>/);
+
+      const noGroup = async () => {
+        const page = await c.get('/contacts?group_by=group&size=200');
+        const at = page.body.indexOf('Без группы');
+        return at < 0 ? [] : ids(page.body.slice(at));
+      };
+      // Removing org 0's only membership puts it under "No group"; archiving the person of org 1 too.
+      const [m0] = await db.select().from(groupMemberships).where(and(eq(groupMemberships.personId, persons[0].id), isNull(groupMemberships.removedAt)));
+      expect((await c.post(`/memberships/${m0.id}/remove`, {})).statusCode).toBeLessThan(400);
+      await db.execute(sql`update persons set archived_at = now() where id = ${persons[1].id}`);
+      expect((await noGroup()).sort()).toEqual(o(0, 1, 6, 7).sort());
+      // Person 2 moves to org 7: org 7 joins both groups, org 2 keeps none of its own.
+      await db.execute(sql`update persons set organization_id = ${orgs[7].id} where id = ${persons[2].id}`);
+      expect((await noGroup()).sort()).toEqual(o(0, 1, 2, 6).sort());
+      // Archiving "Вторая" leaves orgs 4 and 5 (only there) with no group; restoring brings them back.
+      await db.execute(sql`update mailing_groups set archived_at = now() where id = ${gids[1]}`);
+      expect((await noGroup()).sort()).toEqual(o(0, 1, 2, 4, 5, 6).sort());
+      await db.execute(sql`update mailing_groups set archived_at = null where id = ${gids[1]}`);
+      expect((await noGroup()).sort()).toEqual(o(0, 1, 2, 6).sort());
+      // The kept counts equal a recount from scratch.
+      const before = await db.execute(sql`select id, group_refs from organizations order by id`);
+      await db.execute(sql`select crm_recount_group_refs()`);
+      const after = await db.execute(sql`select id, group_refs from organizations order by id`);
+      expect((after as unknown as { rows: unknown[] }).rows).toEqual((before as unknown as { rows: unknown[] }).rows);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('refuse a stale rename with 409 and keep the stored name', async () => {
     const id = await createGroup('Первое имя');
     const [g] = await t.database.db.select().from(mailingGroups).where(eq(mailingGroups.id, id));

@@ -24,6 +24,12 @@ export const organizations = pgTable(
     /** Normalized name and short name, for the locator. */
     searchText: textC('search_text').notNull(),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
+    /**
+     * How many current memberships, in groups not archived, the organization has itself or through
+     * its active persons. Kept by triggers (drizzle/0004_group_refs.sql), never by the app: it lets
+     * "No group" under the mailing-group grouping be an index range instead of an anti-join.
+     */
+    groupRefs: integer('group_refs').notNull().default(0),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     createdBy: integer('created_by').references(() => users.id),
@@ -36,6 +42,7 @@ export const organizations = pgTable(
     index('organizations_activity_idx').on(t.activityId),
     index('organizations_category_idx').on(t.categoryId),
     index('organizations_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('organizations_no_group_idx').on(t.sortKey, t.id).where(sql`${t.groupRefs} = 0`),
   ],
 );
 

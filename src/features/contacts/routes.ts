@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { findOrganization } from '../organizations/queries.js';
 import { contactsOf } from '../persons/queries.js';
-import { countUnaffiliated, GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
+import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
 import { badgesForOrganizations, badgesForPersons, findGroup } from '../groups/queries.js';
 import { countSelection } from '../groups/selection.js';
@@ -68,7 +68,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
     const selected = orgParam === 'none' ? 'none' : selectedOrg ? selectedOrg.id : null;
     const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT });
     const contacts = cards ? await contactsOf(db, cards.persons.map((p) => p.id)) : null;
-    const unaffiliated = await countUnaffiliated(db, locator, showArchived);
+    const unaffiliated = list.unaffiliated;
     const [personBadges, orgBadges] = await Promise.all([
       badgesForPersons(db, cards?.persons.map((p) => p.id) ?? []),
       badgesForOrganizations(db, [...new Set(list.rows.map((r) => r.id))]),

@@ -1,10 +1,22 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { digitsOf, escapeLike, normalizeKey } from '../../lib/text.js';
+import { rows } from '../../db/rows.js';
+
+/** Anything that runs a query: the database or a transaction. */
+interface Executor {
+  execute(query: SQL): Promise<unknown>;
+}
 
 /** Typo tolerance: pg_trgm word similarity at or above this counts as a match. */
 export const FUZZY_THRESHOLD = 0.4;
 /** Shorter queries are matched exactly only: three letters have too few trigrams to compare. */
 const FUZZY_MIN_LENGTH = 4;
+/**
+ * Typo matching runs only when the exact matches are fewer than this: someone who typed a name
+ * that matches hundreds of cards does not need its near misses, and at 100,000 persons the fuzzy
+ * pass (word similarity over long texts) is the expensive part of a search.
+ */
+export const FUZZY_WHEN_FEWER = 20;
 const DIGITS_MIN_LENGTH = 3;
 
 /**
@@ -18,7 +30,11 @@ export class Locator {
   private readonly prefix: string;
   private readonly wordPrefix: string;
   private readonly digits: string | null;
-  private readonly fuzzy: boolean;
+  /** Long enough and with letters: typos can be looked for. */
+  readonly fuzzyEligible: boolean;
+  /** Decided once (prepare() or the list's own exact pass): exact matches were few, so near misses count too. */
+  useFuzzy = false;
+  private decided = false;
 
   constructor(q: string) {
     this.normalized = normalizeKey(q).slice(0, 200);
@@ -28,7 +44,7 @@ export class Locator {
     this.wordPrefix = `% ${e}%`;
     const d = digitsOf(q);
     this.digits = d.length >= DIGITS_MIN_LENGTH ? `%${d}%` : null;
-    this.fuzzy = this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
+    this.fuzzyEligible = this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
   }
 
   get active(): boolean {
@@ -40,11 +56,50 @@ export class Locator {
     return sql`select set_config('pg_trgm.word_similarity_threshold', ${String(FUZZY_THRESHOLD)}, true)`;
   }
 
-  person(p: SQL): SQL {
+  /**
+   * Decides, once per transaction, whether near misses count (see FUZZY_WHEN_FEWER), so that every
+   * query of one request (list, counts, selection, export) agrees on what matches.
+   */
+  async prepare(tx: Executor): Promise<void> {
+    if (!this.active) return;
+    await tx.execute(Locator.setup());
+    if (this.decided) return;
+    if (!this.fuzzyEligible) return this.decide(false);
+    // See matchContacts: the trigram index, not a scan of every person.
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
+    const res = await tx.execute(sql`
+      select (select count(*) from (select 1 from persons p where ${this.personExact(sql`p`)} limit ${FUZZY_WHEN_FEWER}) a)
+        + (select count(*) from (select 1 from organizations o where ${this.organizationExact(sql`o`)} limit ${FUZZY_WHEN_FEWER}) b) as n`);
+    await tx.execute(sql`select set_config('enable_seqscan', 'on', true)`);
+    this.decide(Number(rows<{ n: number }>(res)[0].n) < FUZZY_WHEN_FEWER);
+  }
+
+  decide(useFuzzy: boolean): void {
+    this.useFuzzy = useFuzzy;
+    this.decided = true;
+  }
+
+  /** Typo matching only; used for a separate pass whose plan goes through the trigram index. */
+  personFuzzy(p: SQL): SQL {
+    return sql`(${this.normalized} <% ${p}.search_text)`;
+  }
+
+  organizationFuzzy(o: SQL): SQL {
+    return sql`(${this.normalized} <% ${o}.search_text)`;
+  }
+
+  personExact(p: SQL): SQL {
     const parts = [sql`${p}.search_text like ${this.contains}`];
     if (this.digits) parts.push(sql`${p}.phone_digits like ${this.digits}`);
-    if (this.fuzzy) parts.push(sql`${this.normalized} <% ${p}.search_text`);
     return sql`(${sql.join(parts, sql` or `)})`;
+  }
+
+  organizationExact(o: SQL): SQL {
+    return sql`(${o}.search_text like ${this.contains})`;
+  }
+
+  person(p: SQL): SQL {
+    return this.useFuzzy ? sql`(${this.personExact(p)} or ${this.personFuzzy(p)})` : this.personExact(p);
   }
 
   personPrefix(p: SQL): SQL {
@@ -54,9 +109,7 @@ export class Locator {
   }
 
   organization(o: SQL): SQL {
-    const parts = [sql`${o}.search_text like ${this.contains}`];
-    if (this.fuzzy) parts.push(sql`${this.normalized} <% ${o}.search_text`);
-    return sql`(${sql.join(parts, sql` or `)})`;
+    return this.useFuzzy ? sql`(${this.organizationExact(o)} or ${this.organizationFuzzy(o)})` : this.organizationExact(o);
   }
 
   organizationPrefix(o: SQL): SQL {

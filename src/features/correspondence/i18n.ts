@@ -47,6 +47,13 @@ export const correspondenceDictionary = {
       many: 'Найдено {count} документов',
       other: 'Найдено {count} документа',
     },
+    // "Более" takes the genitive: более 1 документа, более 10 000 документов.
+    'documents.totalOver': {
+      one: 'Найдено более {count} документа',
+      few: 'Найдено более {count} документов',
+      many: 'Найдено более {count} документов',
+      other: 'Найдено более {count} документа',
+    },
     'documents.empty': 'Документов нет.',
     'documents.anyCounterparty': 'любая',
     'documents.filter.from': 'С даты',
@@ -149,6 +156,7 @@ export const correspondenceDictionary = {
     'documents.senderShort': "Counterparty's number and date",
     'documents.dated': 'of {date}',
     'documents.total': { one: '{count} document found', other: '{count} documents found' },
+    'documents.totalOver': { one: 'More than {count} document found', other: 'More than {count} documents found' },
     'documents.empty': 'No documents.',
     'documents.anyCounterparty': 'any',
     'documents.filter.from': 'From',

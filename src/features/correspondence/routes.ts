@@ -12,6 +12,7 @@ import {
   citingMemberships,
   countDocuments,
   countFiltered,
+  COUNT_CAP,
   filesOf,
   findCounterparty,
   findDocument,
@@ -78,7 +79,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
       next: list.hasNext && last ? link({ after: encodeCursor(last) }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
     };
-    return { rows: list.rows, total, pager, link, listUrl: base, filter: parsed.form, errors: parsed.errors, ...viewHelpers(req.locale, req.t) };
+    return { rows: list.rows, total, countCap: COUNT_CAP, pager, link, listUrl: base, filter: parsed.form, errors: parsed.errors, ...viewHelpers(req.locale, req.t) };
   }
 
   app.get<{ Querystring: ListQueryT }>('/documents', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {

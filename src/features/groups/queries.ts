@@ -156,36 +156,46 @@ export async function listMembers(
   opts: { sort: MemberSort; former: boolean; size: number; after: MemberKey | null; before: MemberKey | null; last: boolean },
 ): Promise<{ rows: MemberRow[]; hasPrev: boolean; hasNext: boolean; total: number }> {
   const usable = (a: string) => sql`(${sql.raw(a)}.addr_index ~ '^[0-9]{6}$' and (${sql.raw(a)}.addr_street <> '' or ${sql.raw(a)}.addr_locality <> ''))`;
+  // The sort value through scalar subqueries: each member costs two primary-key lookups, and the
+  // planner cannot turn the sort of a 5,000-member group into hash joins over all 100,000 persons.
+  const personKey = sql`(select sp.sort_key from persons sp where sp.id = m.person_id)`;
+  const orgKey = sql`(select so.sort_key from organizations so where so.id = m.organization_id)`;
   const sortExpr =
     opts.sort === 'organization'
-      ? sql`coalesce(po.sort_key, o.sort_key, '') || ' ' || coalesce(p.sort_key, o.sort_key)`
+      ? sql`coalesce((select spo.sort_key from persons sp join organizations spo on spo.id = sp.organization_id where sp.id = m.person_id), ${orgKey}, '') || ' ' || coalesce(${personKey}, ${orgKey})`
       : opts.sort === 'added'
         ? sql`to_char(m.added_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`
-        : sql`coalesce(p.sort_key, o.sort_key)`;
+        : sql`coalesce(${personKey}, ${orgKey})`;
   const removed = opts.former ? sql`m.removed_at is not null` : sql`m.removed_at is null`;
-  const inner = sql`(
-    select m.id as "membershipId", case when m.person_id is not null then 'person' else 'organization' end as kind,
-      coalesce(m.person_id, m.organization_id) as "memberId",
-      coalesce(nullif(concat_ws(' ', p.surname, p.first_name, p.patronymic), ''), o.name) as name,
-      coalesce(p.organization_id, o.id) as "organizationId", coalesce(po.name, o.name) as "organizationName",
-      coalesce(p.job_title, '') as "jobTitle",
-      coalesce((select e.email from person_emails e where e.person_id = p.id order by e.position limit 1), nullif(o.email, '')) as email,
-      coalesce((select string_agg(ph.number, ', ' order by ph.position) from person_phones ph where ph.person_id = p.id), nullif(o.phones, '')) as phones,
-      case when p.id is not null then (${usable('p')} or coalesce(${usable('po')}, false)) else ${usable('o')} end as "addressComplete",
-      m.reason, m.added_at as "addedAt", ua.name as "addedByName", m.removed_at as "removedAt",
-      ${sortExpr} collate "C" as "sortValue"
-    from group_memberships m
-    left join persons p on p.id = m.person_id
-    left join organizations po on po.id = p.organization_id
-    left join organizations o on o.id = m.organization_id
-    left join users ua on ua.id = m.added_by
-    where m.group_id = ${groupId} and ${removed}
-  ) x`;
   const reverse = Boolean(opts.before) || opts.last;
   const dir = reverse ? sql`desc` : sql`asc`;
   const cursor = opts.after ?? opts.before;
-  const where = cursor ? sql`where (x."sortValue", x."membershipId") ${opts.after ? sql`>` : sql`<`} (${cursor[0]}, ${cursor[1]})` : sql``;
-  const list = rows<MemberRow>(await db.execute(sql`select * from ${inner} ${where} order by x."sortValue" ${dir}, x."membershipId" ${dir} limit ${opts.size + 1}`));
+  const seek = cursor ? sql`where (k."sortValue", k.id) ${opts.after ? sql`>` : sql`<`} (${cursor[0]}, ${cursor[1]})` : sql``;
+  // First the page's keys, then the details of those rows only.
+  const list = rows<MemberRow>(
+    await db.execute(sql`
+      with k as (
+        select m.id, ${sortExpr} collate "C" as "sortValue" from group_memberships m where m.group_id = ${groupId} and ${removed}
+      ), page as (
+        select k.id, k."sortValue" from k ${seek} order by k."sortValue" ${dir}, k.id ${dir} limit ${opts.size + 1}
+      )
+      select m.id as "membershipId", case when m.person_id is not null then 'person' else 'organization' end as kind,
+        coalesce(m.person_id, m.organization_id) as "memberId",
+        coalesce(nullif(concat_ws(' ', p.surname, p.first_name, p.patronymic), ''), o.name) as name,
+        coalesce(p.organization_id, o.id) as "organizationId", coalesce(po.name, o.name) as "organizationName",
+        coalesce(p.job_title, '') as "jobTitle",
+        coalesce((select e.email from person_emails e where e.person_id = p.id order by e.position limit 1), nullif(o.email, '')) as email,
+        coalesce((select string_agg(ph.number, ', ' order by ph.position) from person_phones ph where ph.person_id = p.id), nullif(o.phones, '')) as phones,
+        case when p.id is not null then (${usable('p')} or coalesce(${usable('po')}, false)) else ${usable('o')} end as "addressComplete",
+        m.reason, m.added_at as "addedAt", ua.name as "addedByName", m.removed_at as "removedAt", page."sortValue"
+      from page
+      join group_memberships m on m.id = page.id
+      left join persons p on p.id = m.person_id
+      left join organizations po on po.id = p.organization_id
+      left join organizations o on o.id = m.organization_id
+      left join users ua on ua.id = m.added_by
+      order by page."sortValue" ${dir}, page.id ${dir}`),
+  );
   const more = list.length > opts.size;
   if (more) list.pop();
   if (reverse) list.reverse();

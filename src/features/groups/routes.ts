@@ -113,7 +113,7 @@ export default async function groupRoutes(app: FastifyInstance) {
     const locator = new Locator(text);
     if (!locator.active) return { persons: [], organizations: [] };
     return db.transaction(async (tx) => {
-      await tx.execute(Locator.setup());
+      await locator.prepare(tx);
       const ps = await tx
         .select({ id: persons.id, surname: persons.surname, firstName: persons.firstName, patronymic: persons.patronymic, orgName: organizations.name })
         .from(persons)

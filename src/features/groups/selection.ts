@@ -30,7 +30,7 @@ function selectionWhere(sel: Selection, locator: Locator): SQL {
 export async function countSelection(db: Db, sel: Selection, groupId: number | null = null): Promise<{ total: number; new: number }> {
   const locator = new Locator(sel.q);
   return db.transaction(async (tx) => {
-    if (locator.active) await tx.execute(Locator.setup());
+    if (locator.active) await locator.prepare(tx);
     const notMember = groupId
       ? sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)`
       : sql`true`;
@@ -51,7 +51,7 @@ export async function addSelection(db: Db, actor: User, groupId: number, sel: Se
     const group = await findGroup(tx, groupId);
     if (!group) throw new NotFoundError();
     if (group.archivedAt) throw new ValidationError({ group: { key: 'groups.archivedGroup' } });
-    if (locator.active) await tx.execute(Locator.setup());
+    if (locator.active) await locator.prepare(tx);
     const inserted = rows<{ id: number }>(
       await tx.execute(sql`
         insert into group_memberships (group_id, person_id, reason, added_by)

@@ -320,7 +320,9 @@ describe('parseOutlookCsv: errors and edge cases', () => {
     expect(e).toMatchObject({ code: 'unterminated_quote', line: 2, detail: 'eof' });
   });
 
-  it('parses 10,000 Outlook rows well under a second', () => {
+  // Correctness at size only: speed is the benchmark's job (bench/scenarios/import.ts), a timed
+  // assertion here failed CI on a loaded machine.
+  it('parses 10,000 Outlook rows, multi-line notes and line numbers intact', () => {
     const header = fixture('outlook-en-utf8.csv').toString('utf8').split('\r\n')[0];
     const body: string[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -331,10 +333,7 @@ describe('parseOutlookCsv: errors and edge cases', () => {
       );
     }
     const buf = Buffer.from(header + '\r\n' + body.join('\r\n') + '\r\n', 'utf8');
-    parseOutlookCsv(Buffer.from(header + '\r\n' + body.slice(0, 500).join('\r\n'), 'utf8')); // JIT warm-up
-    const t0 = performance.now();
     const r = parseOutlookCsv(buf);
-    const ms = performance.now() - t0;
     expect(r.rows).toHaveLength(10_000);
     expect(r.rows[9999]).toMatchObject({
       line: 2 + 9999 * 2,
@@ -343,6 +342,5 @@ describe('parseOutlookCsv: errors and edge cases', () => {
       notes: 'Line one\nline two, "quoted"',
       categories: ['Suppliers', 'VIP'],
     });
-    expect(ms).toBeLessThan(500);
   });
 });
