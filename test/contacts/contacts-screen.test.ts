@@ -98,6 +98,31 @@ describe('/contacts', () => {
     expect(personIdsOf(res.body)).toEqual([ids.sidorov, ids.sidarov]);
   });
 
+  it('leaves near misses out once exact matches are plenty (FUZZY_WHEN_FEWER), and counts them consistently', async () => {
+    const { FUZZY_WHEN_FEWER } = await import('../../src/features/contacts/search.js');
+    const local = await createTestApp();
+    try {
+      const db = local.database.db;
+      const s = local.users.secretary;
+      const org = await makeOrganization(db, s, { name: 'ООО «Многолюдное»' });
+      const exact = [];
+      for (let i = 0; i < FUZZY_WHEN_FEWER; i++) exact.push(await makePerson(db, s, { surname: 'Петрищев', organizationId: org.id }));
+      const near = await makePerson(db, s, { surname: 'Петришев', organizationId: org.id });
+      const c = await local.as('employee');
+      const many = await c.get(`/contacts?q=${encodeURIComponent('петрищев')}&org=${org.id}&size=200`);
+      expect(personIdsOf(many.body)).not.toContain(near.id);
+      expect(personIdsOf(many.body)).toHaveLength(FUZZY_WHEN_FEWER);
+      // The typo alone matches nothing exactly: the near misses come back, the typo's own card first.
+      const typo = await c.get(`/contacts?q=${encodeURIComponent('петришев')}&org=${org.id}&size=200`);
+      expect(personIdsOf(typo.body)[0]).toBe(near.id);
+      // "Add this selection" counts what the list shows.
+      const { countSelection } = await import('../../src/features/groups/selection.js');
+      expect((await countSelection(db, { q: 'петрищев', org: org.id })).total).toBe(FUZZY_WHEN_FEWER);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('survives hostile and odd locator input', async () => {
     const c = await t.as('employee');
     for (const q of ["'; drop table persons; --", '%', '_', '\\', '<script>alert(1)</script>', 'ё'.repeat(600)]) {

@@ -64,24 +64,26 @@ export interface Match {
 export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): Promise<Match> {
   await tx.execute(Locator.setup());
   const pass = async (fuzzy: boolean) =>
-    rows<{ id: number | null; rank: number; n: number }>(
+    rows<{ id: number | null; rank: number; n: number; own: number }>(
       await tx.execute(sql`
-        select id, min(rank)::int as rank, sum(n)::int as n from (
-          select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n
+        select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
+          select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n, 0 as own
           from persons p
           where ${fuzzy ? sql`${L.personFuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
             and (p.archived_at is null ${showArchived ? sql`or p.organization_id is null` : sql``})
           union all
-          select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0
+          select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0, 1
           from organizations o
           where ${fuzzy ? sql`${L.organizationFuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
         ) u group by id`),
     );
   const found = new Map<number | null, { rank: number; n: number }>();
-  const add = (list: { id: number | null; rank: number; n: number }[]) => {
+  let cards = 0;
+  const add = (list: { id: number | null; rank: number; n: number; own: number }[]) => {
     for (const r of list) {
       const had = found.get(r.id);
       found.set(r.id, { rank: Math.min(Number(r.rank), had?.rank ?? 9), n: Number(r.n) + (had?.n ?? 0) });
+      cards += Number(r.n) + Number(r.own);
     }
   };
   // The planner prices LIKE on Cyrillic text and word similarity as cheap operators and picks a
@@ -90,8 +92,8 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
   const viaIndex = L.normalized.length >= 3;
   if (viaIndex) await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
   add(await pass(false));
-  const exactCount = [...found].reduce((s, [id, v]) => s + (id === null ? v.n : 1), 0);
-  L.decide(L.fuzzyEligible && exactCount < FUZZY_WHEN_FEWER);
+  // Persons and organizations matched exactly, the same count prepare() makes for other queries.
+  L.decide(L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
   if (L.useFuzzy) add(await pass(true));
   if (viaIndex) await tx.execute(sql`select set_config('enable_seqscan', 'on', true)`);
   const orgs = [...found].filter(([id]) => id !== null) as [number, { rank: number }][];
