@@ -175,7 +175,7 @@ describe('groups', () => {
       const s = local.users.secretary;
       const c = await local.as('secretary');
       const { sql } = await import('drizzle-orm');
-      const orgs = [];
+      const orgs: Awaited<ReturnType<typeof makeOrganization>>[] = [];
       for (let i = 0; i < 8; i++) orgs.push(await makeOrganization(db, s, { name: `ООО «Пачка ${i}»` }));
       const persons = [];
       for (const o of orgs) persons.push(await makePerson(db, s, { organizationId: o.id }));
