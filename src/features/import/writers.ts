@@ -181,6 +181,8 @@ export async function insertOrganizations(tx: Tx, stamp: Stamp, items: Organizat
     note: v.note ?? '',
     ...organizationKeys(v),
     archivedAt: v.archivedAt ?? null,
+    // New organizations have no memberships yet; the triggers count them as they come.
+    groupRefs: 0,
     version: 1,
     createdAt: stamp.at,
     createdBy: stamp.userId,
