@@ -149,6 +149,17 @@ describe('XML export and re-import', () => {
     expect((await b.database.db.select({ n: count() }).from(persons))[0].n).toBe(before);
   });
 
+  it('exports for a typo what /contacts shows for it (near misses when exact matches are few)', async () => {
+    const c = await a.as('employee');
+    const q = encodeURIComponent('ёлкена');
+    const list = await c.get(`/contacts?q=${q}`);
+    expect(list.body).toContain('Ромашка');
+    const sel = await c.get(`/export.xml?q=${q}`);
+    expect(sel.statusCode).toBe(200);
+    await assertValid(sel.body);
+    expect(sel.body).toContain('<surname>Ёлкина</surname>');
+  });
+
   it('exports the current selection and one group, each valid and closed under references', async () => {
     const c = await a.as('employee');
     const sel = await c.get('/export.xml?group_by=region&q=%D1%91%D0%BB%D0%BA%D0%B8%D0%BD%D0%B0');

@@ -23,10 +23,11 @@ export async function bounds(db: Db): Promise<Bounds> {
 }
 
 async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
-  const setup = scope.setup;
-  if (!setup) return rows<T>(await db.execute(query));
+  const locator = scope.locator;
+  if (!locator?.active) return rows<T>(await db.execute(query));
   return db.transaction(async (tx) => {
-    await tx.execute(setup);
+    // The same decision on near misses as the /contacts list the selection came from.
+    await locator.prepare(tx);
     return rows<T>(await tx.execute(query));
   });
 }

@@ -35,11 +35,6 @@ export class ScopeSql {
     this.locator = scope.kind === 'selection' ? new Locator(scope.q) : null;
   }
 
-  /** Statements to run first in each query's transaction (the locator's fuzzy threshold). */
-  get setup(): SQL | null {
-    return this.locator?.active ? Locator.setup() : null;
-  }
-
   private selectedPerson(p: SQL, po: SQL): SQL {
     const s = this.scope;
     if (s.kind !== 'selection') return sql`true`;
