@@ -8,9 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
+import { inProcessApp } from './in-process.js';
 import { ensureDatabase, generate, scaleFor } from './data.js';
 import { extraScenarios, type Context, type Figure } from './scenarios.js';
 
@@ -109,27 +107,13 @@ function cannon(url: string, cookie: string): Promise<autocannon.Result> {
 
 /** Captures the SQL one request runs (in-process app with a query logger), then replays it via pg. */
 async function makeFloor() {
-  const captured: { text: string; params: unknown[] }[] = [];
-  let capturing = false;
-  const database = await openDatabase({ databaseUrl: URL_, dataDir: ':memory:', logger: { logQuery: (text, params) => capturing && captured.push({ text, params }) } });
-  const app = await buildApp(loadConfig({ DATABASE_URL: URL_, LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '1000' }), { database, logger: false });
-  await app.ready();
-  const page = await app.inject('/login');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
-  const cookies = (r: { cookies: { name: string; value: string }[] }) => r.cookies.map((c) => `${c.name}=${c.value}`);
-  const login = await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(page).join('; ') }, payload: new URLSearchParams({ login: 'bench', password: 'bench', _csrf: csrf }).toString() });
-  const cookie = [...cookies(page), ...cookies(login)].join('; ');
+  const inProcess = await inProcessApp(URL_);
   const client = new pg.Client({ connectionString: URL_ });
   await client.connect();
   return {
     async measure(url: string) {
-      await app.inject({ url, headers: { cookie } }); // warm caches the same way
-      captured.length = 0;
-      capturing = true;
-      const res = await app.inject({ url, headers: { cookie } });
-      capturing = false;
-      if (res.statusCode >= 400) throw new Error(`${url}: ${res.statusCode}`);
-      const statements = captured.slice();
+      const { statusCode, statements } = await inProcess.capture(url);
+      if (statusCode >= 400) throw new Error(`${url}: ${statusCode}`);
       const times: number[] = [];
       const until = performance.now() + 8000;
       // Up to FLOOR_RUNS measured runs after 10 warm-up ones, but no more than ~8 s per page.
@@ -145,8 +129,7 @@ async function makeFloor() {
     },
     async close() {
       await client.end();
-      await app.close();
-      await database.close();
+      await inProcess.close();
     },
   };
 }

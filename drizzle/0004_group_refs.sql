@@ -23,11 +23,10 @@ CREATE FUNCTION crm_recount_group_refs() RETURNS void LANGUAGE sql AS $$
 $$;
 --> statement-breakpoint
 -- A current membership in a live group counts once for its organization: its own, or its
--- active person's. Rows leaving count -1, rows arriving +1.
-CREATE FUNCTION crm_group_refs_memberships_ins() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+-- active person's. The trigger functions below hand their rows here: leaving -1, arriving +1.
+CREATE FUNCTION crm_group_refs_apply(group_ids integer[], person_ids integer[], org_ids integer[], deltas integer[]) RETURNS void LANGUAGE sql AS $$
   WITH changed AS (
-    SELECT r.group_id, r.person_id, r.organization_id, 1 AS d FROM crm_new_rows r WHERE r.removed_at IS NULL
+    SELECT * FROM unnest(group_ids, person_ids, org_ids, deltas) AS c(group_id, person_id, organization_id, d)
   ), delta AS (
     SELECT coalesce(c.organization_id, p.organization_id) AS org_id, sum(c.d)::int AS n
     FROM changed c
@@ -37,40 +36,30 @@ BEGIN
     GROUP BY 1
   )
   UPDATE organizations o SET group_refs = o.group_refs + delta.n FROM delta WHERE o.id = delta.org_id AND delta.n <> 0;
+$$;
+--> statement-breakpoint
+CREATE FUNCTION crm_group_refs_memberships_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM crm_group_refs_apply(array_agg(group_id), array_agg(person_id), array_agg(organization_id), array_agg(1))
+  FROM crm_new_rows WHERE removed_at IS NULL;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION crm_group_refs_memberships_del() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  WITH changed AS (
-    SELECT r.group_id, r.person_id, r.organization_id, -1 AS d FROM crm_old_rows r WHERE r.removed_at IS NULL
-  ), delta AS (
-    SELECT coalesce(c.organization_id, p.organization_id) AS org_id, sum(c.d)::int AS n
-    FROM changed c
-    JOIN mailing_groups g ON g.id = c.group_id AND g.archived_at IS NULL
-    LEFT JOIN persons p ON p.id = c.person_id AND p.archived_at IS NULL
-    WHERE coalesce(c.organization_id, p.organization_id) IS NOT NULL
-    GROUP BY 1
-  )
-  UPDATE organizations o SET group_refs = o.group_refs + delta.n FROM delta WHERE o.id = delta.org_id AND delta.n <> 0;
+  PERFORM crm_group_refs_apply(array_agg(group_id), array_agg(person_id), array_agg(organization_id), array_agg(-1))
+  FROM crm_old_rows WHERE removed_at IS NULL;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION crm_group_refs_memberships_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  WITH changed AS (
-    SELECT r.group_id, r.person_id, r.organization_id, -1 AS d FROM crm_old_rows r WHERE r.removed_at IS NULL
+  PERFORM crm_group_refs_apply(array_agg(group_id), array_agg(person_id), array_agg(organization_id), array_agg(d))
+  FROM (
+    SELECT group_id, person_id, organization_id, -1 AS d FROM crm_old_rows WHERE removed_at IS NULL
     UNION ALL
-    SELECT r.group_id, r.person_id, r.organization_id, 1 FROM crm_new_rows r WHERE r.removed_at IS NULL
-  ), delta AS (
-    SELECT coalesce(c.organization_id, p.organization_id) AS org_id, sum(c.d)::int AS n
-    FROM changed c
-    JOIN mailing_groups g ON g.id = c.group_id AND g.archived_at IS NULL
-    LEFT JOIN persons p ON p.id = c.person_id AND p.archived_at IS NULL
-    WHERE coalesce(c.organization_id, p.organization_id) IS NOT NULL
-    GROUP BY 1
-  )
-  UPDATE organizations o SET group_refs = o.group_refs + delta.n FROM delta WHERE o.id = delta.org_id AND delta.n <> 0;
+    SELECT group_id, person_id, organization_id, 1 FROM crm_new_rows WHERE removed_at IS NULL
+  ) c;
   RETURN NULL;
 END $$;
 --> statement-breakpoint

@@ -69,12 +69,12 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
         select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
           select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n, 0 as own
           from persons p
-          where ${fuzzy ? sql`${L.personFuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
+          where ${fuzzy ? sql`${L.fuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
             and (p.archived_at is null ${showArchived ? sql`or p.organization_id is null` : sql``})
           union all
           select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0, 1
           from organizations o
-          where ${fuzzy ? sql`${L.organizationFuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
+          where ${fuzzy ? sql`${L.fuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
         ) u group by id`),
     );
   const found = new Map<number | null, { rank: number; n: number }>();
@@ -86,16 +86,12 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
       cards += Number(r.n) + Number(r.own);
     }
   };
-  // The planner prices LIKE on Cyrillic text and word similarity as cheap operators and picks a
-  // scan of every person (≈ 5× slower at 100,000 persons than the trigram index). With three or
-  // more characters the index has trigrams to work with, so it is made the only way in.
-  const viaIndex = L.normalized.length >= 3;
-  if (viaIndex) await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
-  add(await pass(false));
-  // Persons and organizations matched exactly, the same count prepare() makes for other queries.
-  L.decide(L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
-  if (L.useFuzzy) add(await pass(true));
-  if (viaIndex) await tx.execute(sql`select set_config('enable_seqscan', 'on', true)`);
+  await L.viaTrigramIndex(tx, async () => {
+    add(await pass(false));
+    // Persons and organizations matched exactly, the same count prepare() makes for other queries.
+    L.decide(L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
+    if (L.useFuzzy) add(await pass(true));
+  });
   const orgs = [...found].filter(([id]) => id !== null) as [number, { rank: number }][];
   return {
     ids: `{${orgs.map(([id]) => id).join(',')}}`,

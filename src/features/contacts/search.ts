@@ -65,13 +65,26 @@ export class Locator {
     await tx.execute(Locator.setup());
     if (this.decided) return;
     if (!this.fuzzyEligible) return this.decide(false);
-    // See matchContacts: the trigram index, not a scan of every person.
-    await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
-    const res = await tx.execute(sql`
-      select (select count(*) from (select 1 from persons p where ${this.personExact(sql`p`)} limit ${FUZZY_WHEN_FEWER}) a)
-        + (select count(*) from (select 1 from organizations o where ${this.organizationExact(sql`o`)} limit ${FUZZY_WHEN_FEWER}) b) as n`);
-    await tx.execute(sql`select set_config('enable_seqscan', 'on', true)`);
+    const res = await this.viaTrigramIndex(tx, () =>
+      tx.execute(sql`
+        select (select count(*) from (select 1 from persons p where ${this.personExact(sql`p`)} limit ${FUZZY_WHEN_FEWER}) a)
+          + (select count(*) from (select 1 from organizations o where ${this.organizationExact(sql`o`)} limit ${FUZZY_WHEN_FEWER}) b) as n`),
+    );
     this.decide(Number(rows<{ n: number }>(res)[0].n) < FUZZY_WHEN_FEWER);
+  }
+
+  /**
+   * Runs the matching queries with the trigram indexes as the only way in. The planner prices LIKE
+   * on Cyrillic text and word similarity as cheap operators and picks a scan of every person
+   * (≈ 5× slower at 100,000 persons). Below three characters there are no trigrams to use, so the
+   * planner keeps its choice.
+   */
+  async viaTrigramIndex<T>(tx: Executor, fn: () => Promise<T>): Promise<T> {
+    if (this.normalized.length < 3) return fn();
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
+    const out = await fn();
+    await tx.execute(sql`select set_config('enable_seqscan', 'on', true)`);
+    return out;
   }
 
   decide(useFuzzy: boolean): void {
@@ -79,13 +92,9 @@ export class Locator {
     this.decided = true;
   }
 
-  /** Typo matching only; used for a separate pass whose plan goes through the trigram index. */
-  personFuzzy(p: SQL): SQL {
-    return sql`(${this.normalized} <% ${p}.search_text)`;
-  }
-
-  organizationFuzzy(o: SQL): SQL {
-    return sql`(${this.normalized} <% ${o}.search_text)`;
+  /** Typo matching only, of a person or an organization; used alone in the list's near-miss pass. */
+  fuzzy(alias: SQL): SQL {
+    return sql`(${this.normalized} <% ${alias}.search_text)`;
   }
 
   personExact(p: SQL): SQL {
@@ -99,7 +108,7 @@ export class Locator {
   }
 
   person(p: SQL): SQL {
-    return this.useFuzzy ? sql`(${this.personExact(p)} or ${this.personFuzzy(p)})` : this.personExact(p);
+    return this.useFuzzy ? sql`(${this.personExact(p)} or ${this.fuzzy(p)})` : this.personExact(p);
   }
 
   personPrefix(p: SQL): SQL {
@@ -109,7 +118,7 @@ export class Locator {
   }
 
   organization(o: SQL): SQL {
-    return this.useFuzzy ? sql`(${this.organizationExact(o)} or ${this.organizationFuzzy(o)})` : this.organizationExact(o);
+    return this.useFuzzy ? sql`(${this.organizationExact(o)} or ${this.fuzzy(o)})` : this.organizationExact(o);
   }
 
   organizationPrefix(o: SQL): SQL {
