@@ -179,3 +179,98 @@ describe('/contacts paging', () => {
     }
   });
 });
+
+describe('/contacts paging by region, activity and category, with and without the locator', () => {
+  /** Header texts and counts as the page shows them. */
+  function headersOf(body: string): [string, number][] {
+    return [...body.matchAll(/<tr class="group-header"><th colspan="3">([^<]*?)\s*<span class="count">(\d+)<\/span>/g)].map((m) => [m[1].trim(), Number(m[2])]);
+  }
+
+  it('visits every organization once, in group order, forward and backward, with each group counted in full', async () => {
+    const local = await createTestApp();
+    try {
+      const db = local.database.db;
+      const s = local.users.secretary;
+      const regionId = async (name: string) => (await db.select().from(regions).where(eq(regions.name, name)))[0].id;
+      const zones = [await regionId('Москва'), await regionId('Тверская область'), await regionId('Алтайский край'), null];
+      const [trade] = await db.insert(activities).values({ name: 'Торговля', sortKey: normalizeKey('Торговля') }).returning();
+      const [build] = await db.insert(activities).values({ name: 'Строительство', sortKey: normalizeKey('Строительство') }).returning();
+      const [buyer] = await db.insert(categories).values({ name: 'Покупатель', sortKey: normalizeKey('Покупатель') }).returning();
+      const names = ['Яблоко', 'Ёлка', 'Берёза', 'Альфа', 'Омега', 'Дельта', 'Гамма', 'Эпсилон', 'Каппа', 'Лямбда', 'Сигма', 'Тау', 'Фи', 'Хи', 'Пси', 'Ро', 'Ню', 'Мю'];
+      const orgs: { id: number; name: string; region: number | null; activity: number | null; category: number | null; petrov: boolean }[] = [];
+      for (const [i, name] of names.entries()) {
+        const o = {
+          name: `ООО «${name}»`,
+          region: zones[i % zones.length],
+          activity: [trade.id, build.id, null][i % 3],
+          category: i % 2 ? buyer.id : null,
+          petrov: i % 3 !== 1,
+        };
+        const made = await makeOrganization(db, s, { name: o.name, regionId: o.region, activityId: o.activity, categoryId: o.category });
+        if (o.petrov) await makePerson(db, s, { surname: `Петров${i % 2 ? '' : 'а'}`, organizationId: made.id });
+        orgs.push({ id: made.id, ...o });
+      }
+      // An archived organization stays out of every page and count.
+      const gone = await makeOrganization(db, s, { name: 'ООО «Архив»', regionId: zones[0] });
+      await makePerson(db, s, { surname: 'Петров', organizationId: gone.id });
+      const c = await local.as('secretary');
+      expect((await c.post(`/organizations/${gone.id}/archive`, {})).statusCode).toBeLessThan(400);
+
+      const labelsOf = {
+        region: new Map((await db.select().from(regions)).map((r) => [r.id, r.name])),
+        activity: new Map([trade, build].map((r) => [r.id, r.name])),
+        category: new Map([[buyer.id, buyer.name]]),
+      };
+
+      const walk = async (first: string, direction: 'next' | 'prev') => {
+        let page = await c.get(first);
+        const seen = [...orgIdsOf(page.body)];
+        const headers = new Map(headersOf(page.body));
+        for (let guard = 0; guard < 50; guard++) {
+          const href = link(page.body, direction);
+          if (!href) break;
+          page = await c.get(href);
+          const ids = orgIdsOf(page.body);
+          if (direction === 'next') seen.push(...ids);
+          // Near the start "previous" shows the full first page, overlapping what was seen.
+          else seen.unshift(...ids.filter((id) => !seen.includes(id)));
+          for (const [h, n] of headersOf(page.body)) headers.set(h, n);
+        }
+        return { seen, headers };
+      };
+
+      for (const groupBy of ['region', 'activity', 'category'] as const) {
+        for (const q of ['', 'петров']) {
+          const chosen = orgs.filter((o) => !q || o.petrov);
+          const keyOf = (o: (typeof orgs)[number]) => o[groupBy];
+          const labels = labelsOf[groupBy];
+          // Expected: groups by name (not set last), then organizations by name within a group.
+          const expected = [...chosen]
+            .sort((a, b) => {
+              const ka = keyOf(a);
+              const kb = keyOf(b);
+              if ((ka === null) !== (kb === null)) return ka === null ? 1 : -1;
+              const byGroup = ka === null ? 0 : normalizeKey(labels.get(ka)!) < normalizeKey(labels.get(kb!)!) ? -1 : normalizeKey(labels.get(ka)!) > normalizeKey(labels.get(kb!)!) ? 1 : 0;
+              return byGroup || (normalizeKey(a.name) < normalizeKey(b.name) ? -1 : 1);
+            })
+            .map((o) => o.id);
+          const base = `/contacts?group_by=${groupBy}&size=5${q ? `&q=${encodeURIComponent(q)}` : ''}`;
+          const forward = await walk(base, 'next');
+          expect(forward.seen, `${groupBy} "${q}" forward`).toEqual(expected);
+          const backward = await walk(`${base}&page=last`, 'prev');
+          expect(backward.seen, `${groupBy} "${q}" backward`).toEqual(expected);
+          // Every header counts its whole group, whichever page it is read on.
+          expect(forward.headers.size, `${groupBy} "${q}" headers shown`).toBeGreaterThan(1);
+          for (const [label, n] of forward.headers) {
+            const members = chosen.filter((o) => (keyOf(o) === null ? /не указан/.test(label) : labels.get(keyOf(o)!) === label));
+            expect(n, `${groupBy} "${q}" ${label}`).toBe(members.length);
+          }
+          expect(backward.headers, `${groupBy} "${q}" headers`).toEqual(forward.headers);
+          expect((await c.get(base)).body).toContain(`Найдено ${chosen.length} организац`);
+        }
+      }
+    } finally {
+      await local.close();
+    }
+  });
+});

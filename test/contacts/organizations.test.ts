@@ -125,6 +125,11 @@ describe('organizations', () => {
     await c.post(`/organizations/${org.id}`, { name: 'ООО «Новое имя»', version: org.version });
     const res = await c.get(`/contacts?org=${org.id}&q=${encodeURIComponent('новое имя')}`);
     expect(res.body).toContain(`/persons/${p.id}`);
+    // The new name's words are there for typos too (search_words, kept by triggers).
+    await c.post(`/organizations/${org.id}`, { name: 'ООО «Незабудка»', version: org.version + 1 });
+    const typo = await c.get(`/contacts?org=${org.id}&q=${encodeURIComponent('незабутка')}`);
+    expect(typo.body).toContain(`data-open="/organizations/${org.id}"`);
+    expect(typo.body).toContain(`/persons/${p.id}`);
   });
 
   it('answer 404 for an unknown id and for a malformed one', async () => {

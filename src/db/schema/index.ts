@@ -8,3 +8,4 @@ export * from './audit.js';
 export * from './groups.js';
 export * from './documents.js';
 export * from './imports.js';
+export * from './search.js';

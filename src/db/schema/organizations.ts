@@ -43,6 +43,12 @@ export const organizations = pgTable(
     index('organizations_category_idx').on(t.categoryId),
     index('organizations_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     index('organizations_no_group_idx').on(t.sortKey, t.id).where(sql`${t.groupRefs} = 0`),
+    // The list's hot path hides archived organizations: counts by letter and in all become
+    // index-only scans, and each region/activity/category is an index range in name order.
+    index('organizations_live_sort_idx').on(t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_region_idx').on(t.regionId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_activity_idx').on(t.activityId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_category_idx').on(t.categoryId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
   ],
 );
 

@@ -47,6 +47,8 @@ export const persons = pgTable(
     index('persons_sort_idx').on(t.sortKey, t.id),
     index('persons_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     index('persons_phone_trgm_idx').using('gin', sql`${t.phoneDigits} gin_trgm_ops`),
+    // Active persons per organization (and without one): the list's person counts, index-only.
+    index('persons_live_org_idx').on(t.organizationId).where(sql`${t.archivedAt} is null`),
   ],
 );
 

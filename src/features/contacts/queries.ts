@@ -2,6 +2,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { FUZZY_WHEN_FEWER, Locator } from './search.js';
 import { rows } from '../../db/rows.js';
+import { escapeLike } from '../../lib/text.js';
+import { listMatched } from './matched.js';
+import { mailingGroups, ORG_COLUMNS, PERSON_COUNT, REFERENCE_TABLE, referenceSource, walkGroups } from './walk.js';
 
 export const GROUPINGS = ['organization', 'region', 'activity', 'category', 'group'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
@@ -40,11 +43,6 @@ export interface ListParams {
   cursor: RowKey | null;
 }
 
-const REFERENCE_TABLE: Record<Exclude<Grouping, 'organization' | 'group'>, { table: SQL; column: SQL }> = {
-  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
-  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
-  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
-};
 
 /**
  * What the locator matched, found once per request and reused by the page, its header counts,
@@ -55,6 +53,8 @@ export interface Match {
   /** Matching organizations as a PostgreSQL array literal, with their ranks in the same order. */
   ids: string;
   ranks: string;
+  /** The same as [id, rank] pairs. */
+  orgRanks: [number, number][];
   size: number;
   /** Matching persons without an organization. */
   unaffiliated: number;
@@ -89,52 +89,43 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
   await L.viaTrigramIndex(tx, async () => {
     add(await pass(false));
     // Persons and organizations matched exactly, the same count prepare() makes for other queries.
-    L.decide(L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
+    await L.decide(tx, L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
     if (L.useFuzzy) add(await pass(true));
   });
   const orgs = [...found].filter(([id]) => id !== null) as [number, { rank: number }][];
   return {
     ids: `{${orgs.map(([id]) => id).join(',')}}`,
     ranks: `{${orgs.map(([, v]) => v.rank).join(',')}}`,
+    orgRanks: orgs.map(([id, v]) => [id, v.rank]),
     size: orgs.length,
     unaffiliated: found.get(null)?.n ?? 0,
   };
 }
 
-function grouping(groupBy: Grouping) {
+function grouping(groupBy: 'organization' | 'group') {
   if (groupBy === 'organization') {
     // Alphabetical index: the first letter of the normalized name (upper-cased for display in
     // JS: PGlite's upper() leaves Cyrillic alone).
     return { join: sql``, empty: sql`false`, key: sql`left(o.sort_key, 1)`, label: sql`null::text` };
   }
-  if (groupBy === 'group') {
-    // An organization stands under every group that it, or any of its persons, belongs to; one
-    // with no memberships at all under "No group". Used with a locator, over the matched
-    // organizations only; without one, listByGroup walks the groups instead.
-    return {
-      join: sql`left join lateral (
-        select g.id, g.sort_key, g.name from (
-          select m.group_id from group_memberships m where m.removed_at is null and m.organization_id = o.id
-          union
-          select m.group_id from persons p join group_memberships m on m.person_id = p.id and m.removed_at is null
-          where p.organization_id = o.id and p.archived_at is null
-        ) mg join mailing_groups g on g.id = mg.group_id and g.archived_at is null
-      ) g on true`,
-      empty: sql`(g.id is null)`,
-      key: sql`coalesce(g.sort_key, '')`,
-      label: sql`g.name`,
-    };
-  }
-  const ref = REFERENCE_TABLE[groupBy];
+  // An organization stands under every group that it, or any of its persons, belongs to; one
+  // with no memberships at all under "No group". Used with a locator, over the matched
+  // organizations only; without one, walkGroups (walk.ts) goes group by group instead.
   return {
-    join: sql`left join ${ref.table} g on g.id = o.${ref.column}`,
+    join: sql`left join lateral (
+      select g.id, g.sort_key, g.name from (
+        select m.group_id from group_memberships m where m.removed_at is null and m.organization_id = o.id
+        union
+        select m.group_id from persons p join group_memberships m on m.person_id = p.id and m.removed_at is null
+        where p.organization_id = o.id and p.archived_at is null
+      ) mg join mailing_groups g on g.id = mg.group_id and g.archived_at is null
+    ) g on true`,
     empty: sql`(g.id is null)`,
     key: sql`coalesce(g.sort_key, '')`,
     label: sql`g.name`,
   };
 }
 
-const ORG_COLUMNS = sql`o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality", o.sort_key as "sortKey"`;
 
 /** The matched organizations (all when no locator) with their rank, as a join on `o`. */
 function matchJoin(match: Match | null): SQL {
@@ -142,7 +133,7 @@ function matchJoin(match: Match | null): SQL {
 }
 
 /** The filtered organizations with their grouping columns, as a subquery `x`. */
-function filtered(p: Pick<ListParams, 'groupBy' | 'showArchived'>, match: Match | null): SQL {
+function filtered(p: FilteredParams, match: Match | null): SQL {
   const g = grouping(p.groupBy);
   return sql`(
     select ${ORG_COLUMNS}, ${p.groupBy === 'organization' ? sql`null::int` : sql`g.id`} as "groupId",
@@ -152,8 +143,9 @@ function filtered(p: Pick<ListParams, 'groupBy' | 'showArchived'>, match: Match 
   ) x`;
 }
 
+type FilteredParams = ListParams & { groupBy: 'organization' | 'group' };
+
 const KEY = sql`(x."groupEmpty", x."groupKey", x."rank", x."sortKey", x.id)`;
-const PERSON_COUNT = sql`(select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"`;
 
 async function inTx<T>(db: Db, locator: Locator, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
@@ -179,15 +171,29 @@ export interface OrgPage {
 export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage> {
   return db.transaction(async (tx) => {
     const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived) : null;
-    const page = p.groupBy === 'group' && !match ? await listByGroup(tx, p) : await listFiltered(tx, p, match);
-    const unaffiliated = match
-      ? match.unaffiliated
-      : Number(rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from persons p where p.organization_id is null ${p.showArchived ? sql`` : sql`and p.archived_at is null`}`))[0].n);
+    const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+    const unaffiliated = async () =>
+      match
+        ? match.unaffiliated
+        : Number(rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from persons p where p.organization_id is null ${p.showArchived ? sql`` : sql`and p.archived_at is null`}`))[0].n);
     // Under mailing groups an organization may stand several times: the total counts it once.
-    const [{ n }] = rows<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${p.showArchived ? sql`true` : sql`o.archived_at is null`}`),
-    );
-    return { ...page, total: Number(n), unaffiliated };
+    const total = async () =>
+      Number(rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${live}`))[0].n);
+
+    if (match && p.groupBy !== 'group') {
+      const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
+      return { ...page, total: n, unaffiliated: await unaffiliated() };
+    }
+    let page: PageCore;
+    if (p.groupBy === 'organization' || (match && p.groupBy === 'group')) page = await listFiltered(tx, { ...p, groupBy: p.groupBy }, match);
+    else {
+      const source = p.groupBy === 'group' ? mailingGroups : referenceSource(REFERENCE_TABLE[p.groupBy].table, REFERENCE_TABLE[p.groupBy].column);
+      const walked = await walkGroups(tx, p, source);
+      const done = finish(walked.rows, p.size, p, p.mode === 'prev' || p.mode === 'last');
+      const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
+      page = { ...done, counts: walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
+    }
+    return { ...page, total: await total(), unaffiliated: await unaffiliated() };
   });
 }
 
@@ -204,7 +210,23 @@ function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): 
   };
 }
 
-async function listFiltered(tx: Tx, p: ListParams, match: Match | null): Promise<PageCore> {
+/**
+ * How many organizations begin with each letter: a prefix range of the (sort key) index, counted
+ * index-only, instead of computing the first letter of every organization's name.
+ */
+async function letterCounts(tx: Tx, letters: string[], showArchived: boolean): Promise<GroupCount[]> {
+  if (!letters.length) return [];
+  const found = rows<{ i: number; n: number }>(
+    await tx.execute(sql.join(
+      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_key like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
+      sql` union all `,
+    )),
+  );
+  return found.map((r) => ({ groupEmpty: false, groupKey: letters[Number(r.i)], groupLabel: null, count: Number(r.n) }));
+}
+
+/** Alphabetical without a locator, or by mailing group with one: the page straight from SQL. */
+async function listFiltered(tx: Tx, p: FilteredParams, match: Match | null): Promise<PageCore> {
   const reverse = p.mode === 'prev' || p.mode === 'last';
   const c = p.cursor;
   const dir = reverse ? sql`desc` : sql`asc`;
@@ -227,6 +249,7 @@ async function listFiltered(tx: Tx, p: ListParams, match: Match | null): Promise
   const done = finish(page, p.size, p, reverse);
   // Header counts only for the groups this page shows.
   const shown = [...new Map(done.rows.map((r) => [`${r.groupEmpty}|${r.groupKey}`, r])).values()];
+  if (alphabetical) return { ...done, counts: await letterCounts(tx, shown.map((r) => r.groupKey), p.showArchived) };
   const counts = shown.length
     ? rows<GroupCount>(
         await tx.execute(sql`
@@ -237,102 +260,6 @@ async function listFiltered(tx: Tx, p: ListParams, match: Match | null): Promise
       )
     : [];
   return { ...done, counts: counts.map((r) => ({ ...r, count: Number(r.count) })) };
-}
-
-/**
- * Grouped by mailing group without a locator: walks the groups in order and reads each group's
- * organizations (its own memberships and its persons'), so a page costs one or two groups, not a
- * pass over every organization. "No group" comes from organizations.group_refs = 0 (an index kept
- * by triggers, see drizzle/0004_group_refs.sql).
- */
-async function listByGroup(tx: Tx, p: ListParams): Promise<PageCore> {
-  const reverse = p.mode === 'prev' || p.mode === 'last';
-  const dir = reverse ? sql`desc` : sql`asc`;
-  const cmp = reverse ? sql`<` : sql`>`;
-  const c = p.mode === 'next' || p.mode === 'prev' ? p.cursor : null;
-  const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
-  const want = p.size + 1;
-  const out: OrgRow[] = [];
-  const counts: GroupCount[] = [];
-
-  const ofGroup = async (g: { id: number; sortKey: string; name: string }, after: [string, number] | null) => {
-    const found = rows<OrgRow & { n: number }>(
-      await tx.execute(sql`
-        select x.*, ${PERSON_COUNT} from (
-          select ${ORG_COLUMNS}, ${g.id}::int as "groupId", false as "groupEmpty", ${g.sortKey}::text as "groupKey",
-            ${g.name}::text as "groupLabel", 0 as "rank", count(*) over () as n
-          from organizations o
-          where ${live} and o.id in (
-            select m.organization_id from group_memberships m
-            where m.group_id = ${g.id} and m.removed_at is null and m.organization_id is not null
-            union
-            select ps.organization_id from group_memberships m join persons ps on ps.id = m.person_id and ps.archived_at is null
-            where m.group_id = ${g.id} and m.removed_at is null and ps.organization_id is not null)
-        ) x
-        ${after ? sql`where (x."sortKey", x.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
-        order by x."sortKey" ${dir}, x.id ${dir}
-        limit ${want - out.length}`),
-    );
-    if (found.length) counts.push({ groupEmpty: false, groupKey: g.sortKey, groupLabel: g.name, count: Number(found[0].n) });
-    out.push(...found);
-  };
-
-  const ofNoGroup = async (after: [string, number] | null) => {
-    const found = rows<OrgRow>(
-      await tx.execute(sql`
-        select x.*, ${PERSON_COUNT} from (
-          select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", 0 as "rank"
-          from organizations o where o.group_refs = 0 and ${live}
-          ${after ? sql`and (o.sort_key, o.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
-          order by o.sort_key ${dir}, o.id ${dir}
-          limit ${want - out.length}
-        ) x`),
-    );
-    if (found.length) {
-      const [{ n }] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from organizations o where o.group_refs = 0 and ${live}`));
-      counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: Number(n) });
-    }
-    out.push(...found);
-  };
-
-  const groupsFrom = async (from: string | null, inclusive: boolean, limit: number) =>
-    rows<{ id: number; sortKey: string; name: string }>(
-      await tx.execute(sql`
-        select id, sort_key as "sortKey", name from mailing_groups
-        where archived_at is null ${from === null ? sql`` : inclusive ? sql`and sort_key ${cmp}= ${from}` : sql`and sort_key ${cmp} ${from}`}
-        order by sort_key ${dir} limit ${limit}`),
-    );
-
-  const walkGroups = async (from: string | null, seekInFirst: [string, number] | null) => {
-    let cursor = from;
-    let inclusive = seekInFirst !== null;
-    let first = true;
-    while (out.length < want) {
-      const batch = await groupsFrom(cursor, inclusive, 8);
-      if (!batch.length) return;
-      for (const g of batch) {
-        await ofGroup(g, first && seekInFirst && g.sortKey === from ? seekInFirst : null);
-        first = false;
-        if (out.length >= want) return;
-      }
-      cursor = batch[batch.length - 1].sortKey;
-      inclusive = false;
-    }
-  };
-
-  const inNoGroup = c ? c[0] : false;
-  if (!reverse) {
-    // Forward: the groups in order, then "No group".
-    if (!inNoGroup) await walkGroups(c ? c[1] : null, c ? [c[3], c[4]] : null);
-    if (out.length < want) await ofNoGroup(inNoGroup && c ? [c[3], c[4]] : null);
-  } else {
-    // Backward: "No group" first (it sorts last), then the groups from the end.
-    if (!c || inNoGroup) await ofNoGroup(c ? [c[3], c[4]] : null);
-    if (out.length < want) await walkGroups(c && !inNoGroup ? c[1] : null, c && !inNoGroup ? [c[3], c[4]] : null);
-  }
-  const done = finish(out, p.size, p, reverse);
-  const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
-  return { ...done, counts: counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
 }
 
 export interface PersonRow {

@@ -18,6 +18,8 @@ const FUZZY_MIN_LENGTH = 4;
  */
 export const FUZZY_WHEN_FEWER = 20;
 const DIGITS_MIN_LENGTH = 3;
+/** At most this many similar words stand in for a one-word query's near misses. */
+const NEAR_WORDS = 20;
 
 /**
  * The locator's query, prepared once: normalized (case, Ё→Е), LIKE patterns escaped, and the
@@ -35,6 +37,9 @@ export class Locator {
   /** Decided once (prepare() or the list's own exact pass): exact matches were few, so near misses count too. */
   useFuzzy = false;
   private decided = false;
+  /** One word typed: its near misses are the cards containing a word similar to it (see nearWords). */
+  private readonly oneWord: boolean;
+  private nearWords: string[] = [];
 
   constructor(q: string) {
     this.normalized = normalizeKey(q).slice(0, 200);
@@ -45,6 +50,7 @@ export class Locator {
     const d = digitsOf(q);
     this.digits = d.length >= DIGITS_MIN_LENGTH ? `%${d}%` : null;
     this.fuzzyEligible = this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
+    this.oneWord = !this.normalized.includes(' ');
   }
 
   get active(): boolean {
@@ -64,13 +70,13 @@ export class Locator {
     if (!this.active) return;
     await tx.execute(Locator.setup());
     if (this.decided) return;
-    if (!this.fuzzyEligible) return this.decide(false);
+    if (!this.fuzzyEligible) return this.decide(tx, false);
     const res = await this.viaTrigramIndex(tx, () =>
       tx.execute(sql`
         select (select count(*) from (select 1 from persons p where ${this.personExact(sql`p`)} limit ${FUZZY_WHEN_FEWER}) a)
           + (select count(*) from (select 1 from organizations o where ${this.organizationExact(sql`o`)} limit ${FUZZY_WHEN_FEWER}) b) as n`),
     );
-    this.decide(Number(rows<{ n: number }>(res)[0].n) < FUZZY_WHEN_FEWER);
+    await this.decide(tx, Number(rows<{ n: number }>(res)[0].n) < FUZZY_WHEN_FEWER);
   }
 
   /**
@@ -87,14 +93,39 @@ export class Locator {
     return out;
   }
 
-  decide(useFuzzy: boolean): void {
+  /** Records the decision; near misses of one word need their similar words, looked up once here. */
+  async decide(tx: Executor, useFuzzy: boolean): Promise<void> {
     this.useFuzzy = useFuzzy;
     this.decided = true;
+    if (useFuzzy && this.oneWord) this.nearWords = await this.similarWords(tx);
+  }
+
+  /**
+   * The directory's words similar to the query (pg_trgm word similarity ≥ FUZZY_THRESHOLD), most
+   * similar first, without those that begin with another one found (its cards are found anyway).
+   * Comparing with a few thousand words is cheap; comparing with the long search text of every
+   * person who shares a trigram with a common name is not (hundreds of milliseconds at 100,000).
+   */
+  private async similarWords(tx: Executor): Promise<string[]> {
+    await tx.execute(Locator.setup());
+    const found = rows<{ word: string }>(
+      await tx.execute(sql`
+        select word from search_words where ${this.normalized} <% word
+        order by word_similarity(${this.normalized}, word) desc, word limit ${NEAR_WORDS}`),
+    ).map((r) => r.word);
+    return found.filter((w) => !found.some((other) => other !== w && w.startsWith(other)));
   }
 
   /** Typo matching only, of a person or an organization; used alone in the list's near-miss pass. */
   fuzzy(alias: SQL): SQL {
-    return sql`(${this.normalized} <% ${alias}.search_text)`;
+    if (!this.oneWord) return sql`(${this.normalized} <% ${alias}.search_text)`;
+    if (!this.nearWords.length) return sql`false`;
+    // A card containing a word that begins with a similar word: the same test as the prefix rank.
+    const likes = this.nearWords.flatMap((w) => [
+      sql`${alias}.search_text like ${`${escapeLike(w)}%`}`,
+      sql`${alias}.search_text like ${`% ${escapeLike(w)}%`}`,
+    ]);
+    return sql`(${sql.join(likes, sql` or `)})`;
   }
 
   personExact(p: SQL): SQL {

@@ -1,0 +1,173 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { rows } from '../../db/rows.js';
+import type { GroupCount, ListParams, OrgRow } from './queries.js';
+
+/**
+ * A grouping the list can walk group by group: the groups in key order, the organizations of one
+ * group, and those in none. A page then costs the one or two groups it shows, not a sort of every
+ * organization, and each header's count is a count over one group.
+ */
+export interface WalkSource {
+  /** Up to `limit` groups after (or from, when inclusive) a key, in the walk's direction. */
+  groups(tx: Tx, from: string | null, inclusive: boolean, limit: number, dir: 'asc' | 'desc'): Promise<WalkGroup[]>;
+  /** The organizations `o` of a group, as a condition, and the id shown as the row's group. */
+  members(g: WalkGroup): { where: SQL; groupId: SQL };
+  /** The organizations `o` in no group. */
+  none: SQL;
+}
+
+export interface WalkGroup {
+  key: string;
+  label: string;
+  /** The group's ids: one mailing group, or every reference value spelled alike. */
+  ids: number[];
+}
+
+export const ORG_COLUMNS = sql`o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality", o.sort_key as "sortKey"`;
+export const PERSON_COUNT = sql`(select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"`;
+
+/** The reference lists a grouping can stand for: their table and the organization's column. */
+export const REFERENCE_TABLE = {
+  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
+  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
+  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
+} as const;
+
+/** Mailing groups: an organization stands under every live group it or one of its active persons is in. */
+export const mailingGroups: WalkSource = {
+  async groups(tx, from, inclusive, limit, dir) {
+    const cmp = dir === 'desc' ? (inclusive ? sql`<=` : sql`<`) : inclusive ? sql`>=` : sql`>`;
+    return rows<{ id: number; key: string; label: string }>(
+      await tx.execute(sql`
+        select id, sort_key as key, name as label from mailing_groups
+        where archived_at is null ${from === null ? sql`` : sql`and sort_key ${cmp} ${from}`}
+        order by sort_key ${dir === 'desc' ? sql`desc` : sql`asc`} limit ${limit}`),
+    ).map((g) => ({ key: g.key, label: g.label, ids: [Number(g.id)] }));
+  },
+  members(g) {
+    const id = g.ids[0];
+    return {
+      // The members' persons by primary key (= any(array(…))): for a join the planner prefers a
+      // scan of every person once a group has a few thousand members, three times slower.
+      where: sql`o.id in (
+        select m.organization_id from group_memberships m
+        where m.group_id = ${id} and m.removed_at is null and m.organization_id is not null
+        union
+        select ps.organization_id from persons ps
+        where ps.id = any(array(select m.person_id from group_memberships m where m.group_id = ${id} and m.removed_at is null and m.person_id is not null))
+          and ps.archived_at is null and ps.organization_id is not null)`,
+      groupId: sql`${id}::int`,
+    };
+  },
+  // organizations.group_refs is kept by triggers (drizzle/0004_group_refs.sql).
+  none: sql`o.group_refs = 0`,
+};
+
+/** A reference list (regions, activities, categories): values with the same key form one group. */
+export function referenceSource(table: SQL, column: SQL): WalkSource {
+  return {
+    async groups(tx, from, inclusive, limit, dir) {
+      const cmp = dir === 'desc' ? (inclusive ? sql`<=` : sql`<`) : inclusive ? sql`>=` : sql`>`;
+      return rows<{ key: string; label: string; ids: number[] | string }>(
+        await tx.execute(sql`
+          select sort_key as key, min(name) as label, array_agg(id) as ids from ${table}
+          ${from === null ? sql`` : sql`where sort_key ${cmp} ${from}`}
+          group by sort_key order by sort_key ${dir === 'desc' ? sql`desc` : sql`asc`} limit ${limit}`),
+      ).map((g) => ({ key: g.key, label: g.label, ids: intArray(g.ids) }));
+    },
+    members(g) {
+      const where = g.ids.length === 1 ? sql`o.${column} = ${g.ids[0]}` : sql`o.${column} = any(${`{${g.ids.join(',')}}`}::int[])`;
+      return { where, groupId: sql`o.${column}` };
+    },
+    none: sql`o.${column} is null`,
+  };
+}
+
+/** PGlite hands int[] over as an array, node-postgres too; a literal only if a driver did not parse it. */
+function intArray(v: number[] | string): number[] {
+  if (Array.isArray(v)) return v.map(Number);
+  return v.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
+}
+
+type Core = { rows: OrgRow[]; counts: GroupCount[]; more: boolean };
+
+/**
+ * One page by walking the groups: forward, the groups in key order then "none"; backward ("last",
+ * "previous"), "none" first (it sorts last) then the groups from the end. Rows come back in the
+ * walk's order, one more than the page when there is more.
+ */
+export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Promise<Core> {
+  const reverse = p.mode === 'prev' || p.mode === 'last';
+  const dir = reverse ? 'desc' : 'asc';
+  const order = reverse ? sql`desc` : sql`asc`;
+  const cmp = reverse ? sql`<` : sql`>`;
+  const c = p.mode === 'next' || p.mode === 'prev' ? p.cursor : null;
+  const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  const want = p.size + 1;
+  const out: OrgRow[] = [];
+  const counts: GroupCount[] = [];
+
+  const ofGroup = async (g: WalkGroup, after: [string, number] | null) => {
+    const m = source.members(g);
+    const found = rows<OrgRow & { n: number }>(
+      await tx.execute(sql`
+        select x.*, ${PERSON_COUNT} from (
+          select ${ORG_COLUMNS}, ${m.groupId} as "groupId", false as "groupEmpty", ${g.key}::text as "groupKey",
+            ${g.label}::text as "groupLabel", 0 as "rank", count(*) over () as n
+          from organizations o
+          where ${live} and ${m.where}
+        ) x
+        ${after ? sql`where (x."sortKey", x.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
+        order by x."sortKey" ${order}, x.id ${order}
+        limit ${want - out.length}`),
+    );
+    if (found.length) counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: Number(found[0].n) });
+    out.push(...found);
+  };
+
+  const ofNone = async (after: [string, number] | null) => {
+    const found = rows<OrgRow>(
+      await tx.execute(sql`
+        select x.*, ${PERSON_COUNT} from (
+          select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", 0 as "rank"
+          from organizations o where ${source.none} and ${live}
+          ${after ? sql`and (o.sort_key, o.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
+          order by o.sort_key ${order}, o.id ${order}
+          limit ${want - out.length}
+        ) x`),
+    );
+    if (found.length) {
+      const [{ n }] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from organizations o where ${source.none} and ${live}`));
+      counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: Number(n) });
+    }
+    out.push(...found);
+  };
+
+  const walk = async (from: string | null, seekInFirst: [string, number] | null) => {
+    let cursor = from;
+    let inclusive = seekInFirst !== null;
+    let first = true;
+    while (out.length < want) {
+      const batch = await source.groups(tx, cursor, inclusive, 8, dir);
+      if (!batch.length) return;
+      for (const g of batch) {
+        await ofGroup(g, first && seekInFirst && g.key === from ? seekInFirst : null);
+        first = false;
+        if (out.length >= want) return;
+      }
+      cursor = batch[batch.length - 1].key;
+      inclusive = false;
+    }
+  };
+
+  const inNone = c ? c[0] : false;
+  if (!reverse) {
+    if (!inNone) await walk(c ? c[1] : null, c ? [c[3], c[4]] : null);
+    if (out.length < want) await ofNone(inNone && c ? [c[3], c[4]] : null);
+  } else {
+    if (!c || inNone) await ofNone(c ? [c[3], c[4]] : null);
+    if (out.length < want) await walk(c && !inNone ? c[1] : null, c && !inNone ? [c[3], c[4]] : null);
+  }
+  return { rows: out, counts, more: out.length > p.size };
+}
