@@ -8,6 +8,7 @@ CREATE INDEX "organizations_live_region_idx" ON "organizations" USING btree ("re
 CREATE INDEX "organizations_live_activity_idx" ON "organizations" USING btree ("activity_id","sort_key","id") WHERE "organizations"."archived_at" is null;--> statement-breakpoint
 CREATE INDEX "organizations_live_category_idx" ON "organizations" USING btree ("category_id","sort_key","id") WHERE "organizations"."archived_at" is null;--> statement-breakpoint
 CREATE INDEX "persons_live_org_idx" ON "persons" USING btree ("organization_id") WHERE "persons"."archived_at" is null;--> statement-breakpoint
+CREATE INDEX "documents_direction_date_idx" ON "documents" USING btree ("direction","reg_date","id");--> statement-breakpoint
 -- search_words is kept here, in the database, so that every writer of persons and organizations
 -- (forms, import, undo, the organization rename that rewrites its persons' texts) adds its words.
 -- Statement-level triggers with transition tables: an import of 10,000 persons costs one INSERT.

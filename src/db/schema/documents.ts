@@ -43,6 +43,8 @@ export const documents = pgTable(
     index('documents_org_date_idx').on(t.organizationId, t.regDate, t.id),
     index('documents_person_date_idx').on(t.personId, t.regDate, t.id),
     index('documents_date_idx').on(t.regDate, t.id),
+    // The register filtered by direction (and dates): its page and its count are index ranges.
+    index('documents_direction_date_idx').on(t.direction, t.regDate, t.id),
     index('documents_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
   ],
 );
