@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type Access } from './access.js';
 import type { StoredSessionData } from './session-store.js';
 import { HTMX_URL } from './static.js';
+import { dateFormatters } from '../i18n/index.js';
 
 export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -54,6 +55,7 @@ function commonData(req: FastifyRequest, reply: FastifyReply) {
   return {
     t: req.t,
     locale: req.locale,
+    ...dateFormatters(req.locale),
     user: req.user,
     url: req.url,
     csrfToken: reply.generateCsrf(),
