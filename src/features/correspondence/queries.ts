@@ -1,5 +1,5 @@
 import { rows } from '../../db/rows.js';
-import { and, asc, count, desc, eq, gte, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.js';
 import { documentFiles, documents, type Direction, type Document } from '../../db/schema/documents.js';
@@ -268,30 +268,6 @@ export async function findCounterparty(db: Db | Tx, who: Counterparty) {
     .from(organizations)
     .where(eq(organizations.id, who.organizationId));
   return o;
-}
-
-/**
- * Active persons for the counterparty select, with their organization, in alphabetical order;
- * `alsoId` keeps the document's own person selectable after it was archived.
- */
-export function listPersonOptions(db: Db, opts: { alsoId?: number | null; limit?: number } = {}) {
-  return db
-    .select({ id: persons.id, name: personNameSql(persons), organizationName: organizations.name })
-    .from(persons)
-    .leftJoin(organizations, eq(organizations.id, persons.organizationId))
-    .where(opts.alsoId ? or(isNull(persons.archivedAt), eq(persons.id, opts.alsoId)) : isNull(persons.archivedAt))
-    .orderBy(asc(persons.sortKey), asc(persons.id))
-    .limit(opts.limit ?? 5000);
-}
-
-/** Active organizations for the select, plus the document's own one if it was archived since. */
-export function listOrganizationChoices(db: Db, opts: { alsoId?: number | null; limit?: number } = {}) {
-  return db
-    .select({ id: organizations.id, name: organizations.name })
-    .from(organizations)
-    .where(opts.alsoId ? or(isNull(organizations.archivedAt), eq(organizations.id, opts.alsoId)) : isNull(organizations.archivedAt))
-    .orderBy(asc(organizations.sortKey), asc(organizations.id))
-    .limit(opts.limit ?? 5000);
 }
 
 /** Total bytes already attached to a document (the per-document limit counts them). */
