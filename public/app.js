@@ -49,6 +49,12 @@
       if (slot && slot.firstElementChild) { slot.innerHTML = ''; var back = document.querySelector('[data-action=group-add]'); if (back) back.focus(); }
       return;
     }
+    // Enter in a picker's search box searches now instead of submitting the whole form.
+    if (e.key === 'Enter' && active && active.hasAttribute && active.hasAttribute('data-picker-find')) {
+      e.preventDefault();
+      active.dispatchEvent(new Event('search'));
+      return;
+    }
     // "/" jumps to the locator, as in many list screens.
     if (e.key === '/' && !typing(active)) {
       var loc = document.querySelector('[data-locator]');

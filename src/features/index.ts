@@ -12,6 +12,7 @@ import envelopeRoutes from './envelopes/routes.js';
 import groupRoutes from './groups/routes.js';
 import importRoutes from './import/routes.js';
 import exportRoutes from './export/routes.js';
+import choiceRoutes from './choices/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -28,4 +29,5 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(groupRoutes);
   await app.register(importRoutes);
   await app.register(exportRoutes);
+  await app.register(choiceRoutes);
 }

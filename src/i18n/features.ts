@@ -8,6 +8,7 @@ import { referencesDictionary } from '../features/references/i18n.js';
 import { envelopesDictionary } from '../features/envelopes/i18n.js';
 import { importDictionary } from '../features/import/i18n.js';
 import { exportDictionary } from '../features/export/i18n.js';
+import { choicesDictionary } from '../features/choices/i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -15,4 +16,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary];

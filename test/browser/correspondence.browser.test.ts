@@ -12,12 +12,16 @@ let dir: string;
 let pdfPath: string;
 const pdf = makePdf(['Incoming letter', 'Test scan']);
 let personId = 0;
+let lateOrgId = 0;
 
 beforeAll(async () => {
   h = await startHarness();
   const org = await makeOrganization(h.t.database.db, h.t.users.secretary, { name: 'ООО «Почтовый ящик»' });
   const person = await makePerson(h.t.database.db, h.t.users.secretary, { surname: 'Адресатов', firstName: 'Семён', organizationId: org.id });
   personId = person.id;
+  // More organizations than a picker shows at once; the one wanted comes last in the alphabet.
+  for (let i = 0; i < 55; i++) await makeOrganization(h.t.database.db, h.t.users.secretary, { name: `ООО «Ранняя ${String(i).padStart(2, '0')}»` });
+  lateOrgId = (await makeOrganization(h.t.database.db, h.t.users.secretary, { name: 'Яшма Ёлочная' })).id;
   dir = mkdtempSync(path.join(tmpdir(), 'corr-browser-'));
   pdfPath = path.join(dir, 'Письмо о поставке.pdf');
   writeFileSync(pdfPath, pdf);
@@ -111,5 +115,58 @@ describe('correspondence (browser)', () => {
     expect(page.url()).toContain('q=');
     await clickAndWait(page, 'tr[data-row] a.doc-link');
     expect(new URL(page.url()).pathname).toBe(docUrl);
+  });
+
+  it('registers a letter from an organization found by typing in the picker', async () => {
+    const page = await h.newPage();
+    await h.signIn(page, 'secretary');
+    await page.goto(`${h.baseUrl}/documents/new?direction=incoming`);
+    const orgOptions = () => page.$$eval('select[name=organizationId] option:not([disabled])', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(await orgOptions()).toHaveLength(51);
+    expect(await orgOptions()).not.toContain(String(lateOrgId));
+    // Tab order: the search box comes right before its select.
+    await page.focus('input[name=organizationId_find]');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement as HTMLSelectElement).name)).toBe('organizationId');
+    await page.type('input[name=subject]', 'Письмо из конца алфавита');
+    await page.type('input[name=organizationId_find]', 'ЁЛОЧ');
+    await page.waitForFunction((id) => {
+      const values = Array.from(document.querySelectorAll<HTMLOptionElement>('select[name=organizationId] option')).map((o) => o.value);
+      return values.length === 2 && values[1] === id;
+    }, {}, String(lateOrgId));
+    // Enter searches, it does not submit the form with no counterparty chosen yet.
+    await page.keyboard.press('Enter');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(new URL(page.url()).pathname).toBe('/documents/new');
+    await page.select('select[name=organizationId]', String(lateOrgId));
+    await clickAndWait(page, '#document-form button[type=submit]');
+    expect(new URL(page.url()).pathname).toMatch(/^\/documents\/\d+$/);
+    expect(await page.$eval('.flash-success', (el) => el.textContent)).toContain('Документ зарегистрирован');
+    expect(await page.$eval(`a[href="/organizations/${lateOrgId}"]`, (a) => a.textContent)).toBe('Яшма Ёлочная');
+  });
+
+  it('filters the register by a picked organization; typing alone applies nothing', async () => {
+    const page = await h.newPage();
+    await h.signIn(page, 'employee');
+    await page.goto(`${h.baseUrl}/documents`);
+    const total = () => page.$eval('[data-testid=total]', (el) => el.textContent ?? '');
+    const before = await total();
+    await page.type('input[name=organization_find]', 'яшм');
+    await page.waitForFunction(() => document.querySelectorAll('select[name=organization] option').length === 2);
+    // Leaving the search box (a change event) neither filters nor loses the text.
+    await page.keyboard.press('Tab');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await total()).toBe(before);
+    expect(new URL(page.url()).search).not.toContain('organization=');
+    expect(await page.$eval('input[name=organization_find]', (i) => (i as HTMLInputElement).value)).toBe('яшм');
+    expect(await page.$eval('select[name=organization] option', (o) => o.textContent)).toBe('любая');
+    await page.select('select[name=organization]', String(lateOrgId));
+    await page.waitForFunction(() => document.querySelector('[data-testid=total]')?.textContent?.includes('Найден 1 документ'));
+    expect(await page.$$eval('tr[data-row] td:nth-child(4)', (tds) => tds.map((td) => td.textContent?.trim()))).toEqual(['Письмо из конца алфавита']);
+    expect(new URL(page.url()).searchParams.get('organization')).toBe(String(lateOrgId));
+    // The pushed URL renders the same page when loaded directly: the choice stays selected.
+    await page.reload();
+    expect(await page.$eval('select[name=organization]', (s) => (s as HTMLSelectElement).value)).toBe(String(lateOrgId));
+    expect(await page.$eval('input[name=organization_find]', (i) => (i as HTMLInputElement).value)).toBe('яшм');
   });
 });

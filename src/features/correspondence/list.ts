@@ -15,13 +15,15 @@ export const ListQuery = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 20 })),
   to: Type.Optional(Type.String({ maxLength: 20 })),
   organization: Type.Optional(Type.String({ maxLength: 12 })),
+  /** The organization picker's search box: the select offers its matches (no JavaScript). */
+  organization_find: Type.Optional(Type.String({ maxLength: 500 })),
   person: Type.Optional(Type.String({ maxLength: 12 })),
   q: Type.Optional(Type.String({ maxLength: 500 })),
   after: Type.Optional(Type.String({ maxLength: 40 })),
   before: Type.Optional(Type.String({ maxLength: 40 })),
   page: Type.Optional(Type.String({ maxLength: 10 })),
 });
-export type ListQueryT = Partial<Record<'direction' | 'from' | 'to' | 'organization' | 'person' | 'q' | 'after' | 'before' | 'page', string>>;
+export type ListQueryT = Partial<Record<'direction' | 'from' | 'to' | 'organization' | 'organization_find' | 'person' | 'q' | 'after' | 'before' | 'page', string>>;
 
 /** The filter as the form shows it (what the user typed), beside what the query uses. */
 export interface ParsedList {

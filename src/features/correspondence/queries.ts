@@ -1,5 +1,5 @@
 import { rows } from '../../db/rows.js';
-import { and, asc, count, desc, eq, gte, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.js';
 import { documentFiles, documents, type Direction, type Document } from '../../db/schema/documents.js';
@@ -7,6 +7,7 @@ import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/s
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
+import { personNameSql } from '../persons/queries.js';
 import { escapeLike } from '../../lib/text.js';
 
 /** Whose documents: a person's own, or an organization's together with its persons'. */
@@ -62,8 +63,6 @@ export interface DocumentRow {
   fileCount: number;
 }
 
-const personName = (p: typeof persons) => sql<string | null>`nullif(concat_ws(' ', ${p.surname}, ${p.firstName}, ${p.patronymic}), '')`;
-
 /**
  * One page of the register, newest first, by keyset on (reg_date, id): a page costs the same
  * whatever its number. `prev` and `last` read in ascending order and flip the rows.
@@ -91,7 +90,7 @@ export async function listDocuments(
       organizationId: documents.organizationId,
       organizationName: organizations.name,
       personId: documents.personId,
-      personName: personName(persons),
+      personName: personNameSql(persons),
       fileCount: sql<number>`(select count(*) from ${documentFiles} where ${documentFiles.documentId} = ${documents.id})::int`,
     })
     .from(documents)
@@ -160,7 +159,7 @@ export async function findDocument(db: Db | Tx, id: number): Promise<DocumentVie
       d: documents,
       organizationName: organizations.name,
       orgArchivedAt: organizations.archivedAt,
-      personName: personName(persons),
+      personName: personNameSql(persons),
       personArchivedAt: persons.archivedAt,
       createdByName: users.name,
       updatedByName: updater.name,
@@ -239,7 +238,7 @@ export function citingMemberships(db: Db, documentId: number) {
       groupName: mailingGroups.name,
       groupMark: mailingGroups.mark,
       personId: groupMemberships.personId,
-      personName: personName(persons),
+      personName: personNameSql(persons),
       organizationId: groupMemberships.organizationId,
       organizationName: memberOrg.name,
       reason: groupMemberships.reason,
@@ -259,7 +258,7 @@ export function citingMemberships(db: Db, documentId: number) {
 export async function findCounterparty(db: Db | Tx, who: Counterparty) {
   if ('personId' in who) {
     const [p] = await db
-      .select({ id: persons.id, name: personName(persons), archivedAt: persons.archivedAt, organizationId: persons.organizationId })
+      .select({ id: persons.id, name: personNameSql(persons), archivedAt: persons.archivedAt, organizationId: persons.organizationId })
       .from(persons)
       .where(eq(persons.id, who.personId));
     return p;
@@ -269,30 +268,6 @@ export async function findCounterparty(db: Db | Tx, who: Counterparty) {
     .from(organizations)
     .where(eq(organizations.id, who.organizationId));
   return o;
-}
-
-/**
- * Active persons for the counterparty select, with their organization, in alphabetical order;
- * `alsoId` keeps the document's own person selectable after it was archived.
- */
-export function listPersonOptions(db: Db, opts: { alsoId?: number | null; limit?: number } = {}) {
-  return db
-    .select({ id: persons.id, name: personName(persons), organizationName: organizations.name })
-    .from(persons)
-    .leftJoin(organizations, eq(organizations.id, persons.organizationId))
-    .where(opts.alsoId ? or(isNull(persons.archivedAt), eq(persons.id, opts.alsoId)) : isNull(persons.archivedAt))
-    .orderBy(asc(persons.sortKey), asc(persons.id))
-    .limit(opts.limit ?? 5000);
-}
-
-/** Active organizations for the select, plus the document's own one if it was archived since. */
-export function listOrganizationChoices(db: Db, opts: { alsoId?: number | null; limit?: number } = {}) {
-  return db
-    .select({ id: organizations.id, name: organizations.name })
-    .from(organizations)
-    .where(opts.alsoId ? or(isNull(organizations.archivedAt), eq(organizations.id, opts.alsoId)) : isNull(organizations.archivedAt))
-    .orderBy(asc(organizations.sortKey), asc(organizations.id))
-    .limit(opts.limit ?? 5000);
 }
 
 /** Total bytes already attached to a document (the per-document limit counts them). */

@@ -18,11 +18,10 @@ import {
   findDocument,
   findFile,
   listDocuments,
-  listOrganizationChoices,
-  listPersonOptions,
   type Counterparty,
   type DocumentFilter,
 } from './queries.js';
+import { loadPicker } from '../choices/picker.js';
 import * as service from './service.js';
 import { readDocumentUpload } from './upload.js';
 
@@ -50,11 +49,12 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
   }
 
   async function formData(form: Record<string, unknown>, errors: FieldErrors = {}, extra: Record<string, unknown> = {}) {
-    const [organizations, people] = await Promise.all([
-      listOrganizationChoices(db, { alsoId: positive(form.organizationId) }),
-      listPersonOptions(db, { alsoId: positive(form.personId) }),
+    // A form that comes back (errors, 409) offers the matches of what was typed in the search boxes.
+    const [organizationPicker, personPicker] = await Promise.all([
+      loadPicker(db, 'organization', 'organizationId', { find: form.organizationId_find, selected: form.organizationId }),
+      loadPicker(db, 'person', 'personId', { find: form.personId_find, selected: form.personId }),
     ]);
-    return { form, errors, organizations, people, directions: DIRECTIONS, maxFileMb: MAX_FILE_BYTES / MB, maxDocumentMb: MAX_DOCUMENT_BYTES / MB, ...extra };
+    return { form, errors, organizationPicker, personPicker, directions: DIRECTIONS, maxFileMb: MAX_FILE_BYTES / MB, maxDocumentMb: MAX_DOCUMENT_BYTES / MB, ...extra };
   }
 
   /** One page of a list (the register, or a counterparty's documents) with its pager and filters. */
@@ -84,16 +84,15 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
 
   app.get<{ Querystring: ListQueryT }>('/documents', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
     const data = await listData(req, '/documents');
-    const orgId = positive(data.filter.organization);
     const personId = positive(data.filter.person);
-    // The filter form (with its long organization select) is not part of the htmx fragment.
-    const [organizations, filterPerson] = await Promise.all([
-      wantsFragment(req) ? [] : listOrganizationChoices(db, { alsoId: orgId }),
+    // The filter form (with its organization picker) is not part of the htmx fragment.
+    const [organizationPicker, filterPerson] = await Promise.all([
+      wantsFragment(req) ? undefined : loadPicker(db, 'organization', 'organization', { find: req.query.organization_find, selected: data.filter.organization, blank: 'any' }),
       personId ? findCounterparty(db, { personId }) : undefined,
     ]);
     return reply.page(
       'documents/index',
-      { ...data, organizations, filterPerson, showCounterparty: true, pageTitle: req.t('correspondence.title') },
+      { ...data, organizationPicker, filterPerson, showCounterparty: true, pageTitle: req.t('correspondence.title') },
       { fragment: 'documents/_list' },
     );
   });
@@ -181,8 +180,8 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     // Counterparties are compared by id and shown by name.
     const names: Record<string, Map<string, string>> = { organizationId: new Map(), personId: people };
     const data = await formData(body);
-    for (const o of data.organizations) names.organizationId.set(String(o.id), o.name);
-    for (const p of data.people) people.set(String(p.id), p.name ?? '');
+    for (const o of data.organizationPicker.choices) names.organizationId.set(String(o.id), o.name);
+    for (const p of data.personPicker.choices) people.set(String(p.id), p.name);
     if (current.organizationId) names.organizationId.set(String(current.organizationId), current.organizationName ?? '');
     if (current.personId) people.set(String(current.personId), current.personName ?? '');
     const differing = service.DOCUMENT_FIELDS.filter((f) => String(stored[f] ?? '') !== String(body[f] ?? ''));

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { organizations, type Organization } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
@@ -28,26 +28,6 @@ export async function countPersonsOf(db: Db | Tx, organizationId: number, opts: 
     .from(persons)
     .where(and(eq(persons.organizationId, organizationId), opts.includeArchived ? undefined : isNull(persons.archivedAt)));
   return Number(row.n);
-}
-
-/** Active organizations for a select box (id, name), in Russian alphabetical order. */
-export function listOrganizationOptions(db: Db, limit = 5000) {
-  return db
-    .select({ id: organizations.id, name: organizations.name })
-    .from(organizations)
-    .where(isNull(organizations.archivedAt))
-    .orderBy(asc(organizations.sortKey), asc(organizations.id))
-    .limit(limit);
-}
-
-/** Organizations whose normalized name matches, for the place-of-work picker. */
-export function searchOrganizationOptions(db: Db, normalized: string, limit = 20) {
-  return db
-    .select({ id: organizations.id, name: organizations.name })
-    .from(organizations)
-    .where(and(isNull(organizations.archivedAt), sql`${organizations.searchText} like ${'%' + normalized + '%'}`))
-    .orderBy(asc(organizations.sortKey), asc(organizations.id))
-    .limit(limit);
 }
 
 export function findOrganizationBySortKey(db: Db | Tx, sortKey: string) {

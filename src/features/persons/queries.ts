@@ -1,7 +1,10 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
+
+/** "Фамилия Имя Отчество" of a persons row in SQL (null when all three are empty). */
+export const personNameSql = (p: typeof persons) => sql<string | null>`nullif(concat_ws(' ', ${p.surname}, ${p.firstName}, ${p.patronymic}), '')`;
 
 export interface PersonFull extends Person {
   phones: PersonPhone[];

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { PHONE_KINDS, GENDERS } from '../../db/schema/persons.js';
 import { historyOf } from '../audit/service.js';
-import { findOrganization, listOrganizationOptions } from '../organizations/queries.js';
+import { findOrganization } from '../organizations/queries.js';
+import { loadPicker } from '../choices/picker.js';
 import { findPerson, photoOf, type PersonFull } from './queries.js';
 import * as service from './service.js';
 import { readPhotoUpload } from './photo-upload.js';
@@ -36,12 +37,12 @@ export default async function personRoutes(app: FastifyInstance) {
   }
 
   async function formData(form: Record<string, unknown>, errors: object = {}) {
-    const organizations = await listOrganizationOptions(db);
+    const organizationPicker = await loadPicker(db, 'organization', 'organizationId', { find: form.organizationId_find, selected: form.organizationId });
     // Two blank rows so phones and e-mails can be added without JavaScript.
     const phoneNumber = [...asList(form.phoneNumber), '', ''];
     const phoneKind = asList(form.phoneKind);
     const email = [...asList(form.email), ''];
-    return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizations, phoneKinds: PHONE_KINDS, genders: GENDERS };
+    return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
   }
 
   app.get<{ Querystring: { organization?: string } }>('/persons/new', { config: { access: 'secretary' } }, async (req, reply) => {

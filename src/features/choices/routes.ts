@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { loadPicker } from './picker.js';
+import type { ChoiceKind } from './queries.js';
+
+/**
+ * The options of a picker's select. A picker's search box sends its form's own names, given by
+ * `field`: `organizationId_find=…&organizationId=7`; `find` and `selected` say the same directly.
+ */
+const ChoicesQuery = Type.Object(
+  {
+    find: Type.Optional(Type.String({ maxLength: 500 })),
+    selected: Type.Optional(Type.String({ maxLength: 12 })),
+    blank: Type.Optional(Type.String({ maxLength: 10 })),
+    field: Type.Optional(Type.String({ maxLength: 40 })),
+  },
+  { additionalProperties: Type.String({ maxLength: 500 }) },
+);
+type ChoicesQueryT = Record<string, string | undefined>;
+
+const FIELD = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
+
+export default async function choiceRoutes(app: FastifyInstance) {
+  for (const [kind, path] of [
+    ['organization', '/choices/organizations'],
+    ['person', '/choices/persons'],
+  ] as [ChoiceKind, string][]) {
+    app.get<{ Querystring: ChoicesQueryT }>(path, { config: { access: 'user' }, schema: { querystring: ChoicesQuery } }, async (req, reply) => {
+      const q = req.query;
+      const field = q.field && FIELD.test(q.field) ? q.field : null;
+      const picker = await loadPicker(app.db, kind, field ?? 'choice', {
+        find: q.find ?? (field ? q[`${field}_find`] : undefined),
+        selected: q.selected ?? (field ? q[field] : undefined),
+        blank: q.blank === 'any' ? 'any' : 'none',
+      });
+      return reply.fragment('partials/picker-options', { picker });
+    });
+  }
+}
