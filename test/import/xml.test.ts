@@ -192,6 +192,49 @@ describe('XML export and re-import', () => {
   });
 });
 
+describe('text that looks like markup', () => {
+  // Characters and entity-looking strings a user may well type; every "&" must leave as "&amp;",
+  // or the importer reads "&lt;" back as "<" and the text changes on its way through the file.
+  const tricky = '&lt;b&gt; & <x> "q"';
+  let src: TestApp;
+  let dst: TestApp;
+  beforeAll(async () => {
+    [src, dst] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(async () => {
+    await src?.close();
+    await dst?.close();
+  });
+
+  it('survives export → import → export unchanged, and the file stays valid', async () => {
+    const db = src.database.db;
+    const s = src.users.secretary;
+    const org = await makeOrganization(db, s, { name: `ООО ${tricky}`, note: tricky });
+    const note = `${tricky}\n&amp; &#38; &nbsp; &unknown; a&b;c`;
+    const person = await makePerson(db, s, { surname: `Иванов ${tricky}`, firstName: tricky, note, organizationId: org.id, emails: ['a&b@example.com'] });
+    const group = await createGroup(db, s, { name: `Группа ${tricky}`, description: tricky, mark: 'none' });
+    await addMember(db, s, group.id, { personId: person.id }, { reason: tricky, documentNumbers: '' });
+
+    const first = (await (await src.as('employee')).get('/export.xml')).body;
+    await assertValid(first);
+    expect(first).toContain(`<surname>Иванов &amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"</surname>`);
+    expect(first).toContain(`<note>&amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"\n&amp;amp; &amp;#38; &amp;nbsp; &amp;unknown; a&amp;b;c</note>`);
+
+    const c = await dst.as('secretary');
+    const id = await uploadOk(c, Buffer.from(first), 'tricky.xml');
+    const batch = await commit(dst, c, id);
+    expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
+    const [copy] = await dst.database.db.select().from(persons);
+    expect(copy).toMatchObject({ surname: `Иванов ${tricky}`, firstName: tricky, note });
+    const [copyOrg] = await dst.database.db.select().from(organizations);
+    expect(copyOrg).toMatchObject({ name: `ООО ${tricky}`, note: tricky });
+
+    const second = (await c.get('/export.xml')).body;
+    await assertValid(second);
+    expect(comparable(second)).toBe(comparable(first));
+  });
+});
+
 describe('hostile and broken XML', () => {
   async function refused(xml: string, message: string) {
     const c = await b.as('secretary');

@@ -1,6 +1,6 @@
 import { createCB } from 'xmlbuilder2';
 import type { Db } from '../../db/client.js';
-import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, xmlSafe } from './format.js';
+import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, xmlValue } from './format.js';
 import { keyContext } from './keys.js';
 import { bounds, contactsOfPersons, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
@@ -21,7 +21,7 @@ function iso(v: Date | string | null | undefined): string | undefined {
 /** A child element with text, left out when empty (the importer reads a missing one as empty). */
 function leaf(xml: Writer, name: string, value: string | number | null | undefined, attrs?: Record<string, string>) {
   if (value === null || value === undefined || value === '') return;
-  xml.ele(name, attrs).txt(xmlSafe(String(value))).up();
+  xml.ele(name, attrs).txt(xmlValue(String(value))).up();
 }
 
 function address(xml: Writer, a: Record<string, string>) {
@@ -33,7 +33,11 @@ function address(xml: Writer, a: Record<string, string>) {
 }
 
 function attrs(list: Record<string, string | undefined | null>): Record<string, string> {
-  return Object.fromEntries(Object.entries(list).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  return Object.fromEntries(
+    Object.entries(list)
+      .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
+      .map(([k, v]) => [k, xmlValue(v)]),
+  );
 }
 
 export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<string> {
