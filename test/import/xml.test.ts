@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import { validateXML } from 'xmllint-wasm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { makeOrganization, makePerson } from '../helpers/factories.js';
+import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, upload, uploadOk } from './helpers.js';
 import { createReference } from '../../src/features/references/service.js';
 import { addMember, createGroup, removeMembership, setGroupArchived } from '../../src/features/groups/service.js';
@@ -232,6 +232,29 @@ describe('text that looks like markup', () => {
     const second = (await c.get('/export.xml')).body;
     await assertValid(second);
     expect(comparable(second)).toBe(comparable(first));
+  });
+
+  it('cites the documents of each membership, and only its own', async () => {
+    const db = src.database.db;
+    const s = src.users.secretary;
+    const [a, b] = [await makePerson(db, s), await makePerson(db, s)];
+    const docs = [await makeDocument(db, s, { personId: a.id }), await makeDocument(db, s, { personId: a.id }), await makeDocument(db, s, { personId: b.id })];
+    const group = await createGroup(db, s, { name: 'С документами', description: '', mark: 'none' });
+    await addMember(db, s, group.id, { personId: a.id }, { reason: '', documentNumbers: `${docs[1].regNumber}, ${docs[0].regNumber}` });
+    await addMember(db, s, group.id, { personId: b.id }, { reason: '', documentNumbers: '' });
+    const other = await createGroup(db, s, { name: 'Ещё', description: '', mark: 'none' });
+    await addMember(db, s, other.id, { personId: b.id }, { reason: '', documentNumbers: docs[2].regNumber });
+
+    const xml = (await (await src.as('employee')).get(`/export.xml?group=${group.id}`)).body;
+    await assertValid(xml);
+    const sorted = [docs[0].regNumber, docs[1].regNumber].sort();
+    expect(xml).toMatch(new RegExp(`person="p${a.id}-[0-9a-f]+" added="[^"]+">\\s*<document>${sorted[0]}</document>\\s*<document>${sorted[1]}</document>\\s*</membership>`));
+    expect(xml).toMatch(new RegExp(`person="p${b.id}-[0-9a-f]+" added="[^"]+"/>`));
+    expect(xml).not.toContain(docs[2].regNumber);
+    const all = (await (await src.as('employee')).get('/export.xml')).body;
+    await assertValid(all);
+    expect((all.match(/<document>/g) ?? []).length).toBe(3);
+    expect(all).toMatch(new RegExp(`person="p${b.id}-[0-9a-f]+" added="[^"]+">\\s*<document>${docs[2].regNumber}</document>\\s*</membership>`));
   });
 });
 

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { anyInt } from '../import/bulk.js';
-import { keySql, type KeyContext } from './keys.js';
+import { keyOfIdSql, keySql, type KeyContext } from './keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
 import { rows } from '../../db/rows.js';
 import type { Address } from '../../db/schema/address.js';
@@ -33,7 +33,7 @@ async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
 }
 
 /** Yields the rows of `select` ordered by (sort_key, id) in batches, by keyset. */
-export async function* keyset<T extends { sortKey: string; id: number }>(db: Db, scope: ScopeSql, select: (after: SQL) => SQL, size = BATCH): AsyncGenerator<T[]> {
+export async function* keyset<T extends { sortKey: string; id: number }>(db: Db, scope: ScopeSql, select: (after: SQL) => SQL, size: number = BATCH): AsyncGenerator<T[]> {
   let cursor: [string, number] | null = null;
   for (;;) {
     const after: SQL = cursor ? sql`(x.sort_key, x.id) > (${cursor[0]}, ${cursor[1]})` : sql`true`;
@@ -111,20 +111,22 @@ export interface PersonRow extends Address {
   hasPhoto: boolean;
 }
 
-export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, size = BATCH) {
+/** `photos`: whether the photos will be read (else hasPhoto is false and costs no lookup). */
+export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, opts: { photos: boolean; size?: number }) {
+  const hasPhoto = opts.photos ? sql`exists (select 1 from person_photos ph where ph.person_id = x.id)` : sql`false`;
   return keyset<PersonRow>(
     db,
     scope,
     (after) => sql`
     select x.id, x.sort_key as "sortKey", ${keySql('person', sql`x`, keys)} as key, x.organization_id as "organizationId",
-      case when po.id is not null and ${scope.organization(sql`po`)} then ${keySql('organization', sql`po`, keys)} end as "organizationKey",
+      case when x.organization_id is not null and ${scope.organizationOfPerson(sql`x`, sql`po`)} then ${keyOfIdSql('organization', sql`x.organization_id`, keys)} end as "organizationKey",
       x.surname, x.first_name as "firstName", x.patronymic, x.influence, x.job_title as "jobTitle", x.gender,
       x.dative_override as "dativeOverride", x.note, x.archived_at as "archivedAt", x.updated_at as "updatedAt",
-      exists (select 1 from person_photos ph where ph.person_id = x.id) as "hasPhoto", ${ADDRESS_COLUMNS}
+      ${hasPhoto} as "hasPhoto", ${ADDRESS_COLUMNS}
     from persons x left join organizations po on po.id = x.organization_id
     where ${scope.person(sql`x`, sql`po`)} and ${after}
     order by x.sort_key, x.id`,
-    size,
+    opts.size,
   );
 }
 
@@ -174,20 +176,43 @@ export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyConte
       db,
       scope,
       sql`
-      select x.id, ${keySql('group', sql`g`, keys)} as "groupKey",
-        case when x.person_id is not null then (select ${keySql('person', sql`pp`, keys)} from persons pp where pp.id = x.person_id) end as "personKey",
-        case when x.organization_id is not null then (select ${keySql('organization', sql`oo`, keys)} from organizations oo where oo.id = x.organization_id) end as "organizationKey",
-        x.reason, x.added_at as "addedAt", x.removed_at as "removedAt",
-        (select json_agg(d.reg_number order by d.reg_number) from membership_documents md join documents d on d.id = md.document_id where md.membership_id = x.id) as documents
-      from group_memberships x join mailing_groups g on g.id = x.group_id
+      select x.id, ${keyOfIdSql('group', sql`x.group_id`, keys)} as "groupKey",
+        case when x.person_id is not null then ${keyOfIdSql('person', sql`x.person_id`, keys)} end as "personKey",
+        case when x.organization_id is not null then ${keyOfIdSql('organization', sql`x.organization_id`, keys)} end as "organizationKey",
+        x.reason, x.added_at as "addedAt", x.removed_at as "removedAt"
+      from group_memberships x
       where x.id > ${after} and ${scope.membership(sql`x`)}
       order by x.id limit ${BATCH}`,
     );
     if (!list.length) return;
+    const last = Number(list[list.length - 1].id);
+    const documents = await documentsOfMemberships(db, after, last);
+    for (const m of list) m.documents = documents.get(Number(m.id)) ?? null;
     yield list;
     if (list.length < BATCH) return;
-    after = Number(list[list.length - 1].id);
+    after = last;
   }
+}
+
+/**
+ * The registration numbers of the documents cited by the memberships with ids in (after, last]:
+ * one range scan for a batch, where a lookup per membership costs as much as the batch itself.
+ */
+async function documentsOfMemberships(db: Db, after: number, last: number): Promise<Map<number, string[]>> {
+  const map = new Map<number, string[]>();
+  const list = rows<{ membershipId: number; regNumber: string }>(
+    await db.execute(sql`select md.membership_id as "membershipId", d.reg_number as "regNumber"
+      from membership_documents md join documents d on d.id = md.document_id
+      where md.membership_id > ${after} and md.membership_id <= ${last}
+      order by md.membership_id, d.reg_number`),
+  );
+  for (const r of list) {
+    const id = Number(r.membershipId);
+    const numbers = map.get(id);
+    if (numbers) numbers.push(r.regNumber);
+    else map.set(id, [r.regNumber]);
+  }
+  return map;
 }
 
 export interface CardOrganization extends Address {

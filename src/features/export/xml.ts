@@ -83,7 +83,7 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   xml.up();
 
   xml.ele('persons');
-  for await (const batch of personBatches(db, sqlScope, keys)) {
+  for await (const batch of personBatches(db, sqlScope, keys, { photos: opts.photos })) {
     const { phones, emails } = await contactsOfPersons(db, batch.map((p) => Number(p.id)));
     for (let i = 0; i < batch.length; i += PHOTO_BATCH) {
       const slice = batch.slice(i, i + PHOTO_BATCH);
