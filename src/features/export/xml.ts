@@ -26,11 +26,6 @@ const ORGANIZATION: XmlLayout = ['name', 'shortName', 'region', 'activity', 'cat
 const PERSON: XmlLayout = ['surname', 'firstName', 'patronymic', 'influence', 'jobTitle', 'gender', 'dative', ['address', ADDRESS], 'phone', 'email', 'note', 'photo'];
 const MEMBERSHIP: XmlLayout = ['reason', 'document'];
 
-function iso(v: Date | string | null | undefined): string | undefined {
-  if (!v) return undefined;
-  return (v instanceof Date ? v : new Date(v)).toISOString();
-}
-
 function address(rec: XmlRecords, a: Address) {
   rec.ele('address');
   for (const [el, f] of ADDRESS_ELEMENTS) rec.leaf(el, a[f]);
@@ -115,7 +110,7 @@ async function* groups({ db, scope, keys, doc }: Export) {
   const group = new XmlRecords('group', GROUP, RECORD_DEPTH);
   doc.section('groups');
   for await (const batch of ahead(groupBatches(db, scope, keys))) {
-    for (const g of batch) group.start({ id: g.key, mark: g.mark, archived: iso(g.archivedAt) }).leaf('name', g.name).leaf('description', g.description);
+    for (const g of batch) group.start({ id: g.key, mark: g.mark, archived: g.archivedAt }).leaf('name', g.name).leaf('description', g.description);
     doc.records(group.end());
     yield doc.take();
   }
@@ -127,7 +122,7 @@ async function* organizations({ db, scope, keys, doc }: Export) {
   doc.section('organizations');
   for await (const batch of ahead(organizationBatches(db, scope, keys))) {
     for (const o of batch) {
-      organization.start({ id: o.key, archived: iso(o.archivedAt) });
+      organization.start({ id: o.key, archived: o.archivedAt });
       organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
       address(organization, o);
       organization.leaf('phones', o.phones).leaf('email', o.email).leaf('website', o.website).leaf('note', o.note);
@@ -155,7 +150,7 @@ async function* persons(x: Export) {
       const photos = x.photos ? await photosOf(db, slice.filter((p) => p.hasPhoto).map((p) => Number(p.id))) : null;
       for (const p of slice) {
         const id = Number(p.id);
-        person.start({ id: p.key, organization: p.organizationKey, archived: iso(p.archivedAt) });
+        person.start({ id: p.key, organization: p.organizationKey, archived: p.archivedAt });
         person.leaf('surname', p.surname).leaf('firstName', p.firstName).leaf('patronymic', p.patronymic);
         if (Number(p.influence) !== 0) person.leaf('influence', Number(p.influence));
         person.leaf('jobTitle', p.jobTitle);
@@ -187,7 +182,7 @@ async function* memberships({ db, scope, keys, doc }: Export) {
   doc.section('memberships');
   for await (const batch of ahead(membershipBatches(db, scope, keys))) {
     for (const m of batch) {
-      membership.start({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: iso(m.addedAt), removed: iso(m.removedAt) });
+      membership.start({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: m.addedAt, removed: m.removedAt });
       membership.leaf('reason', m.reason);
       for (const d of m.documents ?? []) membership.leaf('document', d);
     }
