@@ -15,6 +15,9 @@ import { organizations } from '../../src/db/schema/organizations.js';
 import { personPhotos, persons } from '../../src/db/schema/persons.js';
 import { importBatches } from '../../src/db/schema/imports.js';
 import { sample } from './helpers.js';
+import { bounds, membershipBatches } from '../../src/features/export/queries.js';
+import { keyContext } from '../../src/features/export/keys.js';
+import { ScopeSql } from '../../src/features/export/scope.js';
 
 const XSD = readFileSync(new URL('../../public/schema/contacts.xsd', import.meta.url), 'utf8');
 
@@ -255,6 +258,17 @@ describe('text that looks like markup', () => {
     await assertValid(all);
     expect((all.match(/<document>/g) ?? []).length).toBe(3);
     expect(all).toMatch(new RegExp(`person="p${b.id}-[0-9a-f]+" added="[^"]+">\\s*<document>${docs[2].regNumber}</document>\\s*</membership>`));
+
+    // The documents are read for a whole batch of memberships: batches of one give the same.
+    const scope = new ScopeSql({ kind: 'all' }, await bounds(db));
+    const cited = async (size: number) => {
+      const list: [string | null, string[] | null][] = [];
+      for await (const batch of membershipBatches(db, scope, await keyContext(db), size)) list.push(...batch.map((m): [string | null, string[] | null] => [m.personKey, m.documents]));
+      return list;
+    };
+    const one = await cited(1);
+    expect(one).toEqual(await cited(1000));
+    expect(one.filter(([, d]) => d).map(([, d]) => d)).toEqual([sorted, [docs[2].regNumber]]);
   });
 });
 

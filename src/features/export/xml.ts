@@ -4,7 +4,7 @@ import type { Address } from '../../db/schema/address.js';
 import { ahead } from '../../lib/ahead.js';
 import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION } from './format.js';
 import { keyContext, type KeyContext } from './keys.js';
-import { bounds, contactsOfPersons, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
+import { bounds, contactsOfPersons, EXPORT_BATCH, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
 import { XmlRecords, type XmlLayout } from './xml-record.js';
 
@@ -135,7 +135,7 @@ async function* organizations({ db, scope, keys, doc }: Export) {
 
 /** Persons batch by batch with their phones and e-mails, so that all of it is read ahead together. */
 async function* personsWithContacts({ db, scope, keys, photos }: Export) {
-  for await (const batch of personBatches(db, scope, keys, { photos })) {
+  for await (const batch of personBatches(db, scope, keys, { photos, size: EXPORT_BATCH.person })) {
     yield { batch, ...(await contactsOfPersons(db, batch.map((p) => Number(p.id)))) };
   }
 }
