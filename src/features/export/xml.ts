@@ -9,11 +9,11 @@ import { ScopeSql, type ExportScope } from './scope.js';
 import { XmlRecords, type XmlLayout } from './xml-record.js';
 
 /**
- * The XML export as a stream of text chunks, one per database batch, so the reply stream's
+ * The XML export as a stream of UTF-8 chunks, one per database batch, so the reply stream's
  * back-pressure paces the queries and memory stays flat whatever the directory's size. The next
  * batch is read while the current one is written. xmlbuilder2 writes the document: its streaming
  * writer the outline (declaration, root, sections), a reusable element per kind of record the
- * records (see XmlRecord).
+ * records (see XmlRecords).
  */
 const PHOTO_BATCH = 50;
 const INDENT = '  ';
@@ -77,9 +77,12 @@ class Outline {
     this.xml.end();
   }
 
-  /** What was written since the last call. */
-  take(): string {
-    return this.out.splice(0).join('');
+  /**
+   * What was written since the last call, as UTF-8. Encoded here, once: text handed to the reply
+   * would be measured (for the chunk's length) and then encoded, two passes over every byte.
+   */
+  take(): Buffer {
+    return Buffer.from(this.out.splice(0).join(''), 'utf8');
   }
 }
 
@@ -92,7 +95,7 @@ interface Export {
   photos: boolean;
 }
 
-export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<string> {
+export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<Buffer> {
   const keys = await keyContext(db);
   const sqlScope = new ScopeSql(scope, await bounds(db));
   const doc = new Outline({ version: FORMAT_VERSION, exported: new Date().toISOString(), scope: scope.kind });
