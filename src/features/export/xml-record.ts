@@ -200,6 +200,11 @@ export class XmlRecords {
     return this;
   }
 
+  /** Roughly how much text the records written since the last end() make: serialized a group at a time. */
+  get length(): number {
+    return this.written.length;
+  }
+
   /** The records written since the last call, as xmlbuilder2 writes them at their depth, each on a line of its own. */
   end(): string {
     if (this.open.length > 1) throw new Error('an element of the last record is still open');
