@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import { validateXML } from 'xmllint-wasm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { makeOrganization, makePerson } from '../helpers/factories.js';
+import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, upload, uploadOk } from './helpers.js';
 import { createReference } from '../../src/features/references/service.js';
 import { addMember, createGroup, removeMembership, setGroupArchived } from '../../src/features/groups/service.js';
@@ -15,6 +15,9 @@ import { organizations } from '../../src/db/schema/organizations.js';
 import { personPhotos, persons } from '../../src/db/schema/persons.js';
 import { importBatches } from '../../src/db/schema/imports.js';
 import { sample } from './helpers.js';
+import { bounds, membershipBatches } from '../../src/features/export/queries.js';
+import { keyContext } from '../../src/features/export/keys.js';
+import { ScopeSql } from '../../src/features/export/scope.js';
 
 const XSD = readFileSync(new URL('../../public/schema/contacts.xsd', import.meta.url), 'utf8');
 
@@ -189,6 +192,83 @@ describe('XML export and re-import', () => {
     expect(grp.body).not.toContain('<photo');
 
     expect((await c.get('/export.xml?group=999999')).statusCode).toBe(404);
+  });
+});
+
+describe('text that looks like markup', () => {
+  // Characters and entity-looking strings a user may well type; every "&" must leave as "&amp;",
+  // or the importer reads "&lt;" back as "<" and the text changes on its way through the file.
+  const tricky = '&lt;b&gt; & <x> "q"';
+  let src: TestApp;
+  let dst: TestApp;
+  beforeAll(async () => {
+    [src, dst] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(async () => {
+    await src?.close();
+    await dst?.close();
+  });
+
+  it('survives export → import → export unchanged, and the file stays valid', async () => {
+    const db = src.database.db;
+    const s = src.users.secretary;
+    const org = await makeOrganization(db, s, { name: `ООО ${tricky}`, note: tricky });
+    const note = `${tricky}\n&amp; &#38; &nbsp; &unknown; a&b;c`;
+    const person = await makePerson(db, s, { surname: `Иванов ${tricky}`, firstName: tricky, note, organizationId: org.id, emails: ['a&b@example.com'] });
+    const group = await createGroup(db, s, { name: `Группа ${tricky}`, description: tricky, mark: 'none' });
+    await addMember(db, s, group.id, { personId: person.id }, { reason: tricky, documentNumbers: '' });
+
+    const first = (await (await src.as('employee')).get('/export.xml')).body;
+    await assertValid(first);
+    expect(first).toContain(`<surname>Иванов &amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"</surname>`);
+    expect(first).toContain(`<note>&amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"\n&amp;amp; &amp;#38; &amp;nbsp; &amp;unknown; a&amp;b;c</note>`);
+
+    const c = await dst.as('secretary');
+    const id = await uploadOk(c, Buffer.from(first), 'tricky.xml');
+    const batch = await commit(dst, c, id);
+    expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
+    const [copy] = await dst.database.db.select().from(persons);
+    expect(copy).toMatchObject({ surname: `Иванов ${tricky}`, firstName: tricky, note });
+    const [copyOrg] = await dst.database.db.select().from(organizations);
+    expect(copyOrg).toMatchObject({ name: `ООО ${tricky}`, note: tricky });
+
+    const second = (await c.get('/export.xml')).body;
+    await assertValid(second);
+    expect(comparable(second)).toBe(comparable(first));
+  });
+
+  it('cites the documents of each membership, and only its own', async () => {
+    const db = src.database.db;
+    const s = src.users.secretary;
+    const [a, b] = [await makePerson(db, s), await makePerson(db, s)];
+    const docs = [await makeDocument(db, s, { personId: a.id }), await makeDocument(db, s, { personId: a.id }), await makeDocument(db, s, { personId: b.id })];
+    const group = await createGroup(db, s, { name: 'С документами', description: '', mark: 'none' });
+    await addMember(db, s, group.id, { personId: a.id }, { reason: '', documentNumbers: `${docs[1].regNumber}, ${docs[0].regNumber}` });
+    await addMember(db, s, group.id, { personId: b.id }, { reason: '', documentNumbers: '' });
+    const other = await createGroup(db, s, { name: 'Ещё', description: '', mark: 'none' });
+    await addMember(db, s, other.id, { personId: b.id }, { reason: '', documentNumbers: docs[2].regNumber });
+
+    const xml = (await (await src.as('employee')).get(`/export.xml?group=${group.id}`)).body;
+    await assertValid(xml);
+    const sorted = [docs[0].regNumber, docs[1].regNumber].sort();
+    expect(xml).toMatch(new RegExp(`person="p${a.id}-[0-9a-f]+" added="[^"]+">\\s*<document>${sorted[0]}</document>\\s*<document>${sorted[1]}</document>\\s*</membership>`));
+    expect(xml).toMatch(new RegExp(`person="p${b.id}-[0-9a-f]+" added="[^"]+"/>`));
+    expect(xml).not.toContain(docs[2].regNumber);
+    const all = (await (await src.as('employee')).get('/export.xml')).body;
+    await assertValid(all);
+    expect((all.match(/<document>/g) ?? []).length).toBe(3);
+    expect(all).toMatch(new RegExp(`person="p${b.id}-[0-9a-f]+" added="[^"]+">\\s*<document>${docs[2].regNumber}</document>\\s*</membership>`));
+
+    // The documents are read for a whole batch of memberships: batches of one give the same.
+    const scope = new ScopeSql({ kind: 'all' }, await bounds(db));
+    const cited = async (size: number) => {
+      const list: [string | null, string[] | null][] = [];
+      for await (const batch of membershipBatches(db, scope, await keyContext(db), size)) list.push(...batch.map((m): [string | null, string[] | null] => [m.personKey, m.documents]));
+      return list;
+    };
+    const one = await cited(1);
+    expect(one).toEqual(await cited(1000));
+    expect(one.filter(([, d]) => d).map(([, d]) => d)).toEqual([sorted, [docs[2].regNumber]]);
   });
 });
 

@@ -60,10 +60,15 @@ export async function keyContext(db: Db | Tx): Promise<KeyContext> {
 
 /** SQL for the key of the record `alias.id` of the given kind. */
 export function keySql(entity: KeyedEntity, alias: SQL, keys: KeyContext): SQL {
-  const native = sql`${KEY_PREFIX[entity]}::text || ${alias}.id::text || ${'-' + keys.instance}::text`;
+  return keyOfIdSql(entity, sql`${alias}.id`, keys);
+}
+
+/** SQL for the key of the record of the given kind whose id is `id` (a column that refers to it). */
+export function keyOfIdSql(entity: KeyedEntity, id: SQL, keys: KeyContext): SQL {
+  const native = sql`${KEY_PREFIX[entity]}::text || ${id}::text || ${'-' + keys.instance}::text`;
   if (!keys.foreign) return native;
   return sql`coalesce(
     (select c.external_key from import_changes c
-      where c.entity_type = ${entity} and c.entity_id = ${alias}.id and c.external_key is not null order by c.id limit 1),
+      where c.entity_type = ${entity} and c.entity_id = ${id} and c.external_key is not null order by c.id limit 1),
     ${native})`;
 }

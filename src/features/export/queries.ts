@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { anyInt } from '../import/bulk.js';
-import { keySql, type KeyContext } from './keys.js';
+import { keyOfIdSql, keySql, type KeyContext } from './keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
 import { rows } from '../../db/rows.js';
 import type { Address } from '../../db/schema/address.js';
@@ -9,10 +9,15 @@ import type { Address } from '../../db/schema/address.js';
 /**
  * Keyset batches of the export: each batch is one short query (in its own short transaction when
  * the locator needs its setting), so a slow download never holds the database, and memory holds
- * one batch at a time however large the directory is.
+ * a batch or two at a time (the XML export reads the next while it writes one) however large the
+ * directory is.
  */
 export const BATCH = 1000;
-
+/**
+ * The XML export's batches of its most numerous records: larger, since each query has a fixed
+ * cost (planning, a round trip) worth ~40 persons or ~1,000 memberships read; still short queries.
+ */
+export const EXPORT_BATCH = { person: 2500, membership: 5000 } as const;
 
 export async function bounds(db: Db): Promise<Bounds> {
   const [r] = rows<Record<keyof Bounds, number | null>>(
@@ -20,6 +25,14 @@ export async function bounds(db: Db): Promise<Bounds> {
       (select max(id) from persons) as person, (select max(id) from group_memberships) as membership`),
   );
   return { group: Number(r.group ?? 0), organization: Number(r.organization ?? 0), person: Number(r.person ?? 0), membership: Number(r.membership ?? 0) };
+}
+
+/**
+ * A timestamp as the file carries it (ISO 8601, UTC, milliseconds like Date#toISOString), made by
+ * the database: half a million memberships need no Date parsed and formatted again in JavaScript.
+ */
+function iso(column: SQL): SQL {
+  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
@@ -33,7 +46,7 @@ async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
 }
 
 /** Yields the rows of `select` ordered by (sort_key, id) in batches, by keyset. */
-export async function* keyset<T extends { sortKey: string; id: number }>(db: Db, scope: ScopeSql, select: (after: SQL) => SQL, size = BATCH): AsyncGenerator<T[]> {
+export async function* keyset<T extends { sortKey: string; id: number }>(db: Db, scope: ScopeSql, select: (after: SQL) => SQL, size: number = BATCH): AsyncGenerator<T[]> {
   let cursor: [string, number] | null = null;
   for (;;) {
     const after: SQL = cursor ? sql`(x.sort_key, x.id) > (${cursor[0]}, ${cursor[1]})` : sql`true`;
@@ -53,12 +66,12 @@ export interface GroupRow {
   name: string;
   description: string;
   mark: 'none' | 'priority' | 'warning';
-  archivedAt: Date | string | null;
+  archivedAt: string | null;
 }
 
 export function groupBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset<GroupRow>(db, scope, (after) => sql`
-    select x.id, x.sort_key as "sortKey", ${keySql('group', sql`x`, keys)} as key, x.name, x.description, x.mark, x.archived_at as "archivedAt"
+    select x.id, x.sort_key as "sortKey", ${keySql('group', sql`x`, keys)} as key, x.name, x.description, x.mark, ${iso(sql`x.archived_at`)} as "archivedAt"
     from mailing_groups x where ${scope.group(sql`x`)} and ${after}
     order by x.sort_key, x.id`);
 }
@@ -76,7 +89,7 @@ export interface OrganizationRow extends Address {
   email: string;
   website: string;
   note: string;
-  archivedAt: Date | string | null;
+  archivedAt: string | null;
 }
 
 const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as "addrCountry", x.addr_region as "addrRegion", x.addr_district as "addrDistrict",
@@ -85,7 +98,7 @@ const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as 
 export function organizationBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset<OrganizationRow>(db, scope, (after) => sql`
     select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, keys)} as key, x.name, x.short_name as "shortName",
-      r.name as region, a.name as activity, c.name as category, x.phones, x.email, x.website, x.note, x.archived_at as "archivedAt", ${ADDRESS_COLUMNS}
+      r.name as region, a.name as activity, c.name as category, x.phones, x.email, x.website, x.note, ${iso(sql`x.archived_at`)} as "archivedAt", ${ADDRESS_COLUMNS}
     from organizations x
     left join regions r on r.id = x.region_id left join activities a on a.id = x.activity_id left join categories c on c.id = x.category_id
     where ${scope.organization(sql`x`)} and ${after}
@@ -106,25 +119,27 @@ export interface PersonRow extends Address {
   gender: 'unspecified' | 'female' | 'male';
   dativeOverride: string;
   note: string;
-  archivedAt: Date | string | null;
+  archivedAt: string | null;
   updatedAt: Date | string;
   hasPhoto: boolean;
 }
 
-export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, size = BATCH) {
+/** `photos`: whether the photos will be read (else hasPhoto is false and costs no lookup). */
+export function personBatches(db: Db, scope: ScopeSql, keys: KeyContext, opts: { photos: boolean; size?: number }) {
+  const hasPhoto = opts.photos ? sql`exists (select 1 from person_photos ph where ph.person_id = x.id)` : sql`false`;
   return keyset<PersonRow>(
     db,
     scope,
     (after) => sql`
     select x.id, x.sort_key as "sortKey", ${keySql('person', sql`x`, keys)} as key, x.organization_id as "organizationId",
-      case when po.id is not null and ${scope.organization(sql`po`)} then ${keySql('organization', sql`po`, keys)} end as "organizationKey",
+      case when x.organization_id is not null and ${scope.organizationOfPerson(sql`x`, sql`po`)} then ${keyOfIdSql('organization', sql`x.organization_id`, keys)} end as "organizationKey",
       x.surname, x.first_name as "firstName", x.patronymic, x.influence, x.job_title as "jobTitle", x.gender,
-      x.dative_override as "dativeOverride", x.note, x.archived_at as "archivedAt", x.updated_at as "updatedAt",
-      exists (select 1 from person_photos ph where ph.person_id = x.id) as "hasPhoto", ${ADDRESS_COLUMNS}
+      x.dative_override as "dativeOverride", x.note, ${iso(sql`x.archived_at`)} as "archivedAt", x.updated_at as "updatedAt",
+      ${hasPhoto} as "hasPhoto", ${ADDRESS_COLUMNS}
     from persons x left join organizations po on po.id = x.organization_id
     where ${scope.person(sql`x`, sql`po`)} and ${after}
     order by x.sort_key, x.id`,
-    size,
+    opts.size,
   );
 }
 
@@ -161,33 +176,56 @@ export interface MembershipRow {
   personKey: string | null;
   organizationKey: string | null;
   reason: string;
-  addedAt: Date | string;
-  removedAt: Date | string | null;
+  addedAt: string;
+  removedAt: string | null;
   documents: string[] | null;
 }
 
 /** Memberships by id, in batches. */
-export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyContext): AsyncGenerator<MembershipRow[]> {
+export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyContext, size: number = EXPORT_BATCH.membership): AsyncGenerator<MembershipRow[]> {
   let after = 0;
   for (;;) {
     const list = await run<MembershipRow>(
       db,
       scope,
       sql`
-      select x.id, ${keySql('group', sql`g`, keys)} as "groupKey",
-        case when x.person_id is not null then (select ${keySql('person', sql`pp`, keys)} from persons pp where pp.id = x.person_id) end as "personKey",
-        case when x.organization_id is not null then (select ${keySql('organization', sql`oo`, keys)} from organizations oo where oo.id = x.organization_id) end as "organizationKey",
-        x.reason, x.added_at as "addedAt", x.removed_at as "removedAt",
-        (select json_agg(d.reg_number order by d.reg_number) from membership_documents md join documents d on d.id = md.document_id where md.membership_id = x.id) as documents
-      from group_memberships x join mailing_groups g on g.id = x.group_id
+      select x.id, ${keyOfIdSql('group', sql`x.group_id`, keys)} as "groupKey",
+        case when x.person_id is not null then ${keyOfIdSql('person', sql`x.person_id`, keys)} end as "personKey",
+        case when x.organization_id is not null then ${keyOfIdSql('organization', sql`x.organization_id`, keys)} end as "organizationKey",
+        x.reason, ${iso(sql`x.added_at`)} as "addedAt", ${iso(sql`x.removed_at`)} as "removedAt"
+      from group_memberships x
       where x.id > ${after} and ${scope.membership(sql`x`)}
-      order by x.id limit ${BATCH}`,
+      order by x.id limit ${size}`,
     );
     if (!list.length) return;
+    const last = Number(list[list.length - 1].id);
+    const documents = await documentsOfMemberships(db, after, last);
+    for (const m of list) m.documents = documents.get(Number(m.id)) ?? null;
     yield list;
-    if (list.length < BATCH) return;
-    after = Number(list[list.length - 1].id);
+    if (list.length < size) return;
+    after = last;
   }
+}
+
+/**
+ * The registration numbers of the documents cited by the memberships with ids in (after, last]:
+ * one range scan for a batch, where a lookup per membership costs as much as the batch itself.
+ */
+async function documentsOfMemberships(db: Db, after: number, last: number): Promise<Map<number, string[]>> {
+  const map = new Map<number, string[]>();
+  const list = rows<{ membershipId: number; regNumber: string }>(
+    await db.execute(sql`select md.membership_id as "membershipId", d.reg_number as "regNumber"
+      from membership_documents md join documents d on d.id = md.document_id
+      where md.membership_id > ${after} and md.membership_id <= ${last}
+      order by md.membership_id, d.reg_number`),
+  );
+  for (const r of list) {
+    const id = Number(r.membershipId);
+    const numbers = map.get(id);
+    if (numbers) numbers.push(r.regNumber);
+    else map.set(id, [r.regNumber]);
+  }
+  return map;
 }
 
 export interface CardOrganization extends Address {

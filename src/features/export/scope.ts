@@ -56,6 +56,14 @@ export class ScopeSql {
     return sql`${bound} and ${this.selectedPerson(p, po)}`;
   }
 
+  /** Whether the organization of the person `p`, joined as `po`, is in the file. */
+  organizationOfPerson(p: SQL, po: SQL): SQL {
+    // The whole directory: the organization exists (foreign key) and its id says whether it is
+    // within the bounds, so the join is not needed.
+    if (this.scope.kind === 'all') return sql`${p}.organization_id <= ${this.bounds.organization}`;
+    return sql`${po}.id is not null and ${this.organization(po)}`;
+  }
+
   /** Organizations of the scope, and those of its persons (so every person's link resolves). */
   organization(o: SQL): SQL {
     const s = this.scope;
@@ -83,6 +91,13 @@ export class ScopeSql {
     const parts: SQL[] = [sql`${m}.id <= ${this.bounds.membership}`, sql`${m}.group_id <= ${this.bounds.group}`];
     if (s.kind !== 'all') parts.push(sql`${m}.removed_at is null`);
     if (s.kind === 'group') parts.push(sql`${m}.group_id = ${s.groupId}`);
+    if (s.kind === 'all') {
+      // Every person and organization up to the bounds is in the file and a member always exists
+      // (foreign keys), so the ids say it; an exists() here costs a hash of all persons per batch.
+      parts.push(sql`(${m}.person_id is null or ${m}.person_id <= ${this.bounds.person})`);
+      parts.push(sql`(${m}.organization_id is null or ${m}.organization_id <= ${this.bounds.organization})`);
+      return sql.join(parts, sql` and `);
+    }
     parts.push(sql`(${m}.person_id is null or exists (select 1 from persons mp left join organizations mpo on mpo.id = mp.organization_id where mp.id = ${m}.person_id and ${this.person(sql`mp`, sql`mpo`)}))`);
     parts.push(sql`(${m}.organization_id is null or exists (select 1 from organizations mo where mo.id = ${m}.organization_id and ${this.organization(sql`mo`)}))`);
     return sql.join(parts, sql` and `);

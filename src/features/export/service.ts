@@ -72,7 +72,7 @@ export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: 
   const keys = await keyContext(db);
   const instance = keys.instance;
   const scope = new ScopeSql({ kind: 'group', groupId }, await bounds(db));
-  for await (const batch of personBatches(db, scope, keys, 500)) {
+  for await (const batch of personBatches(db, scope, keys, { photos: opts.photos, size: 500 })) {
     const ids = batch.map((p) => Number(p.id));
     const [{ phones, emails }, orgs, photos] = await Promise.all([
       contactsOfPersons(db, ids),

@@ -1,125 +1,212 @@
 import { createCB } from 'xmlbuilder2';
 import type { Db } from '../../db/client.js';
-import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, xmlSafe } from './format.js';
-import { keyContext } from './keys.js';
-import { bounds, contactsOfPersons, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
+import type { Address } from '../../db/schema/address.js';
+import { ahead } from '../../lib/ahead.js';
+import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION } from './format.js';
+import { keyContext, type KeyContext } from './keys.js';
+import { bounds, contactsOfPersons, EXPORT_BATCH, groupBatches, membershipBatches, organizationBatches, personBatches, photosOf } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
+import { XmlRecords, type XmlLayout } from './xml-record.js';
 
 /**
- * The XML export as a stream of text chunks: xmlbuilder2's callback writer emits each element as
- * it is written, and the generator hands the text over after every database batch, so the reply
- * stream's back-pressure paces the queries and memory stays flat whatever the directory's size.
+ * The XML export as a stream of UTF-8 chunks, so the reply stream's back-pressure paces the
+ * queries and memory stays flat whatever the directory's size. Each section reads its next
+ * database batch while it writes the current one. xmlbuilder2 writes the document: its streaming
+ * writer the outline (declaration, root, sections), a reusable element per kind of record the
+ * records (see XmlRecords).
  */
 const PHOTO_BATCH = 50;
+/**
+ * Text is handed over in chunks of about this many characters, whatever the batch: small pieces
+ * are garbage soon after they are made, big ones outlive the young generation and pile up in the
+ * heap until a full collection (~60 MB more peak memory with a chunk per batch).
+ */
+const CHUNK = 128 * 1024;
+const INDENT = '  ';
+/** contacts > section > record */
+const RECORD_DEPTH = 2;
 
-type Writer = ReturnType<typeof createCB>;
+const ADDRESS: XmlLayout = ADDRESS_ELEMENTS.map(([el]) => el);
+const GROUP: XmlLayout = ['name', 'description'];
+const ORGANIZATION: XmlLayout = ['name', 'shortName', 'region', 'activity', 'category', ['address', ADDRESS], 'phones', 'email', 'website', 'note'];
+const PERSON: XmlLayout = ['surname', 'firstName', 'patronymic', 'influence', 'jobTitle', 'gender', 'dative', ['address', ADDRESS], 'phone', 'email', 'note', 'photo'];
+const MEMBERSHIP: XmlLayout = ['reason', 'document'];
 
-function iso(v: Date | string | null | undefined): string | undefined {
-  return v ? new Date(v).toISOString() : undefined;
+function address(rec: XmlRecords, a: Address) {
+  rec.ele('address');
+  for (const [el, f] of ADDRESS_ELEMENTS) rec.leaf(el, a[f]);
+  rec.up();
 }
 
-/** A child element with text, left out when empty (the importer reads a missing one as empty). */
-function leaf(xml: Writer, name: string, value: string | number | null | undefined, attrs?: Record<string, string>) {
-  if (value === null || value === undefined || value === '') return;
-  xml.ele(name, attrs).txt(xmlSafe(String(value))).up();
+/**
+ * The document around the records, through xmlbuilder2's streaming writer. Each section's
+ * records are spliced into its output as XmlRecord wrote them.
+ */
+class Outline {
+  private readonly out: string[] = [];
+  private readonly xml = createCB({
+    data: (chunk: string) => void this.out.push(chunk),
+    prettyPrint: true,
+    indent: INDENT,
+    defaultNamespace: { ele: CONTACTS_NS, att: null },
+  });
+  private filled = false;
+
+  constructor(root: Record<string, string>) {
+    this.xml.dec({ version: '1.0', encoding: 'UTF-8' });
+    this.xml.ele('contacts', root);
+  }
+
+  section(name: string) {
+    this.xml.ele(name);
+    this.filled = false;
+  }
+
+  /** Records into the current section: everything XmlRecords has written so far. */
+  records(records: XmlRecords) {
+    const text = records.end();
+    if (!text) return;
+    // The writer finishes a start tag only when something goes into the element; an empty text
+    // does that and writes nothing. An empty section stays <name/>.
+    if (!this.filled) this.xml.txt('');
+    this.filled = true;
+    this.out.push(text);
+  }
+
+  endSection() {
+    // After text the writer puts the end tag right behind it; the records end with a tag, so the
+    // end tag gets its own line, as the writer does after an element.
+    if (this.filled) this.out.push('\n' + INDENT);
+    this.xml.up();
+  }
+
+  end() {
+    this.xml.up();
+    this.xml.end();
+  }
+
+  /**
+   * What was written since the last call, as UTF-8. Encoded here, once: text handed to the reply
+   * would be measured (for the chunk's length) and then encoded, two passes over every byte.
+   */
+  take(): Buffer {
+    return Buffer.from(this.out.splice(0).join(''), 'utf8');
+  }
 }
 
-function address(xml: Writer, a: Record<string, string>) {
-  const parts = ADDRESS_ELEMENTS.filter(([, f]) => a[f]);
-  if (!parts.length) return;
-  xml.ele('address');
-  for (const [el, f] of parts) leaf(xml, el, a[f]);
-  xml.up();
+/** What every section reads with and writes into. */
+interface Export {
+  db: Db;
+  scope: ScopeSql;
+  keys: KeyContext;
+  doc: Outline;
+  photos: boolean;
 }
 
-function attrs(list: Record<string, string | undefined | null>): Record<string, string> {
-  return Object.fromEntries(Object.entries(list).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
-}
-
-export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<string> {
+export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: boolean }): AsyncGenerator<Buffer> {
   const keys = await keyContext(db);
   const sqlScope = new ScopeSql(scope, await bounds(db));
-  const out: string[] = [];
-  const xml = createCB({ data: (chunk: string) => out.push(chunk), prettyPrint: true, indent: '  ', defaultNamespace: { ele: CONTACTS_NS, att: null } });
-  const take = () => out.splice(0).join('');
+  const doc = new Outline({ version: FORMAT_VERSION, exported: new Date().toISOString(), scope: scope.kind });
+  const x: Export = { db, scope: sqlScope, keys, doc, photos: opts.photos };
+  // One section after another, each with its own pool of elements, let go when it is done.
+  yield* groups(x);
+  yield* organizations(x);
+  yield* persons(x);
+  yield* memberships(x);
+  doc.end();
+  yield doc.take();
+}
 
-  xml.dec({ version: '1.0', encoding: 'UTF-8' });
-  xml.ele('contacts', { version: FORMAT_VERSION, exported: new Date().toISOString(), scope: scope.kind });
-
-  xml.ele('groups');
-  for await (const batch of groupBatches(db, sqlScope, keys)) {
+async function* groups({ db, scope, keys, doc }: Export) {
+  const group = new XmlRecords('group', GROUP, RECORD_DEPTH);
+  doc.section('groups');
+  for await (const batch of ahead(groupBatches(db, scope, keys))) {
     for (const g of batch) {
-      xml.ele('group', attrs({ id: g.key, mark: g.mark, archived: iso(g.archivedAt) }));
-      leaf(xml, 'name', g.name);
-      leaf(xml, 'description', g.description);
-      xml.up();
+      group.start({ id: g.key, mark: g.mark, archived: g.archivedAt }).leaf('name', g.name).leaf('description', g.description);
+      if (group.length >= CHUNK) {
+        doc.records(group);
+        yield doc.take();
+      }
     }
-    yield take();
   }
-  xml.up();
+  doc.records(group);
+  doc.endSection();
+}
 
-  xml.ele('organizations');
-  for await (const batch of organizationBatches(db, sqlScope, keys)) {
+async function* organizations({ db, scope, keys, doc }: Export) {
+  const organization = new XmlRecords('organization', ORGANIZATION, RECORD_DEPTH);
+  doc.section('organizations');
+  for await (const batch of ahead(organizationBatches(db, scope, keys))) {
     for (const o of batch) {
-      xml.ele('organization', attrs({ id: o.key, archived: iso(o.archivedAt) }));
-      leaf(xml, 'name', o.name);
-      leaf(xml, 'shortName', o.shortName);
-      leaf(xml, 'region', o.region);
-      leaf(xml, 'activity', o.activity);
-      leaf(xml, 'category', o.category);
-      address(xml, o as unknown as Record<string, string>);
-      leaf(xml, 'phones', o.phones);
-      leaf(xml, 'email', o.email);
-      leaf(xml, 'website', o.website);
-      leaf(xml, 'note', o.note);
-      xml.up();
+      organization.start({ id: o.key, archived: o.archivedAt });
+      organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
+      address(organization, o);
+      organization.leaf('phones', o.phones).leaf('email', o.email).leaf('website', o.website).leaf('note', o.note);
+      if (organization.length >= CHUNK) {
+        doc.records(organization);
+        yield doc.take();
+      }
     }
-    yield take();
   }
-  xml.up();
+  doc.records(organization);
+  doc.endSection();
+}
 
-  xml.ele('persons');
-  for await (const batch of personBatches(db, sqlScope, keys)) {
-    const { phones, emails } = await contactsOfPersons(db, batch.map((p) => Number(p.id)));
+/** Persons batch by batch with their phones and e-mails, so that all of it is read ahead together. */
+async function* personsWithContacts({ db, scope, keys, photos }: Export) {
+  for await (const batch of personBatches(db, scope, keys, { photos, size: EXPORT_BATCH.person })) {
+    yield { batch, ...(await contactsOfPersons(db, batch.map((p) => Number(p.id)))) };
+  }
+}
+
+async function* persons(x: Export) {
+  const { db, doc } = x;
+  const person = new XmlRecords('person', PERSON, RECORD_DEPTH);
+  doc.section('persons');
+  for await (const { batch, phones, emails } of ahead(personsWithContacts(x))) {
     for (let i = 0; i < batch.length; i += PHOTO_BATCH) {
       const slice = batch.slice(i, i + PHOTO_BATCH);
-      const photos = opts.photos ? await photosOf(db, slice.filter((p) => p.hasPhoto).map((p) => Number(p.id))) : new Map();
+      const photos = x.photos ? await photosOf(db, slice.filter((p) => p.hasPhoto).map((p) => Number(p.id))) : null;
       for (const p of slice) {
         const id = Number(p.id);
-        xml.ele('person', attrs({ id: p.key, organization: p.organizationKey, archived: iso(p.archivedAt) }));
-        leaf(xml, 'surname', p.surname);
-        leaf(xml, 'firstName', p.firstName);
-        leaf(xml, 'patronymic', p.patronymic);
-        if (Number(p.influence) !== 0) leaf(xml, 'influence', Number(p.influence));
-        leaf(xml, 'jobTitle', p.jobTitle);
-        if (p.gender !== 'unspecified') leaf(xml, 'gender', p.gender);
-        leaf(xml, 'dative', p.dativeOverride);
-        address(xml, p as unknown as Record<string, string>);
-        for (const ph of phones.get(id) ?? []) leaf(xml, 'phone', ph.number, { kind: ph.kind });
-        for (const e of emails.get(id) ?? []) leaf(xml, 'email', e);
-        leaf(xml, 'note', p.note);
-        const photo = photos.get(id);
-        if (photo) leaf(xml, 'photo', photo.original.toString('base64'), { type: photo.originalType });
-        xml.up();
+        person.start({ id: p.key, organization: p.organizationKey, archived: p.archivedAt });
+        person.leaf('surname', p.surname).leaf('firstName', p.firstName).leaf('patronymic', p.patronymic);
+        if (Number(p.influence) !== 0) person.leaf('influence', Number(p.influence));
+        person.leaf('jobTitle', p.jobTitle);
+        if (p.gender !== 'unspecified') person.leaf('gender', p.gender);
+        person.leaf('dative', p.dativeOverride);
+        address(person, p);
+        for (const ph of phones.get(id) ?? []) person.leaf('phone', ph.number, { kind: ph.kind });
+        for (const e of emails.get(id) ?? []) person.leaf('email', e);
+        person.leaf('note', p.note);
+        const photo = photos?.get(id);
+        if (photo) person.leaf('photo', photo.original.toString('base64'), { type: photo.originalType });
       }
-      yield take();
+      // Photos make a slice large, and are the reason for slices: each goes out on its own.
+      if (photos || person.length >= CHUNK) {
+        doc.records(person);
+        yield doc.take();
+      }
     }
   }
-  xml.up();
+  doc.records(person);
+  doc.endSection();
+}
 
-  xml.ele('memberships');
-  for await (const batch of membershipBatches(db, sqlScope, keys)) {
+async function* memberships({ db, scope, keys, doc }: Export) {
+  const membership = new XmlRecords('membership', MEMBERSHIP, RECORD_DEPTH);
+  doc.section('memberships');
+  for await (const batch of ahead(membershipBatches(db, scope, keys))) {
     for (const m of batch) {
-      xml.ele('membership', attrs({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: iso(m.addedAt), removed: iso(m.removedAt) }));
-      leaf(xml, 'reason', m.reason);
-      for (const d of m.documents ?? []) leaf(xml, 'document', d);
-      xml.up();
+      membership.start({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: m.addedAt, removed: m.removedAt });
+      membership.leaf('reason', m.reason);
+      for (const d of m.documents ?? []) membership.leaf('document', d);
+      if (membership.length >= CHUNK) {
+        doc.records(membership);
+        yield doc.take();
+      }
     }
-    yield take();
   }
-  xml.up();
-
-  xml.up();
-  xml.end();
-  yield take();
+  doc.records(membership);
+  doc.endSection();
 }
