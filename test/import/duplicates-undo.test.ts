@@ -54,6 +54,30 @@ describe('probable duplicates', () => {
     expect(page.body).not.toContain('data-row-no="3"');
   });
 
+  it('by name only in the same organization (or without one on both sides), active ones only', async () => {
+    const s = t.users.secretary;
+    const here = await makeOrganization(db(), s, { name: 'ООО «Здесь»' });
+    const there = await makeOrganization(db(), s, { name: 'ООО «Там»' });
+    // The oldest namesake wins, but not an archived one.
+    const archived = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: here.id });
+    await db().update(persons).set({ archivedAt: new Date() }).where(eq(persons.id, archived.id));
+    const inOrg = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: here.id });
+    const alone = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна' });
+    await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: there.id, jobTitle: 'другая' });
+    const c = await t.as('secretary');
+    const id = await uploadOk(
+      c,
+      csv('елкина;алена;петровна;ООО «Здесь»;;;;;', 'ЕЛКИНА;АЛЕНА;ПЕТРОВНА;;;;;;', 'Елкина;Алена;Петровна;ООО «Новая»;;;;;'),
+      'namesakes.csv',
+    );
+    const rows = await db().select().from(importRows).where(eq(importRows.batchId, id)).orderBy(asc(importRows.rowNo));
+    expect(rows.map((r) => [r.duplicateId, r.duplicateReason])).toEqual([
+      [inOrg.id, 'name'],
+      [alone.id, 'name'],
+      [null, null],
+    ]);
+  });
+
   it('are skipped by default: only the new person is created', async () => {
     const s = await setup('b');
     const c = await t.as('secretary');
