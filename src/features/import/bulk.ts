@@ -9,6 +9,59 @@ import type { Db, Tx } from '../../db/client.js';
  * about 2 s with a parameter per value, about 0.5 s as one JSON document).
  */
 
+/**
+ * Writes sent without waiting for each answer in turn: a statement is handed to the transaction's
+ * one connection (which runs them in order) and the caller goes on building the next one while the database
+ * works, waiting only for the statement before. At most two are in flight, so memory stays
+ * bounded. The first failure is thrown by the next `send` or by `flush`; every statement after
+ * it fails anyway, the transaction being aborted. Reads issued on the transaction meanwhile queue
+ * behind the writes and see them. `flush` before the transaction ends: a COMMIT after a failed
+ * statement would quietly roll back.
+ */
+export class Pipeline {
+  private last: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | null = null;
+
+  constructor(readonly tx: Tx) {}
+
+  async send(query: SQL): Promise<void> {
+    if (this.failure) throw this.failure.error;
+    // `then` starts the query at once (a drizzle query is lazy until then).
+    const sent = this.tx.execute(query).then(
+      () => {},
+      (error: unknown) => {
+        this.failure ??= { error };
+      },
+    );
+    const before = this.last;
+    this.last = sent;
+    await before;
+    if (this.failure) throw (this.failure as { error: unknown }).error;
+  }
+
+  async flush(): Promise<void> {
+    await this.last;
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** The first failure, if any: the cause of whatever failed after it. */
+  get error(): unknown {
+    return this.failure?.error;
+  }
+}
+
+/** Where bulk statements go: straight to the database, or through a pipeline. */
+export type Target = Db | Tx | Pipeline;
+
+export function send(target: Target, query: SQL): Promise<unknown> {
+  return target instanceof Pipeline ? target.send(query) : target.execute(query);
+}
+
+/** The transaction behind a target, for the reads between writes (they queue behind them). */
+export function txOf(target: Target): Db | Tx {
+  return target instanceof Pipeline ? target.tx : target;
+}
+
 /** `= any(...)` over integers: `sql\`x.id = ${anyInt(ids)}\``. */
 export function anyInt(ids: readonly number[]): SQL {
   return sql`any(${`{${ids.map((n) => Math.trunc(n)).join(',')}}`}::int[])`;
@@ -26,9 +79,9 @@ export function chunked<T>(list: readonly T[], size: number): T[][] {
 }
 
 /** `n` fresh ids of a serial column, ascending, so rows keep their order in the id order. */
-export async function allocateIds(tx: Db | Tx, table: PgTable, n: number): Promise<number[]> {
+export async function allocateIds(target: Target, table: PgTable, n: number): Promise<number[]> {
   if (n <= 0) return [];
-  const result = (await tx.execute(sql`select nextval(pg_get_serial_sequence(${getTableName(table)}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown as { rows: { id: number }[] };
+  const result = (await txOf(target).execute(sql`select nextval(pg_get_serial_sequence(${getTableName(table)}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown as { rows: { id: number }[] };
   return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
@@ -48,9 +101,10 @@ function jsonValue(v: unknown): unknown {
 
 /**
  * Inserts rows (objects keyed by the table's TypeScript field names, all with the same keys)
- * through `jsonb_to_recordset`, `size` rows per statement. Columns left out take their defaults.
+ * through `json_to_recordset`, `size` rows per statement. Columns left out take their defaults.
+ * (`json`, not `jsonb`: the document is only read once, and checking it is cheaper than building it.)
  */
-export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
+export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
   if (!rows.length) return;
   const columns = getTableColumns(table);
   const fields = Object.keys(rows[0]).filter((f) => f in columns);
@@ -63,15 +117,15 @@ export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows:
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
     const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await tx.execute(sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
+    await send(tx, sql`insert into ${table} (${target}) select ${select} from json_to_recordset(${json}::json) as x(${decl})`);
   }
 }
 
 /**
  * Updates rows by id (objects keyed by field names, all with the same keys, `id` among them)
- * through `jsonb_to_recordset`, `size` rows per statement.
+ * through `json_to_recordset`, `size` rows per statement.
  */
-export async function bulkUpdate<T extends PgTable>(tx: Db | Tx, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
+export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
   if (!rows.length) return;
   const columns = getTableColumns(table);
   const fields = Object.keys(rows[0]).filter((f) => f in columns);
@@ -83,6 +137,6 @@ export async function bulkUpdate<T extends PgTable>(tx: Db | Tx, table: T, rows:
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
     const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await tx.execute(sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
+    await send(tx, sql`update ${table} set ${set} from json_to_recordset(${json}::json) as x(${decl}) where ${table}.id = x.id`);
   }
 }

@@ -3,7 +3,7 @@ import type { Address } from '../../db/schema/address.js';
 import type { ImportDecision } from '../../db/schema/imports.js';
 import { personEmails, personPhones, personPhotos, persons, type Person } from '../../db/schema/persons.js';
 import { PERSON_FIELDS } from '../persons/service.js';
-import { anyInt, bulkUpdate, chunked } from './bulk.js';
+import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { MAX_EMAILS, merge, type Update } from './merge.js';
 import type { PersonDraft, PhoneInput } from './types.js';
@@ -49,8 +49,10 @@ export abstract class PersonWriter extends OrganizationWriter {
       await this.tick(part.length - vanished.length);
     }
 
-    for (const part of chunked(toCreate, 2000)) {
-      const ids = await insertPersons(this.tx, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null));
+    // Ids for all of them at once: the inserts then go out without waiting for one another.
+    const allIds = await allocateIds(this.tx, persons, toCreate.length);
+    for (const [k, part] of chunked(toCreate, 2000).entries()) {
+      const ids = await insertPersons(this.pipe, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null), allIds.slice(k * 2000, k * 2000 + part.length));
       part.forEach((c, i) => {
         const id = ids[i];
         if (c.p.key) this.personByKey.set(c.p.key, id);
@@ -134,16 +136,16 @@ export abstract class PersonWriter extends OrganizationWriter {
     }
     if (!cards.size) return vanished;
 
-    for (const c of cards.values()) if (c.write.values.organizationId && !this.orgs.has(c.write.values.organizationId)) await this.loadOrg(c.write.values.organizationId);
+    await this.loadOrgs([...cards.values()].flatMap((c) => (c.write.values.organizationId ? [c.write.values.organizationId] : [])));
     const list2 = [...cards.entries()];
     await bulkUpdate(
-      this.tx,
+      this.pipe,
       persons,
       list2.map(([id, c]) => ({ id, ...c.write.values, ...derivedPersonColumns(c.write, c.write.values.organizationId ? (this.orgs.get(c.write.values.organizationId) ?? null) : null), version: c.before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id })),
     );
-    await this.tx.delete(personPhones).where(sql`${personPhones.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await this.tx.delete(personEmails).where(sql`${personEmails.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await writeContacts(this.tx, list2.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: c.write.emails })));
+    await send(this.pipe, sql`delete from ${personPhones} where ${personPhones.personId} = ${anyInt(list2.map(([id]) => id))}`);
+    await send(this.pipe, sql`delete from ${personEmails} where ${personEmails.personId} = ${anyInt(list2.map(([id]) => id))}`);
+    await writeContacts(this.pipe, list2.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: c.write.emails })));
 
     for (const [id, c] of list2) {
       const after = { ...c.before, ...c.write.values, version: c.before.version + 1 };
