@@ -9,6 +9,7 @@ import { importBatches, importRows } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
 import { updatePerson } from '../../src/features/persons/service.js';
+import { forgetRows } from '../../src/features/import/kept-rows.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -122,6 +123,20 @@ describe('probable duplicates', () => {
     const audit = await db().select().from(auditLog).where(eq(auditLog.entityId, p.id));
     const update = audit.find((a) => a.entityType === 'person' && a.action === 'update');
     expect(update?.changes).toMatchObject({ surname: ['Почтовd', 'Почтовойd'], note: ['Старая заметка', 'Новая заметка'] });
+  });
+
+  it('commits the same from the stored rows when the preview was made by another instance', async () => {
+    const s = await setup('k');
+    const c = await t.as('secretary');
+    const id = await uploadOk(c, s.file, 'dup.csv');
+    // The rows the preview keeps in this process are not there on another instance.
+    forgetRows(id);
+    const batch = await commit(t, c, id, { options: '1', all: 'skip', 'row.1': 'update' });
+    expect(batch.report).toMatchObject({ rows: { created: 1, updated: 1, skipped: 1 } });
+    const [p] = await db().select().from(persons).where(eq(persons.id, s.byEmail.id));
+    expect(p).toMatchObject({ surname: 'Почтовойk', jobTitle: 'Директор', note: 'Новая заметка', version: 2 });
+    const phones = await db().select().from(personPhones).where(eq(personPhones.personId, p.id)).orderBy(asc(personPhones.position));
+    expect(phones.map((x) => x.number)).toEqual(['+7 495 000-00-01', '+7 495 000-00-02']);
   });
 });
 

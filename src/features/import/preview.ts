@@ -5,7 +5,8 @@ import type { User } from '../../db/schema/users.js';
 import { normalizeKey } from '../../lib/text.js';
 import { instanceId } from '../export/keys.js';
 import { bulkInsert } from './bulk.js';
-import { packRow } from './pack.js';
+import { keepRows } from './kept-rows.js';
+import { packRow, unpackRow } from './pack.js';
 import { addressKey, isEmptyAddress } from './mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
 import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
@@ -118,7 +119,8 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
   const orgs = await resolveOrganizations(db, parsed.rows, instance);
   const duplicates = await findDuplicates(db, parsed.rows, orgs, instance);
   placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
-  return db.transaction(async (tx) => {
+  const packed = parsed.rows.map((r) => packRow(r.data));
+  const stored = await db.transaction(async (tx) => {
     const [batch] = await tx
       .insert(importBatches)
       .values({
@@ -143,7 +145,7 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
             rowNo: i + 1,
             kind: r.data.kind,
             line: r.line,
-            data: packRow(r.data),
+            data: packed[i],
             problems: r.problems,
             duplicateId: dup?.id ?? null,
             duplicateReason: dup?.reason ?? null,
@@ -158,4 +160,10 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
     );
     return { id: batch.id };
   });
+  // What the commit would read back from import_rows, kept for it (see kept-rows.ts).
+  keepRows(
+    stored.id,
+    parsed.rows.map((r, i) => ({ rowNo: i + 1, kind: r.data.kind, data: unpackRow(packed[i]), decision: null, duplicateId: duplicates.get(i)?.id ?? null, hasPhoto: r.photo !== null })),
+  );
+  return stored;
 }
