@@ -125,6 +125,28 @@ describe('probable duplicates', () => {
     expect(update?.changes).toMatchObject({ surname: ['Почтовd', 'Почтовойd'], note: ['Старая заметка', 'Новая заметка'] });
   });
 
+  it('the same file again with "update" keeps the phones and e-mails as they were, and undoes', async () => {
+    const c = await t.as('secretary');
+    const file = csv('Повторов;Пётр;;ООО «Повтор»;Инженер;+7 495 000-00-09;again@example.ru;Заметка;');
+    await commit(t, c, await uploadOk(c, file, 'again.csv'));
+    const [created] = await db().select().from(persons).where(eq(persons.surname, 'Повторов'));
+    const contacts = async () => [
+      await db().select().from(personPhones).where(eq(personPhones.personId, created.id)),
+      await db().select().from(personEmails).where(eq(personEmails.personId, created.id)),
+    ];
+    const before = await contacts();
+    const id = await uploadOk(c, file, 'again.csv');
+    const batch = await commit(t, c, id, { options: '1', all: 'update' });
+    expect(batch.report).toMatchObject({ rows: { updated: 1 } });
+    expect(await contacts()).toEqual(before);
+    const [p] = await db().select().from(persons).where(eq(persons.id, created.id));
+    expect(p.version).toBe(2);
+    expect((await c.post(`/import/${id}/undo`)).statusCode).toBe(303);
+    const [b] = await db().select().from(importBatches).where(eq(importBatches.id, id));
+    expect(b.undoReport).toMatchObject({ restored: 1, left: [] });
+    expect((await contacts()).map((rows) => rows.map((r) => ('number' in r ? r.number : r.email)))).toEqual([['+7 495 000-00-09'], ['again@example.ru']]);
+  });
+
   it('commits the same from the stored rows when the preview was made by another instance', async () => {
     const s = await setup('k');
     const c = await t.as('secretary');

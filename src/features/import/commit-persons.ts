@@ -1,15 +1,24 @@
 import { asc, sql } from 'drizzle-orm';
 import type { Address } from '../../db/schema/address.js';
 import type { ImportDecision } from '../../db/schema/imports.js';
-import { personEmails, personPhones, personPhotos, persons, type Person } from '../../db/schema/persons.js';
+import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { MAX_EMAILS, merge, type Update } from './merge.js';
 import type { PersonDraft, PhoneInput } from './types.js';
-import { auditablePerson, derivedPersonColumns, insertPersons, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
+import { auditablePerson, derivedPersonColumns, insertPersons, parsedPhone, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
 import { OrganizationWriter } from './commit-organizations.js';
 import type { StoredRow } from './commit-state.js';
+
+/** Stored phones that are exactly what writeContacts would write for `phones`. */
+function samePhones(stored: PersonPhone[], phones: PhoneInput[]): boolean {
+  return stored.length === phones.length && stored.every((x, i) => x.position === i && x.kind === phones[i].kind && x.number === phones[i].number && x.e164 === (parsedPhone(x.number)?.e164 ?? null));
+}
+
+function sameEmails(stored: PersonEmail[], emails: string[]): boolean {
+  return stored.length === emails.length && stored.every((x, i) => x.position === i && x.email === emails[i]);
+}
 
 /** Persons: created in bulk, or merged into the existing cards the user chose to update. */
 export abstract class PersonWriter extends OrganizationWriter {
@@ -143,9 +152,16 @@ export abstract class PersonWriter extends OrganizationWriter {
       persons,
       list2.map(([id, c]) => ({ id, ...c.write.values, ...derivedPersonColumns(c.write, c.write.values.organizationId ? (this.orgs.get(c.write.values.organizationId) ?? null) : null), version: c.before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id })),
     );
-    await send(this.pipe, sql`delete from ${personPhones} where ${personPhones.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await send(this.pipe, sql`delete from ${personEmails} where ${personEmails.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await writeContacts(this.pipe, list2.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: c.write.emails })));
+    // Phones and e-mails are rewritten only for the cards whose list changed: a file sent again
+    // adds nothing, and rewriting identical rows would only renumber them.
+    const phonesChanged = list2.filter(([id, c]) => !samePhones(phonesOf.get(id) ?? [], c.write.phones));
+    const emailsChanged = list2.filter(([id, c]) => !sameEmails(emailsOf.get(id) ?? [], c.write.emails));
+    if (phonesChanged.length) await send(this.pipe, sql`delete from ${personPhones} where ${personPhones.personId} = ${anyInt(phonesChanged.map(([id]) => id))}`);
+    if (emailsChanged.length) await send(this.pipe, sql`delete from ${personEmails} where ${personEmails.personId} = ${anyInt(emailsChanged.map(([id]) => id))}`);
+    await writeContacts(this.pipe, [
+      ...phonesChanged.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: [] })),
+      ...emailsChanged.map(([id, c]) => ({ personId: id, phones: [], emails: c.write.emails })),
+    ]);
 
     for (const [id, c] of list2) {
       const after = { ...c.before, ...c.write.values, version: c.before.version + 1 };
