@@ -101,8 +101,8 @@ function jsonValue(v: unknown): unknown {
 
 /**
  * Inserts rows (objects keyed by the table's TypeScript field names, all with the same keys)
- * through `json_to_recordset`, `size` rows per statement. Columns left out take their defaults.
- * (`json`, not `jsonb`: the document is only read once, and checking it is cheaper than building it.)
+ * through `jsonb_to_recordset`, `size` rows per statement. Columns left out take their defaults.
+ * (Not `json_to_recordset`: it turns a nested object into a jsonb column several times slower.)
  */
 export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
   if (!rows.length) return;
@@ -117,13 +117,13 @@ export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: 
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
     const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await send(tx, sql`insert into ${table} (${target}) select ${select} from json_to_recordset(${json}::json) as x(${decl})`);
+    await send(tx, sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
   }
 }
 
 /**
  * Updates rows by id (objects keyed by field names, all with the same keys, `id` among them)
- * through `json_to_recordset`, `size` rows per statement.
+ * through `jsonb_to_recordset`, `size` rows per statement.
  */
 export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
   if (!rows.length) return;
@@ -137,6 +137,6 @@ export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: 
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
     const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await send(tx, sql`update ${table} set ${set} from json_to_recordset(${json}::json) as x(${decl}) where ${table}.id = x.id`);
+    await send(tx, sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
   }
 }
