@@ -93,10 +93,23 @@ function recordType(sqlType: string): { decl: string; bytea: boolean } {
   return { decl: t, bytea: false };
 }
 
-function jsonValue(v: unknown): unknown {
-  if (v instanceof Date) return v.toISOString();
-  if (Buffer.isBuffer(v)) return v.toString('base64');
-  return v === undefined ? null : v;
+/**
+ * The rows as one JSON array of objects keyed by column name. Each object is filled in column
+ * order, so all share one shape and JSON.stringify takes its fast path (measured: faster than
+ * building them from entries, and than writing the text by hand). Dates become ISO strings
+ * through their toJSON, buffers base64 for decode().
+ */
+function recordsJson(rows: readonly object[], cols: readonly { field: string; name: string }[]): string {
+  return JSON.stringify(
+    rows.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const c of cols) {
+        const v = (r as Record<string, unknown>)[c.field];
+        o[c.name] = v === undefined ? null : Buffer.isBuffer(v) ? v.toString('base64') : v;
+      }
+      return o;
+    }),
+  );
 }
 
 /**
@@ -116,7 +129,7 @@ export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: 
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
-    const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
+    const json = recordsJson(part, cols);
     await send(tx, sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
   }
 }
@@ -136,7 +149,7 @@ export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: 
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
-    const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
+    const json = recordsJson(part, cols);
     await send(tx, sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
   }
 }
