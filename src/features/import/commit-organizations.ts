@@ -196,7 +196,9 @@ export abstract class OrganizationWriter extends WriterState {
     for (const a of applied) {
       if (!a.p.organization || !('name' in a.p.organization)) continue;
       const k = normalizeKey(a.p.organization.name);
-      rowsOf.set(k, [...(rowsOf.get(k) ?? []), a]);
+      const list = rowsOf.get(k);
+      if (list) list.push(a);
+      else rowsOf.set(k, [a]);
     }
     if (!rowsOf.size) return;
     const existing = await organizationsByName(this.tx, [...rowsOf.keys()]);

@@ -117,7 +117,11 @@ export abstract class PersonWriter extends OrganizationWriter {
     const byId = new Map(found.map((p) => [p.id, p]));
     const group = <T extends { personId: number }>(rows: T[]) => {
       const m = new Map<number, T[]>();
-      for (const r of rows) m.set(r.personId, [...(m.get(r.personId) ?? []), r]);
+      for (const r of rows) {
+        const list = m.get(r.personId);
+        if (list) list.push(r);
+        else m.set(r.personId, [r]);
+      }
       return m;
     };
     const phonesOf = group(phones);

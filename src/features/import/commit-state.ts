@@ -170,7 +170,9 @@ export abstract class WriterState {
       const id = ids[i];
       this.journal.change('membership', id, 'created');
       const member = m.personId ? `person:${m.personId}` : `organization:${m.organizationId}`;
-      joined.set(member, [...(joined.get(member) ?? []), this.groupNames.get(m.groupId) ?? '']);
+      const names = joined.get(member);
+      if (names) names.push(this.groupNames.get(m.groupId) ?? '');
+      else joined.set(member, [this.groupNames.get(m.groupId) ?? '']);
       if (m.rowNo !== undefined) this.outcome(m.rowNo, 'created', m.reasonKey ?? null, id);
       this.report.memberships.created++;
     });
