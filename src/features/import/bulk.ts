@@ -10,16 +10,18 @@ import type { Db, Tx } from '../../db/client.js';
  */
 
 /**
- * Writes sent without waiting for each answer in turn: a statement is handed to the transaction's
- * one connection (which runs them in order) and the caller goes on building the next one while the database
- * works, waiting only for the statement before. At most two are in flight, so memory stays
- * bounded. The first failure is thrown by the next `send` or by `flush`; every statement after
- * it fails anyway, the transaction being aborted. Reads issued on the transaction meanwhile queue
- * behind the writes and see them. `flush` before the transaction ends: a COMMIT after a failed
- * statement would quietly roll back.
+ * Writes sent without waiting for each answer in turn: a statement is handed to the
+ * transaction's one connection (which runs them in order; in a pipelined transaction they are
+ * on the wire at once) and the caller goes on preparing the next ones while the database works.
+ * At most IN_FLIGHT statements are unanswered, so memory stays bounded. The first failure is
+ * thrown by the next `send` or by `flush`; every statement after it fails anyway, the transaction
+ * being aborted. Reads issued on the transaction meanwhile queue behind the writes and see them.
+ * `flush` before the transaction ends: a COMMIT after a failed statement would quietly roll back.
  */
+const IN_FLIGHT = 8;
+
 export class Pipeline {
-  private last: Promise<void> = Promise.resolve();
+  private readonly pending: Promise<void>[] = [];
   private failure: { error: unknown } | null = null;
 
   constructor(readonly tx: Tx) {}
@@ -27,20 +29,20 @@ export class Pipeline {
   async send(query: SQL): Promise<void> {
     if (this.failure) throw this.failure.error;
     // `then` starts the query at once (a drizzle query is lazy until then).
-    const sent = this.tx.execute(query).then(
-      () => {},
-      (error: unknown) => {
-        this.failure ??= { error };
-      },
+    this.pending.push(
+      this.tx.execute(query).then(
+        () => {},
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      ),
     );
-    const before = this.last;
-    this.last = sent;
-    await before;
+    if (this.pending.length > IN_FLIGHT) await this.pending.shift();
     if (this.failure) throw (this.failure as { error: unknown }).error;
   }
 
   async flush(): Promise<void> {
-    await this.last;
+    await Promise.all(this.pending.splice(0));
     if (this.failure) throw this.failure.error;
   }
 

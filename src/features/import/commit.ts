@@ -57,7 +57,8 @@ export async function runCommit(database: Database, actor: User, batchId: number
     await db.update(importBatches).set({ done, progressAt: new Date() }).where(eq(importBatches.id, batchId));
   };
   try {
-    await db.transaction(async (tx) => {
+    // Pipelined: the commit is a long run of bulk writes whose answers it does not wait for.
+    await database.pipelinedTransaction(async (tx) => {
       // Not locked: startCommit's conditional update already made this the only commit of the
       // batch, and progress is written to the row from another connection meanwhile.
       const [batch] = await tx.select().from(importBatches).where(eq(importBatches.id, batchId));
