@@ -1,6 +1,7 @@
 /** Scenarios beyond page loads (export, import, envelopes): each returns its figures. */
 import { scenario as exportScenario } from './scenarios/export.js';
 import { scenario as envelopesScenario } from './scenarios/envelopes.js';
+import { scenario as importScenario } from './scenarios/import.js';
 
 export interface Figure {
   name: string;
@@ -35,5 +36,6 @@ export type Scenario = (ctx: Context) => Promise<Figure[] | null>;
 /** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, import, envelopes. */
 export const extraScenarios: { name: string; run: Scenario }[] = [
   { name: 'export', run: exportScenario },
+  { name: 'import', run: importScenario },
   { name: 'envelopes', run: envelopesScenario },
 ];

@@ -13,6 +13,13 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface Database {
   db: Db;
   driver: 'pg' | 'pglite';
+  /**
+   * A transaction whose statements go to the server without waiting for each answer in turn
+   * (PostgreSQL's pipeline mode, node-postgres `pipeline`): for a long run of bulk writes the
+   * database works while the app prepares the next ones. Same semantics as `db.transaction`
+   * (statements run in order; after a failure the rest fail). PGlite: an ordinary transaction.
+   */
+  pipelinedTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs the committed migrations; safe to call from several instances at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
@@ -50,6 +57,19 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   return {
     db,
     driver: 'pg',
+    async pipelinedTransaction(fn) {
+      const client = await pool.connect();
+      // Switched only while the connection is idle (just checked out, and after the
+      // transaction's last answer), so it goes back to the pool as it came.
+      const mode = client as unknown as { pipeline: boolean };
+      mode.pipeline = true;
+      try {
+        return await (drizzle(client, { schema, logger }) as unknown as Db).transaction(fn);
+      } finally {
+        mode.pipeline = false;
+        client.release();
+      }
+    },
     async migrate() {
       // Several instances may start at once; one migrates while the others wait.
       const client = await pool.connect();
@@ -85,6 +105,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     db,
     driver: 'pglite',
+    pipelinedTransaction: (fn) => db.transaction(fn),
     async migrate() {
       await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
     },

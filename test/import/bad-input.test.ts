@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { count } from 'drizzle-orm';
+import { count, sql } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { sample, upload, uploadOk, waitForCommit } from './helpers.js';
 import { pseudoRandomBytes } from '../../src/features/import/parse/test-helpers.js';
@@ -162,5 +162,35 @@ describe('rights', () => {
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain('Этот импорт уже выполняется или завершён.');
     expect((await waitForCommit(t, s, id2)).status).toBe('committed');
+  });
+});
+
+describe('a commit that fails part-way', () => {
+  it('writes nothing, says so, and can be committed again', async () => {
+    const db = t.database.db;
+    // A write in the middle of the commit fails (the e-mails go in after persons and
+    // organizations, before the audit entries and the row outcomes).
+    await db.execute(sql`create function test_refuse_email() returns trigger language plpgsql as $$
+      begin if new.email = 'refused@example.ru' then raise exception 'refused by the test'; end if; return new; end $$`);
+    await db.execute(sql`create trigger test_refuse_email before insert on person_emails for each row execute function test_refuse_email()`);
+    try {
+      const s = await t.as('secretary');
+      const rows = Array.from({ length: 1200 }, (_, i) => `Сбоев${i};Иван;;ООО «Сбой ${i % 7}»;;;${i === 600 ? 'refused' : `ok${i}`}@example.ru;;Сбой`);
+      const file = Buffer.from(['Фамилия;Имя;Отчество;Организация;Должность;Рабочий телефон;Адрес эл. почты;Заметки;Категории', ...rows].join('\r\n') + '\r\n', 'utf8');
+      const before = await counts(t);
+      const id = await uploadOk(s, file, 'fails.csv');
+      expect((await s.post(`/import/${id}/commit`, { options: '1', createGroups: '1' })).statusCode).toBe(303);
+      const batch = await waitForCommit(t, s, id);
+      expect(batch).toMatchObject({ status: 'failed', error: 'import.commitFailed' });
+      expect(await counts(t)).toEqual({ ...before, batches: before.batches + 1 });
+      const page = await s.get(`/import/${id}`);
+      expect(page.body).toContain('Импорт не выполнен из-за ошибки; в справочник ничего не записано.');
+      await db.execute(sql`drop trigger test_refuse_email on person_emails`);
+      expect((await s.post(`/import/${id}/commit`, { options: '1', createGroups: '1' })).statusCode).toBe(303);
+      expect(await waitForCommit(t, s, id)).toMatchObject({ status: 'committed', report: { rows: { created: 1200 } } });
+    } finally {
+      await db.execute(sql`drop trigger if exists test_refuse_email on person_emails`);
+      await db.execute(sql`drop function if exists test_refuse_email()`);
+    }
   });
 });

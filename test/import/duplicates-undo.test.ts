@@ -9,6 +9,7 @@ import { importBatches, importRows } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
 import { updatePerson } from '../../src/features/persons/service.js';
+import { forgetRows } from '../../src/features/import/kept-rows.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -52,6 +53,30 @@ describe('probable duplicates', () => {
     expect(page.body).toContain('то же ФИО в той же организации');
     expect(page.body).toContain('name="row.1"');
     expect(page.body).not.toContain('data-row-no="3"');
+  });
+
+  it('by name only in the same organization (or without one on both sides), active ones only', async () => {
+    const s = t.users.secretary;
+    const here = await makeOrganization(db(), s, { name: 'ООО «Здесь»' });
+    const there = await makeOrganization(db(), s, { name: 'ООО «Там»' });
+    // The oldest namesake wins, but not an archived one.
+    const archived = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: here.id });
+    await db().update(persons).set({ archivedAt: new Date() }).where(eq(persons.id, archived.id));
+    const inOrg = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: here.id });
+    const alone = await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна' });
+    await makePerson(db(), s, { surname: 'Ёлкина', firstName: 'Алёна', patronymic: 'Петровна', organizationId: there.id, jobTitle: 'другая' });
+    const c = await t.as('secretary');
+    const id = await uploadOk(
+      c,
+      csv('елкина;алена;петровна;ООО «Здесь»;;;;;', 'ЕЛКИНА;АЛЕНА;ПЕТРОВНА;;;;;;', 'Елкина;Алена;Петровна;ООО «Новая»;;;;;'),
+      'namesakes.csv',
+    );
+    const rows = await db().select().from(importRows).where(eq(importRows.batchId, id)).orderBy(asc(importRows.rowNo));
+    expect(rows.map((r) => [r.duplicateId, r.duplicateReason])).toEqual([
+      [inOrg.id, 'name'],
+      [alone.id, 'name'],
+      [null, null],
+    ]);
   });
 
   it('are skipped by default: only the new person is created', async () => {
@@ -98,6 +123,42 @@ describe('probable duplicates', () => {
     const audit = await db().select().from(auditLog).where(eq(auditLog.entityId, p.id));
     const update = audit.find((a) => a.entityType === 'person' && a.action === 'update');
     expect(update?.changes).toMatchObject({ surname: ['Почтовd', 'Почтовойd'], note: ['Старая заметка', 'Новая заметка'] });
+  });
+
+  it('the same file again with "update" keeps the phones and e-mails as they were, and undoes', async () => {
+    const c = await t.as('secretary');
+    const file = csv('Повторов;Пётр;;ООО «Повтор»;Инженер;+7 495 000-00-09;again@example.ru;Заметка;');
+    await commit(t, c, await uploadOk(c, file, 'again.csv'));
+    const [created] = await db().select().from(persons).where(eq(persons.surname, 'Повторов'));
+    const contacts = async () => [
+      await db().select().from(personPhones).where(eq(personPhones.personId, created.id)),
+      await db().select().from(personEmails).where(eq(personEmails.personId, created.id)),
+    ];
+    const before = await contacts();
+    const id = await uploadOk(c, file, 'again.csv');
+    const batch = await commit(t, c, id, { options: '1', all: 'update' });
+    expect(batch.report).toMatchObject({ rows: { updated: 1 } });
+    expect(await contacts()).toEqual(before);
+    const [p] = await db().select().from(persons).where(eq(persons.id, created.id));
+    expect(p.version).toBe(2);
+    expect((await c.post(`/import/${id}/undo`)).statusCode).toBe(303);
+    const [b] = await db().select().from(importBatches).where(eq(importBatches.id, id));
+    expect(b.undoReport).toMatchObject({ restored: 1, left: [] });
+    expect((await contacts()).map((rows) => rows.map((r) => ('number' in r ? r.number : r.email)))).toEqual([['+7 495 000-00-09'], ['again@example.ru']]);
+  });
+
+  it('commits the same from the stored rows when the preview was made by another instance', async () => {
+    const s = await setup('k');
+    const c = await t.as('secretary');
+    const id = await uploadOk(c, s.file, 'dup.csv');
+    // The rows the preview keeps in this process are not there on another instance.
+    forgetRows(id);
+    const batch = await commit(t, c, id, { options: '1', all: 'skip', 'row.1': 'update' });
+    expect(batch.report).toMatchObject({ rows: { created: 1, updated: 1, skipped: 1 } });
+    const [p] = await db().select().from(persons).where(eq(persons.id, s.byEmail.id));
+    expect(p).toMatchObject({ surname: 'Почтовойk', jobTitle: 'Директор', note: 'Новая заметка', version: 2 });
+    const phones = await db().select().from(personPhones).where(eq(personPhones.personId, p.id)).orderBy(asc(personPhones.position));
+    expect(phones.map((x) => x.number)).toEqual(['+7 495 000-00-01', '+7 495 000-00-02']);
   });
 });
 

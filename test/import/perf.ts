@@ -1,5 +1,6 @@
 // Measurements for the import and the XML export (run by hand, not part of the test suite):
 //   node --import tsx test/import/perf.ts [rows=10000] [persons=100000]
+// PERF_DIRECTORY=100000 imports into a directory of that many persons (default: an empty one).
 // Uses the embedded PGlite database unless DATABASE_URL is set (as the tests do).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,31 +13,15 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { insertUser } from '../../src/features/users/queries.js';
 import { hashPassword } from '../../src/lib/passwords.js';
-import { Client, PASSWORD, createTestApp } from '../helpers/app.js';
+import { Client, PASSWORD, createTestApp, type TestApp } from '../helpers/app.js';
 import { multipart } from './helpers.js';
+import { outlookCsv } from '../../bench/outlook-csv.js';
 
 const ROWS = Number(process.argv[2] ?? 10_000);
 const PERSONS = Number(process.argv[3] ?? 100_000);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const ms = (t0: number) => `${Math.round(performance.now() - t0)} ms`;
 const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
-
-function outlookCsv(rows: number): Buffer {
-  const header = ['Фамилия', 'Имя', 'Отчество', 'Организация', 'Должность', 'Улица (раб. адрес)', 'Город (раб. адрес)', 'Индекс (раб. адрес)', 'Страна или регион (раб. адрес)', 'Рабочий телефон', 'Телефон переносной', 'Адрес эл. почты', 'Категории', 'Заметки', 'Пол'];
-  const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  const lines = [header.map(q).join(',')];
-  for (let i = 0; i < rows; i++) {
-    const company = `ООО «Компания ${i % 1000}»`;
-    lines.push(
-      [
-        `Фамилия${i}`, 'Иван', 'Петрович', company, 'Менеджер', `ул. Ленина, д. ${i % 100}`, 'Москва', '101000', 'Россия',
-        `+7 495 ${String(1000000 + i).slice(1, 4)}-${String(i % 100).padStart(2, '0')}-00`, `+7 916 ${String(1000000 + i).slice(1, 4)}-00-00`,
-        `user${i}@example.ru`, i % 3 ? 'Клиенты' : 'VIP;Клиенты', `Заметка ${i}\nвторая строка`, i % 2 ? 'Мужской' : 'Женский',
-      ].map(q).join(','),
-    );
-  }
-  return Buffer.from('\ufeff' + lines.join('\r\n') + '\r\n', 'utf8');
-}
 
 /**
  * The app as it runs: PGlite in a data directory on disk (the tests keep theirs in memory, whose
@@ -69,9 +54,31 @@ async function realApp(env: Record<string, string>) {
   };
 }
 
+/** A directory of `persons` persons in a tenth as many organizations, with phones, e-mails, one group. */
+async function loadDirectory(db: TestApp['database']['db'], persons: number) {
+  await db.execute(sql`insert into organizations (name, sort_key, search_text, addr_locality, addr_street)
+    select 'ООО «Организация ' || g || '»', 'ооо «организация ' || g || '»', 'ооо «организация ' || g || '»', 'Москва', 'ул. Ленина, ' || g
+    from generate_series(1, ${Math.ceil(persons / 10)}) g`);
+  await db.execute(sql`insert into persons (organization_id, surname, first_name, patronymic, job_title, note, sort_key, search_text)
+    select 1 + (g % ${Math.ceil(persons / 10)}), 'Фамилия' || g, 'Иван', 'Петрович', 'Менеджер', 'Заметка о человеке номер ' || g,
+      'фамилия' || g || ' иван петрович', 'фамилия' || g || ' иван петрович'
+    from generate_series(1, ${persons}) g`);
+  await db.execute(sql`insert into person_phones (person_id, kind, number, position) select id, 'work', '+7 495 000-00-00', 0 from persons`);
+  await db.execute(sql`insert into person_emails (person_id, email, position) select id, 'p' || id || '@example.ru', 0 from persons`);
+  await db.execute(sql`insert into mailing_groups (name, sort_key) values ('VIP', 'vip')`);
+  await db.execute(sql`insert into group_memberships (group_id, person_id, reason) select 1, id, 'основание' from persons where id % 10 = 0`);
+}
+
 async function importBenchmark(createGroups: boolean) {
   const t = await realApp({ IMPORT_MAX_BYTES: String(200 * 1024 * 1024) });
   try {
+    // PERF_DIRECTORY=100000: import into a directory of that many persons (their indexes grow).
+    const directory = Number(process.env.PERF_DIRECTORY ?? 0);
+    if (directory > 0) {
+      const t0 = performance.now();
+      await loadDirectory(t.database.db, directory);
+      log(`directory of ${directory} persons loaded in ${ms(t0)}`);
+    }
     const c = await t.as('secretary');
     await c.get('/import');
     const file = outlookCsv(ROWS);
@@ -129,17 +136,7 @@ async function exportBenchmark() {
   try {
     const db = t.database.db;
     let t0 = performance.now();
-    await db.execute(sql`insert into organizations (name, sort_key, search_text, addr_locality, addr_street)
-      select 'ООО «Организация ' || g || '»', 'ооо «организация ' || g || '»', 'ооо «организация ' || g || '»', 'Москва', 'ул. Ленина, ' || g
-      from generate_series(1, ${Math.ceil(PERSONS / 10)}) g`);
-    await db.execute(sql`insert into persons (organization_id, surname, first_name, patronymic, job_title, note, sort_key, search_text)
-      select 1 + (g % ${Math.ceil(PERSONS / 10)}), 'Фамилия' || g, 'Иван', 'Петрович', 'Менеджер', 'Заметка о человеке номер ' || g,
-        'фамилия' || g || ' иван петрович', 'фамилия' || g || ' иван петрович'
-      from generate_series(1, ${PERSONS}) g`);
-    await db.execute(sql`insert into person_phones (person_id, kind, number, position) select id, 'work', '+7 495 000-00-00', 0 from persons`);
-    await db.execute(sql`insert into person_emails (person_id, email, position) select id, 'p' || id || '@example.ru', 0 from persons`);
-    await db.execute(sql`insert into mailing_groups (name, sort_key) values ('VIP', 'vip')`);
-    await db.execute(sql`insert into group_memberships (group_id, person_id, reason) select 1, id, 'основание' from persons where id % 10 = 0`);
+    await loadDirectory(db, PERSONS);
     log(`export: ${PERSONS} persons, ${Math.ceil(PERSONS / 10)} organizations, ${PERSONS / 10} memberships loaded in ${ms(t0)} (${t.database.driver})`);
 
     await t.app.listen({ host: '127.0.0.1', port: 0 });

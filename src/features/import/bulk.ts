@@ -9,6 +9,61 @@ import type { Db, Tx } from '../../db/client.js';
  * about 2 s with a parameter per value, about 0.5 s as one JSON document).
  */
 
+/**
+ * Writes sent without waiting for each answer in turn: a statement is handed to the
+ * transaction's one connection (which runs them in order; in a pipelined transaction they are
+ * on the wire at once) and the caller goes on preparing the next ones while the database works.
+ * At most IN_FLIGHT statements are unanswered, so memory stays bounded. The first failure is
+ * thrown by the next `send` or by `flush`; every statement after it fails anyway, the transaction
+ * being aborted. Reads issued on the transaction meanwhile queue behind the writes and see them.
+ * `flush` before the transaction ends: a COMMIT after a failed statement would quietly roll back.
+ */
+const IN_FLIGHT = 8;
+
+export class Pipeline {
+  private readonly pending: Promise<void>[] = [];
+  private failure: { error: unknown } | null = null;
+
+  constructor(readonly tx: Tx) {}
+
+  async send(query: SQL): Promise<void> {
+    if (this.failure) throw this.failure.error;
+    // `then` starts the query at once (a drizzle query is lazy until then).
+    this.pending.push(
+      this.tx.execute(query).then(
+        () => {},
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      ),
+    );
+    if (this.pending.length > IN_FLIGHT) await this.pending.shift();
+    if (this.failure) throw (this.failure as { error: unknown }).error;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** The first failure, if any: the cause of whatever failed after it. */
+  get error(): unknown {
+    return this.failure?.error;
+  }
+}
+
+/** Where bulk statements go: straight to the database, or through a pipeline. */
+export type Target = Db | Tx | Pipeline;
+
+export function send(target: Target, query: SQL): Promise<unknown> {
+  return target instanceof Pipeline ? target.send(query) : target.execute(query);
+}
+
+/** The transaction behind a target, for the reads between writes (they queue behind them). */
+export function txOf(target: Target): Db | Tx {
+  return target instanceof Pipeline ? target.tx : target;
+}
+
 /** `= any(...)` over integers: `sql\`x.id = ${anyInt(ids)}\``. */
 export function anyInt(ids: readonly number[]): SQL {
   return sql`any(${`{${ids.map((n) => Math.trunc(n)).join(',')}}`}::int[])`;
@@ -26,9 +81,9 @@ export function chunked<T>(list: readonly T[], size: number): T[][] {
 }
 
 /** `n` fresh ids of a serial column, ascending, so rows keep their order in the id order. */
-export async function allocateIds(tx: Db | Tx, table: PgTable, n: number): Promise<number[]> {
+export async function allocateIds(target: Target, table: PgTable, n: number): Promise<number[]> {
   if (n <= 0) return [];
-  const result = (await tx.execute(sql`select nextval(pg_get_serial_sequence(${getTableName(table)}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown as { rows: { id: number }[] };
+  const result = (await txOf(target).execute(sql`select nextval(pg_get_serial_sequence(${getTableName(table)}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown as { rows: { id: number }[] };
   return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
@@ -40,17 +95,31 @@ function recordType(sqlType: string): { decl: string; bytea: boolean } {
   return { decl: t, bytea: false };
 }
 
-function jsonValue(v: unknown): unknown {
-  if (v instanceof Date) return v.toISOString();
-  if (Buffer.isBuffer(v)) return v.toString('base64');
-  return v === undefined ? null : v;
+/**
+ * The rows as one JSON array of objects keyed by column name. Each object is filled in column
+ * order, so all share one shape and JSON.stringify takes its fast path (measured: faster than
+ * building them from entries, and than writing the text by hand). Dates become ISO strings
+ * through their toJSON, buffers base64 for decode().
+ */
+function recordsJson(rows: readonly object[], cols: readonly { field: string; name: string }[]): string {
+  return JSON.stringify(
+    rows.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const c of cols) {
+        const v = (r as Record<string, unknown>)[c.field];
+        o[c.name] = v === undefined ? null : Buffer.isBuffer(v) ? v.toString('base64') : v;
+      }
+      return o;
+    }),
+  );
 }
 
 /**
  * Inserts rows (objects keyed by the table's TypeScript field names, all with the same keys)
  * through `jsonb_to_recordset`, `size` rows per statement. Columns left out take their defaults.
+ * (Not `json_to_recordset`: it turns a nested object into a jsonb column several times slower.)
  */
-export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
+export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
   if (!rows.length) return;
   const columns = getTableColumns(table);
   const fields = Object.keys(rows[0]).filter((f) => f in columns);
@@ -62,8 +131,8 @@ export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows:
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
-    const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await tx.execute(sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
+    const json = recordsJson(part, cols);
+    await send(tx, sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
   }
 }
 
@@ -71,7 +140,7 @@ export async function bulkInsert<T extends PgTable>(tx: Db | Tx, table: T, rows:
  * Updates rows by id (objects keyed by field names, all with the same keys, `id` among them)
  * through `jsonb_to_recordset`, `size` rows per statement.
  */
-export async function bulkUpdate<T extends PgTable>(tx: Db | Tx, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
+export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
   if (!rows.length) return;
   const columns = getTableColumns(table);
   const fields = Object.keys(rows[0]).filter((f) => f in columns);
@@ -82,7 +151,7 @@ export async function bulkUpdate<T extends PgTable>(tx: Db | Tx, table: T, rows:
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
   for (const part of chunked(rows, size)) {
-    const json = JSON.stringify(part.map((r) => Object.fromEntries(cols.map((c) => [c.name, jsonValue((r as Record<string, unknown>)[c.field])]))));
-    await tx.execute(sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
+    const json = recordsJson(part, cols);
+    await send(tx, sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
   }
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
@@ -8,8 +8,12 @@ import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
 import { EMPTY_ADDRESS, isEmptyAddress } from './mapping.js';
 import { groupsByName, organizationsByName, recordsByKey } from './match.js';
 import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
-import { insertGroups, insertOrganizations, type OrganizationValues } from './writers.js';
+import { anyInt, bulkUpdate } from './bulk.js';
+import { insertGroups, insertOrganizations, type Organization, type OrganizationValues } from './writers.js';
 import { WriterState, type StoredRow } from './commit-state.js';
+
+/** What filling an existing organization may write (see fillOrganizations). */
+const FILLED_FIELDS = ['shortName', 'phones', 'email', 'website', 'note', ...ADDRESS_FIELDS, 'regionId', 'activityId', 'categoryId'] as const;
 
 /** Groups and organizations of the file: matched by key or name, else created in bulk. */
 export abstract class OrganizationWriter extends WriterState {
@@ -36,7 +40,7 @@ export abstract class OrganizationWriter extends WriterState {
         fresh.push({ row, g });
       }
     }
-    const created = await insertGroups(this.tx, this.stamp, fresh.map(({ g }) => ({ name: g.name, description: g.description, mark: g.mark, archivedAt: g.archivedAt ? new Date(g.archivedAt) : null })));
+    const created = await insertGroups(this.pipe, this.stamp, fresh.map(({ g }) => ({ name: g.name, description: g.description, mark: g.mark, archivedAt: g.archivedAt ? new Date(g.archivedAt) : null })));
     created.forEach((row, i) => {
       const { g } = fresh[i];
       this.groupNames.set(row.id, row.name);
@@ -80,6 +84,7 @@ export abstract class OrganizationWriter extends WriterState {
     const byKey = await recordsByKey(this.tx, 'organization', drafts.map((o) => o.key), this.instance);
     const byName = await organizationsByName(this.tx, drafts.map((o) => o.name));
     const fresh: { row: StoredRow; o: OrganizationDraft; values: OrganizationValues }[] = [];
+    const fill: { row: StoredRow; id: number; values: OrganizationValues }[] = [];
     for (const [i, row] of rows.entries()) {
       const o = drafts[i];
       const values: OrganizationValues = {
@@ -98,13 +103,14 @@ export abstract class OrganizationWriter extends WriterState {
       const existing = byKey.get(o.key) ?? byName.get(normalizeKey(o.name))?.id;
       if (existing) {
         this.orgByKey.set(o.key, existing);
-        const changed = await this.fillOrganization(existing, values);
-        this.outcome(row.rowNo, changed ? 'updated' : 'skipped', changed ? null : 'import.reason.organizationExists', existing);
+        fill.push({ row, id: existing, values });
       } else {
         fresh.push({ row, o, values });
       }
     }
-    const created = await insertOrganizations(this.tx, this.stamp, fresh.map((f) => f.values));
+    const changed = await this.fillOrganizations(fill);
+    fill.forEach((f, i) => this.outcome(f.row.rowNo, changed[i] ? 'updated' : 'skipped', changed[i] ? null : 'import.reason.organizationExists', f.id));
+    const created = await insertOrganizations(this.pipe, this.stamp, fresh.map((f) => f.values));
     created.forEach((org, i) => {
       this.created('organization', org, fresh[i].o.key);
       this.orgByKey.set(fresh[i].o.key, org.id);
@@ -121,36 +127,67 @@ export abstract class OrganizationWriter extends WriterState {
   }
 
   /**
-   * An existing organization gets only what it lacks: the address when it has none, and empty
-   * fields; what a secretary typed is never overwritten by a file. True when anything changed.
+   * Existing organizations get only what they lack: the address when they have none, and empty
+   * fields; what a secretary typed is never overwritten by a file. All of them with one locking
+   * read and one write, in list order (an organization named twice is filled twice, as it would
+   * be one at a time). Tells for each entry whether it changed anything.
    */
-  protected async fillOrganization(id: number, values: Partial<OrganizationValues>): Promise<boolean> {
-    const [before] = await this.tx.select().from(organizations).where(eq(organizations.id, id)).for('update');
-    if (!before) return false;
-    const set: Record<string, unknown> = {};
-    const beforeAddress = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, before[f]])) as Address;
-    const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, (values as Record<string, unknown>)[f] ?? ''])) as Address;
-    if (isEmptyAddress(beforeAddress) && !isEmptyAddress(address)) Object.assign(set, address);
-    for (const f of ['shortName', 'phones', 'email', 'website', 'note'] as const) {
-      if (!before[f] && values[f]) set[f] = values[f];
-    }
-    for (const f of ['regionId', 'activityId', 'categoryId'] as const) {
-      if (before[f] === null && values[f]) set[f] = values[f];
-    }
-    if (Object.keys(set).length === 0) {
-      this.remember(before);
-      return false;
-    }
-    const [after] = await this.tx
-      .update(organizations)
-      .set({ ...set, version: before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id, ...(set.shortName ? { searchText: normalizeKey(`${before.name} ${String(set.shortName)}`) } : {}) })
-      .where(eq(organizations.id, id))
-      .returning();
-    this.remember(after);
-    this.journal.audit('organization', id, 'update', before, after, ORGANIZATION_FIELDS);
-    this.journal.change('organization', id, 'updated', { before, versionAfter: after.version });
-    this.report.organizations.updated++;
-    return true;
+  protected async fillOrganizations(list: { id: number; values: Partial<OrganizationValues> }[]): Promise<boolean[]> {
+    if (!list.length) return [];
+    const found = await this.tx
+      .select()
+      .from(organizations)
+      .where(sql`${organizations.id} = ${anyInt([...new Set(list.map((x) => x.id))])}`)
+      .orderBy(organizations.id)
+      .for('update');
+    const current = new Map(found.map((o) => [o.id, o]));
+    const written = new Map<number, Organization>();
+    const changed = list.map(({ id, values }) => {
+      const before = current.get(id);
+      if (!before) return false;
+      const set: Record<string, unknown> = {};
+      const beforeAddress = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, before[f]])) as Address;
+      const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, (values as Record<string, unknown>)[f] ?? ''])) as Address;
+      if (isEmptyAddress(beforeAddress) && !isEmptyAddress(address)) Object.assign(set, address);
+      for (const f of ['shortName', 'phones', 'email', 'website', 'note'] as const) {
+        if (!before[f] && values[f]) set[f] = values[f];
+      }
+      for (const f of ['regionId', 'activityId', 'categoryId'] as const) {
+        if (before[f] === null && values[f]) set[f] = values[f];
+      }
+      if (Object.keys(set).length === 0) {
+        this.remember(before);
+        return false;
+      }
+      const after: Organization = {
+        ...before,
+        ...set,
+        version: before.version + 1,
+        updatedAt: this.stamp.at,
+        updatedBy: this.actor.id,
+        ...(set.shortName ? { searchText: normalizeKey(`${before.name} ${String(set.shortName)}`) } : {}),
+      };
+      current.set(id, after);
+      written.set(id, after);
+      this.remember(after);
+      this.journal.audit('organization', id, 'update', before, after, ORGANIZATION_FIELDS);
+      this.journal.change('organization', id, 'updated', { before, versionAfter: after.version });
+      this.report.organizations.updated++;
+      return true;
+    });
+    await bulkUpdate(
+      this.pipe,
+      organizations,
+      [...written.values()].map((o) => ({
+        id: o.id,
+        ...Object.fromEntries(FILLED_FIELDS.map((f) => [f, o[f]])),
+        searchText: o.searchText,
+        version: o.version,
+        updatedAt: o.updatedAt,
+        updatedBy: o.updatedBy,
+      })),
+    );
+    return changed;
   }
 
   /** Outlook companies: matched by name, else created, from the rows that will be applied. */
@@ -159,11 +196,14 @@ export abstract class OrganizationWriter extends WriterState {
     for (const a of applied) {
       if (!a.p.organization || !('name' in a.p.organization)) continue;
       const k = normalizeKey(a.p.organization.name);
-      rowsOf.set(k, [...(rowsOf.get(k) ?? []), a]);
+      const list = rowsOf.get(k);
+      if (list) list.push(a);
+      else rowsOf.set(k, [a]);
     }
     if (!rowsOf.size) return;
     const existing = await organizationsByName(this.tx, [...rowsOf.keys()]);
     const fresh: { key: string; values: OrganizationValues }[] = [];
+    const fill: { key: string; id: number; values: OrganizationValues }[] = [];
     for (const [key, list] of rowsOf) {
       // What the rows of one company can give it: the first address, web page, phones, e-mail.
       const first = <T>(pick: (p: PersonDraft) => T | null | '') => list.map((a) => pick(a.p)).find((v) => v) || null;
@@ -177,13 +217,17 @@ export abstract class OrganizationWriter extends WriterState {
       const match = existing.get(key);
       if (match) {
         this.orgByName.set(key, match.id);
-        const changed = await this.fillOrganization(match.id, values);
-        for (const a of list) if (a.p.organizationOnly) this.outcome(a.row.rowNo, changed && a === list.find((x) => x.p.organizationOnly) ? 'updated' : 'skipped', changed ? null : 'import.reason.organizationExists', match.id);
+        fill.push({ key, id: match.id, values });
       } else {
         fresh.push({ key, values });
       }
     }
-    const created = await insertOrganizations(this.tx, this.stamp, fresh.map((f) => f.values));
+    const changed = await this.fillOrganizations(fill);
+    fill.forEach(({ key, id }, i) => {
+      const list = rowsOf.get(key)!;
+      for (const a of list) if (a.p.organizationOnly) this.outcome(a.row.rowNo, changed[i] && a === list.find((x) => x.p.organizationOnly) ? 'updated' : 'skipped', changed[i] ? null : 'import.reason.organizationExists', id);
+    });
+    const created = await insertOrganizations(this.pipe, this.stamp, fresh.map((f) => f.values));
     created.forEach((org, i) => {
       this.created('organization', org, null);
       this.orgByName.set(fresh[i].key, org.id);

@@ -1,15 +1,24 @@
 import { asc, sql } from 'drizzle-orm';
 import type { Address } from '../../db/schema/address.js';
 import type { ImportDecision } from '../../db/schema/imports.js';
-import { personEmails, personPhones, personPhotos, persons, type Person } from '../../db/schema/persons.js';
+import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
 import { PERSON_FIELDS } from '../persons/service.js';
-import { anyInt, bulkUpdate, chunked } from './bulk.js';
+import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { MAX_EMAILS, merge, type Update } from './merge.js';
 import type { PersonDraft, PhoneInput } from './types.js';
-import { auditablePerson, derivedPersonColumns, insertPersons, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
+import { auditablePerson, derivedPersonColumns, insertPersons, parsedPhone, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
 import { OrganizationWriter } from './commit-organizations.js';
 import type { StoredRow } from './commit-state.js';
+
+/** Stored phones that are exactly what writeContacts would write for `phones`. */
+function samePhones(stored: PersonPhone[], phones: PhoneInput[]): boolean {
+  return stored.length === phones.length && stored.every((x, i) => x.position === i && x.kind === phones[i].kind && x.number === phones[i].number && x.e164 === (parsedPhone(x.number)?.e164 ?? null));
+}
+
+function sameEmails(stored: PersonEmail[], emails: string[]): boolean {
+  return stored.length === emails.length && stored.every((x, i) => x.position === i && x.email === emails[i]);
+}
 
 /** Persons: created in bulk, or merged into the existing cards the user chose to update. */
 export abstract class PersonWriter extends OrganizationWriter {
@@ -49,8 +58,10 @@ export abstract class PersonWriter extends OrganizationWriter {
       await this.tick(part.length - vanished.length);
     }
 
-    for (const part of chunked(toCreate, 2000)) {
-      const ids = await insertPersons(this.tx, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null));
+    // Ids for all of them at once: the inserts then go out without waiting for one another.
+    const allIds = await allocateIds(this.tx, persons, toCreate.length);
+    for (const [k, part] of chunked(toCreate, 2000).entries()) {
+      const ids = await insertPersons(this.pipe, this.stamp, part.map((c) => c.write), (id) => (id ? (this.orgs.get(id) ?? null) : null), allIds.slice(k * 2000, k * 2000 + part.length));
       part.forEach((c, i) => {
         const id = ids[i];
         if (c.p.key) this.personByKey.set(c.p.key, id);
@@ -106,7 +117,11 @@ export abstract class PersonWriter extends OrganizationWriter {
     const byId = new Map(found.map((p) => [p.id, p]));
     const group = <T extends { personId: number }>(rows: T[]) => {
       const m = new Map<number, T[]>();
-      for (const r of rows) m.set(r.personId, [...(m.get(r.personId) ?? []), r]);
+      for (const r of rows) {
+        const list = m.get(r.personId);
+        if (list) list.push(r);
+        else m.set(r.personId, [r]);
+      }
       return m;
     };
     const phonesOf = group(phones);
@@ -134,16 +149,23 @@ export abstract class PersonWriter extends OrganizationWriter {
     }
     if (!cards.size) return vanished;
 
-    for (const c of cards.values()) if (c.write.values.organizationId && !this.orgs.has(c.write.values.organizationId)) await this.loadOrg(c.write.values.organizationId);
+    await this.loadOrgs([...cards.values()].flatMap((c) => (c.write.values.organizationId ? [c.write.values.organizationId] : [])));
     const list2 = [...cards.entries()];
     await bulkUpdate(
-      this.tx,
+      this.pipe,
       persons,
       list2.map(([id, c]) => ({ id, ...c.write.values, ...derivedPersonColumns(c.write, c.write.values.organizationId ? (this.orgs.get(c.write.values.organizationId) ?? null) : null), version: c.before.version + 1, updatedAt: this.stamp.at, updatedBy: this.actor.id })),
     );
-    await this.tx.delete(personPhones).where(sql`${personPhones.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await this.tx.delete(personEmails).where(sql`${personEmails.personId} = ${anyInt(list2.map(([id]) => id))}`);
-    await writeContacts(this.tx, list2.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: c.write.emails })));
+    // Phones and e-mails are rewritten only for the cards whose list changed: a file sent again
+    // adds nothing, and rewriting identical rows would only renumber them.
+    const phonesChanged = list2.filter(([id, c]) => !samePhones(phonesOf.get(id) ?? [], c.write.phones));
+    const emailsChanged = list2.filter(([id, c]) => !sameEmails(emailsOf.get(id) ?? [], c.write.emails));
+    if (phonesChanged.length) await send(this.pipe, sql`delete from ${personPhones} where ${personPhones.personId} = ${anyInt(phonesChanged.map(([id]) => id))}`);
+    if (emailsChanged.length) await send(this.pipe, sql`delete from ${personEmails} where ${personEmails.personId} = ${anyInt(emailsChanged.map(([id]) => id))}`);
+    await writeContacts(this.pipe, [
+      ...phonesChanged.map(([id, c]) => ({ personId: id, phones: c.write.phones, emails: [] })),
+      ...emailsChanged.map(([id, c]) => ({ personId: id, phones: [], emails: c.write.emails })),
+    ]);
 
     for (const [id, c] of list2) {
       const after = { ...c.before, ...c.write.values, version: c.before.version + 1 };

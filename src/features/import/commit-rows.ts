@@ -16,18 +16,28 @@ import type { CommitReport, StoredRow } from './commit-state.js';
  */
 export class RowWriter extends PersonWriter {
   async run(rows: StoredRow[]): Promise<CommitReport> {
+    try {
+      return await this.write(rows);
+    } catch (err) {
+      // A read after a failed pipelined write fails only because the transaction was aborted.
+      throw this.pipe.error ?? err;
+    }
+  }
+
+  private async write(rows: StoredRow[]): Promise<CommitReport> {
     const of = (kind: string) => rows.filter((r) => r.kind === kind);
     await this.groups(of('group'));
     await this.organizations(of('organization'));
     await this.persons(of('person'));
     await this.memberships(of('membership'));
     await this.categoryMemberships();
-    await this.journal.flush(this.tx);
+    await this.journal.flush(this.pipe);
     const outcomes = [...this.outcomes].map(([rowNo, o]) => ({ rowNo, ...o }));
     for (const o of outcomes) this.report.rows[o.outcome]++;
     // Rows of a committed batch without an outcome were created: writing 'created' into every
     // row would rewrite the whole batch once more.
-    await writeOutcomes(this.tx, this.stamp.batchId, outcomes.filter((o) => o.outcome !== 'created' || o.reason));
+    await writeOutcomes(this.pipe, this.stamp.batchId, outcomes.filter((o) => o.outcome !== 'created' || o.reason));
+    await this.pipe.flush();
     return this.report;
   }
 
@@ -100,7 +110,7 @@ export class RowWriter extends PersonWriter {
     const existing = await groupsByName(this.tx, names);
     const missing = new Map<string, string>();
     for (const n of names) if (!existing.has(normalizeKey(n)) && !missing.has(normalizeKey(n))) missing.set(normalizeKey(n), n);
-    const created = await insertGroups(this.tx, this.stamp, [...missing.values()].map((name) => ({ name, description: '', mark: 'none' as const, archivedAt: null })));
+    const created = await insertGroups(this.pipe, this.stamp, [...missing.values()].map((name) => ({ name, description: '', mark: 'none' as const, archivedAt: null })));
     for (const g of created) {
       existing.set(g.sortKey, { id: g.id, archived: false });
       this.groupNames.set(g.id, g.name);

@@ -5,7 +5,7 @@ import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
 import { importRows, type ImportDecision, type ImportOutcome } from '../../db/schema/imports.js';
 import { organizations } from '../../db/schema/organizations.js';
 import type { User } from '../../db/schema/users.js';
-import { anyInt, chunked } from './bulk.js';
+import { anyInt, chunked, Pipeline } from './bulk.js';
 import { isEmptyAddress } from './mapping.js';
 import type { ImportOptions } from './options.js';
 import type { PhotoDraft, RowData } from './types.js';
@@ -45,6 +45,9 @@ export interface OrgInfo {
  */
 export abstract class WriterState {
   protected readonly journal: Journal;
+
+  /** The commit's writes, sent without waiting for each one (see Pipeline); reads use `tx`. */
+  protected readonly pipe: Pipeline;
 
   protected readonly outcomes = new Map<number, { outcome: ImportOutcome; reason: string | null; entityId: number | null }>();
 
@@ -89,6 +92,7 @@ export abstract class WriterState {
     protected readonly onProgress: (done: number) => Promise<void>,
   ) {
     this.journal = new Journal(stamp);
+    this.pipe = new Pipeline(tx);
   }
 
   protected outcome(rowNo: number, outcome: ImportOutcome, reason: string | null = null, entityId: number | null = null) {
@@ -106,11 +110,11 @@ export abstract class WriterState {
     this.orgs.set(o.id, { name: o.name, shortName: o.shortName, address: isEmptyAddress(address) ? null : address });
   }
 
-  protected async loadOrg(id: number): Promise<OrgInfo | null> {
-    const [o] = await this.tx.select().from(organizations).where(eq(organizations.id, id));
-    if (!o) return null;
-    this.remember(o);
-    return this.orgs.get(id)!;
+  /** Remembers the organizations among `ids` not yet known, with one query. */
+  protected async loadOrgs(ids: number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.orgs.has(id));
+    if (!missing.length) return;
+    for (const o of await this.tx.select().from(organizations).where(sql`${organizations.id} = ${anyInt(missing)}`)) this.remember(o);
   }
 
   protected async photos(list: { rowNo: number; personId: number }[]) {
@@ -126,7 +130,7 @@ export abstract class WriterState {
         const s = byRow.get(x.rowNo);
         if (s?.thumbnail && s.original) photos.push({ personId: x.personId, photo: { thumbnail: s.thumbnail, original: s.original, originalType: s.originalType ?? 'image/png', width: s.width ?? 0, height: s.height ?? 0 } });
       }
-      await writePhotos(this.tx, photos, this.stamp.at);
+      await writePhotos(this.pipe, photos, this.stamp.at);
     }
   }
 
@@ -159,14 +163,16 @@ export abstract class WriterState {
   }
 
   protected async insertMemberships(list: (MembershipWrite & { rowNo?: number; reasonKey?: string | null })[]) {
-    const ids = await insertMemberships(this.tx, this.stamp, list);
+    const ids = await insertMemberships(this.pipe, this.stamp, list);
     // One audit entry per member naming all the groups it joined, as one "+" per group would.
     const joined = new Map<string, string[]>();
     list.forEach((m, i) => {
       const id = ids[i];
       this.journal.change('membership', id, 'created');
       const member = m.personId ? `person:${m.personId}` : `organization:${m.organizationId}`;
-      joined.set(member, [...(joined.get(member) ?? []), this.groupNames.get(m.groupId) ?? '']);
+      const names = joined.get(member);
+      if (names) names.push(this.groupNames.get(m.groupId) ?? '');
+      else joined.set(member, [this.groupNames.get(m.groupId) ?? '']);
       if (m.rowNo !== undefined) this.outcome(m.rowNo, 'created', m.reasonKey ?? null, id);
       this.report.memberships.created++;
     });

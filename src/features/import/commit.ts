@@ -1,10 +1,11 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database } from '../../db/client.js';
+import type { Database, Tx } from '../../db/client.js';
 import { importBatches, importRows } from '../../db/schema/imports.js';
 import type { User } from '../../db/schema/users.js';
 import { instanceId } from '../export/keys.js';
 import type { ImportOptions } from './options.js';
+import { takeRows } from './kept-rows.js';
 import { unpackRow } from './pack.js';
 import { RowWriter } from './commit-rows.js';
 import { PROGRESS_EVERY, type StoredRow } from './commit-state.js';
@@ -22,6 +23,26 @@ export function liveProgress(batchId: number) {
   return running.get(batchId);
 }
 
+/** The batch's rows with the choices made for them: kept from the preview, else read back. */
+async function readRows(tx: Tx, batchId: number): Promise<StoredRow[]> {
+  const kept = takeRows(batchId);
+  if (kept) {
+    const chosen = await tx
+      .select({ rowNo: importRows.rowNo, decision: importRows.decision })
+      .from(importRows)
+      .where(and(eq(importRows.batchId, batchId), isNotNull(importRows.duplicateId), isNotNull(importRows.decision)));
+    const decisions = new Map(chosen.map((c) => [c.rowNo, c.decision]));
+    return kept.map((r) => ({ ...r, decision: decisions.get(r.rowNo) ?? null }));
+  }
+  return (
+    await tx
+      .select({ rowNo: importRows.rowNo, kind: importRows.kind, data: importRows.data, decision: importRows.decision, duplicateId: importRows.duplicateId, hasPhoto: sql<boolean>`${importRows.photoOriginal} is not null` })
+      .from(importRows)
+      .where(eq(importRows.batchId, batchId))
+      .orderBy(asc(importRows.rowNo))
+  ).map((r) => ({ ...r, data: unpackRow(r.data) }));
+}
+
 export async function runCommit(database: Database, actor: User, batchId: number, log: FastifyBaseLogger): Promise<void> {
   const db = database.db;
   const progress = { done: 0, total: 0 };
@@ -36,18 +57,13 @@ export async function runCommit(database: Database, actor: User, batchId: number
     await db.update(importBatches).set({ done, progressAt: new Date() }).where(eq(importBatches.id, batchId));
   };
   try {
-    await db.transaction(async (tx) => {
+    // Pipelined: the commit is a long run of bulk writes whose answers it does not wait for.
+    await database.pipelinedTransaction(async (tx) => {
       // Not locked: startCommit's conditional update already made this the only commit of the
       // batch, and progress is written to the row from another connection meanwhile.
       const [batch] = await tx.select().from(importBatches).where(eq(importBatches.id, batchId));
       if (!batch || batch.status !== 'committing') return;
-      const rows: StoredRow[] = (
-        await tx
-          .select({ rowNo: importRows.rowNo, kind: importRows.kind, data: importRows.data, decision: importRows.decision, duplicateId: importRows.duplicateId, hasPhoto: sql<boolean>`${importRows.photoOriginal} is not null` })
-          .from(importRows)
-          .where(eq(importRows.batchId, batchId))
-          .orderBy(asc(importRows.rowNo))
-      ).map((r) => ({ ...r, data: unpackRow(r.data) }));
+      const rows = await readRows(tx, batchId);
       progress.total = rows.length;
       const stamp: Stamp = { userId: actor.id, at: new Date(), batchId };
       const commit = new RowWriter(tx, stamp, batch.options as ImportOptions, batch.fileName, actor, await instanceId(tx), report);

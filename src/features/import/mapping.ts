@@ -42,9 +42,13 @@ export function isEmptyAddress(a: Address | null | undefined): boolean {
 
 /** Same place, however it was capitalised or spaced: the business address of a colleague. */
 export function sameAddress(a: Address, b: Address): boolean {
+  return addressKey(a) === addressKey(b);
+}
+
+/** What `sameAddress` compares: equal keys, same place. */
+export function addressKey(x: Address): string {
   // By field name: addresses read back from jsonb do not keep their keys' order.
-  const k = (x: Address) => ADDRESS_FIELDS.map((f) => (x[f] ?? '').toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
-  return k(a) === k(b);
+  return ADDRESS_FIELDS.map((f) => (x[f] ?? '').toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
 }
 
 /** Cuts a value to `max` characters and says so, rather than refusing the whole row. */

@@ -1,5 +1,6 @@
 import { and, isNull, sql } from 'drizzle-orm';
 import { anyInt, anyText } from './bulk.js';
+import { rows } from '../../db/rows.js';
 import type { Db, Tx } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { mailingGroups } from '../../db/schema/groups.js';
@@ -108,20 +109,45 @@ export function nameKey(sortKey: string, organizationId: number | null): string 
   return `${sortKey}|${organizationId ?? ''}`;
 }
 
-/** Active persons by full-name sort key and organization. */
-export async function personsByName(db: Db | Tx, sortKeys: string[]): Promise<Map<string, number>> {
-  const keys = [...new Set(sortKeys.filter(Boolean))];
+/**
+ * Active persons by full-name sort key and organization, asked for exactly the (name,
+ * organization) pairs of the file: a common name has hundreds of namesakes in a large directory,
+ * and only the one in the same organization (or, for a row without one, without one) counts.
+ * Both halves are index lookups on (organization_id, sort_key). The oldest card wins.
+ */
+export async function personsByName(db: Db | Tx, pairs: { sortKey: string; organizationId: number | null }[]): Promise<Map<string, number>> {
+  const withOrg = new Map<string, { k: string; o: number }>();
+  const without = new Set<string>();
+  for (const { sortKey, organizationId } of pairs) {
+    if (!sortKey) continue;
+    if (organizationId === null) without.add(sortKey);
+    else withOrg.set(nameKey(sortKey, organizationId), { k: sortKey, o: organizationId });
+  }
+  const found: { id: number; sort_key: string; organization_id: number | null }[] = [];
+  for (const part of chunks([...withOrg.values()])) {
+    found.push(
+      ...rows<(typeof found)[number]>(
+        await db.execute(sql`
+          select p.id, p.sort_key, p.organization_id
+          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(k text, o int)
+          join ${persons} p on p.organization_id = x.o and p.sort_key = x.k collate "C"
+          where p.archived_at is null`),
+      ),
+    );
+  }
+  for (const part of chunks([...without])) {
+    found.push(
+      ...rows<(typeof found)[number]>(
+        await db.execute(sql`
+          select p.id, p.sort_key, p.organization_id from ${persons} p
+          where p.organization_id is null and p.sort_key = ${anyText(part)} and p.archived_at is null`),
+      ),
+    );
+  }
   const map = new Map<string, number>();
-  for (const part of chunks(keys)) {
-    const rows = await db
-      .select({ id: persons.id, sortKey: persons.sortKey, organizationId: persons.organizationId })
-      .from(persons)
-      .where(and(sql`${persons.sortKey} = ${anyText(part)}`, isNull(persons.archivedAt)))
-      .orderBy(persons.id);
-    for (const r of rows) {
-      const k = nameKey(r.sortKey, r.organizationId);
-      if (!map.has(k)) map.set(k, r.id);
-    }
+  for (const r of found.sort((a, b) => a.id - b.id)) {
+    const k = nameKey(r.sort_key, r.organization_id === null ? null : Number(r.organization_id));
+    if (!map.has(k)) map.set(k, Number(r.id));
   }
   return map;
 }

@@ -5,8 +5,9 @@ import type { User } from '../../db/schema/users.js';
 import { normalizeKey } from '../../lib/text.js';
 import { instanceId } from '../export/keys.js';
 import { bulkInsert } from './bulk.js';
-import { packRow } from './pack.js';
-import { isEmptyAddress, sameAddress } from './mapping.js';
+import { keepRows } from './kept-rows.js';
+import { packRow, unpackRow } from './pack.js';
+import { addressKey, isEmptyAddress } from './mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
 import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
 
@@ -28,8 +29,11 @@ export async function resolveOrganizations(db: Db | Tx, rows: DraftRow[], instan
     if (r.data.kind === 'person' && r.data.person.organization && 'name' in r.data.person.organization) companies.push(r.data.person.organization.name);
     if (r.data.kind === 'organization') orgRows.push({ key: r.data.organization.key, name: r.data.organization.name });
   }
-  const byName = await organizationsByName(db, [...companies, ...orgRows.map((o) => o.name)]);
-  const byKey = await recordsByKey(db, 'organization', orgRows.map((o) => o.key), instance);
+  // Outside a transaction each lookup takes its own pooled connection: they run side by side.
+  const [byName, byKey] = await Promise.all([
+    organizationsByName(db, [...companies, ...orgRows.map((o) => o.name)]),
+    recordsByKey(db, 'organization', orgRows.map((o) => o.key), instance),
+  ]);
   // An XML organization is the one it was exported from, else the active one of the same name.
   const xmlOrg = new Map<string, number | null>();
   for (const o of orgRows) xmlOrg.set(o.key, byKey.get(o.key) ?? byName.get(normalizeKey(o.name))?.id ?? null);
@@ -49,11 +53,16 @@ export function existingOrganizationOf(p: PersonDraft, orgs: Awaited<ReturnType<
  */
 export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaited<ReturnType<typeof resolveOrganizations>>, instance: string): Promise<Map<number, Duplicate>> {
   const people = rows.map((r, i) => [i, r.data.kind === 'person' ? r.data.person : null] as const).filter((x): x is readonly [number, PersonDraft] => x[1] !== null && !x[1].organizationOnly && Boolean(x[1].surname));
-  const byKey = await recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance);
-  const byEmail = await personsByEmail(db, people.flatMap(([, p]) => p.emails));
-  const byName = await personsByName(db, people.map(([, p]) => personSortKey(p)));
+  // A person of an organization this import creates cannot have a namesake there yet: only the
+  // rows of an existing organization, or of none, are looked up by name.
+  const orgOf = people.map(([, p]) => existingOrganizationOf(p, orgs));
+  const [byKey, byEmail, byName] = await Promise.all([
+    recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance),
+    personsByEmail(db, people.flatMap(([, p]) => p.emails)),
+    personsByName(db, people.flatMap(([, p], j) => (p.organization && orgOf[j] === null ? [] : [{ sortKey: personSortKey(p), organizationId: orgOf[j] }]))),
+  ]);
   const out = new Map<number, Duplicate>();
-  for (const [i, p] of people) {
+  for (const [j, [i, p]] of people.entries()) {
     const key = p.key ? byKey.get(p.key) : undefined;
     if (key) {
       out.set(i, { id: key, reason: 'key' });
@@ -64,8 +73,7 @@ export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaite
       out.set(i, { id: email, reason: 'email' });
       continue;
     }
-    // A person of an organization this import creates cannot have a namesake there yet.
-    const orgId = existingOrganizationOf(p, orgs);
+    const orgId = orgOf[j];
     if (p.organization && orgId === null) continue;
     const name = byName.get(nameKey(personSortKey(p), orgId));
     if (name) out.set(i, { id: name, reason: 'name' });
@@ -79,20 +87,24 @@ export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaite
  * `orgAddress` tells the current address of an existing organization (null: none, or new).
  */
 export function placeAddresses(rows: DraftRow[], orgAddress: (p: PersonDraft) => Address | null): void {
-  const given = new Map<string, Address>();
+  // The company's address with its comparison key, worked out once per company, not per row.
+  const given = new Map<string, { address: Address; key: string }>();
   for (const r of rows) {
     if (r.data.kind !== 'person') continue;
     const p = r.data.person;
     const b = p.businessAddress;
     if (!b || !p.organization || !('name' in p.organization)) continue;
     const company = normalizeKey(p.organization.name);
-    const base = given.get(company) ?? orgAddress(p);
+    let base = given.get(company);
     if (!base) {
-      given.set(company, b);
+      const existing = orgAddress(p);
+      if (existing) given.set(company, (base = { address: existing, key: addressKey(existing) }));
+    }
+    if (!base) {
+      given.set(company, { address: b, key: addressKey(b) });
       p.addressTo = 'organization';
     } else {
-      given.set(company, base);
-      p.addressTo = sameAddress(base, b) || !isEmptyAddress(p.address) ? 'same' : 'person';
+      p.addressTo = base.key === addressKey(b) || !isEmptyAddress(p.address) ? 'same' : 'person';
     }
   }
 }
@@ -107,7 +119,8 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
   const orgs = await resolveOrganizations(db, parsed.rows, instance);
   const duplicates = await findDuplicates(db, parsed.rows, orgs, instance);
   placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
-  return db.transaction(async (tx) => {
+  const packed = parsed.rows.map((r) => packRow(r.data));
+  const stored = await db.transaction(async (tx) => {
     const [batch] = await tx
       .insert(importBatches)
       .values({
@@ -132,7 +145,7 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
             rowNo: i + 1,
             kind: r.data.kind,
             line: r.line,
-            data: packRow(r.data),
+            data: packed[i],
             problems: r.problems,
             duplicateId: dup?.id ?? null,
             duplicateReason: dup?.reason ?? null,
@@ -147,4 +160,10 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
     );
     return { id: batch.id };
   });
+  // What the commit would read back from import_rows, kept for it (see kept-rows.ts).
+  keepRows(
+    stored.id,
+    parsed.rows.map((r, i) => ({ rowNo: i + 1, kind: r.data.kind, data: unpackRow(packed[i]), decision: null, duplicateId: duplicates.get(i)?.id ?? null, hasPhoto: r.photo !== null })),
+  );
+  return stored;
 }

@@ -8,6 +8,7 @@ import { allows } from '../../plugins/access.js';
 import { mapContactRow } from './mapping.js';
 import { readOptions, type ImportOptions } from './options.js';
 import { parseContactsFile, ParseError } from './parse/index.js';
+import { forgetRows } from './kept-rows.js';
 import { storeBatch } from './preview.js';
 import { deleteBatch, findBatch, lockBatch, setRowDecisions } from './queries.js';
 import type { ParsedImport } from './types.js';
@@ -220,4 +221,5 @@ export async function discardBatch(db: Db, actor: User, id: number) {
     if (batch.status !== 'preview' && batch.status !== 'failed') throw new ConflictError('import.notInPreview');
     await deleteBatch(tx, id);
   });
+  forgetRows(id);
 }

@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
 import { auditLog, type AuditAction } from '../../db/schema/audit.js';
 import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
 import { importChanges, type ImportEntityType } from '../../db/schema/imports.js';
@@ -7,7 +6,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type Gender, type PhoneKind } from '../../db/schema/persons.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
-import { allocateIds, anyInt, bulkInsert, chunked } from './bulk.js';
+import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from './bulk.js';
 import { parsePhone } from '../../lib/validate.js';
 import { diff } from '../audit/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
@@ -66,7 +65,7 @@ export class Journal {
     return this.created.has(`${entityType}:${entityId}`);
   }
 
-  async flush(tx: Tx) {
+  async flush(tx: Target) {
     await bulkInsert(tx, auditLog, this.audits);
     await bulkInsert(tx, importChanges, this.changes);
     this.audits = [];
@@ -133,8 +132,8 @@ export function auditablePerson(values: object, phones: { kind: string; number: 
 }
 
 /** Inserts persons with their phones and e-mails; returns their ids in input order. */
-export async function insertPersons(tx: Tx, stamp: Stamp, items: PersonWrite[], orgOf: (id: number | null) => { name: string; shortName: string } | null): Promise<number[]> {
-  const ids = await allocateIds(tx, persons, items.length);
+export async function insertPersons(tx: Target, stamp: Stamp, items: PersonWrite[], orgOf: (id: number | null) => { name: string; shortName: string } | null, allocated?: number[]): Promise<number[]> {
+  const ids = allocated ?? (await allocateIds(tx, persons, items.length));
   const rows = items.map((w, i) => ({ id: ids[i], ...w.values, ...derivedPersonColumns(w, orgOf(w.values.organizationId)), version: 1, createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at }));
   await bulkInsert(tx, persons, rows, 500);
   await writeContacts(
@@ -145,15 +144,15 @@ export async function insertPersons(tx: Tx, stamp: Stamp, items: PersonWrite[], 
 }
 
 /** Phones and e-mails of many persons in a few statements (the persons have none yet). */
-export async function writeContacts(tx: Tx, list: { personId: number; phones: { kind: PhoneKind; number: string }[]; emails: string[] }[]) {
+export async function writeContacts(tx: Target, list: { personId: number; phones: { kind: PhoneKind; number: string }[]; emails: string[] }[]) {
   await bulkInsert(tx, personPhones, list.flatMap((x) => x.phones.map((p, i) => ({ personId: x.personId, kind: p.kind, number: p.number, e164: parsedPhone(p.number)?.e164 ?? null, position: i }))), 2000);
   await bulkInsert(tx, personEmails, list.flatMap((x) => x.emails.map((email, i) => ({ personId: x.personId, email, position: i }))), 2000);
 }
 
 /** Photos of persons, replacing any they had. */
-export async function writePhotos(tx: Tx, list: { personId: number; photo: PhotoDraft }[], at: Date) {
+export async function writePhotos(tx: Target, list: { personId: number; photo: PhotoDraft }[], at: Date) {
   if (!list.length) return;
-  await tx.execute(sql`delete from person_photos where person_id = ${anyInt(list.map((x) => x.personId))}`);
+  await send(tx, sql`delete from person_photos where person_id = ${anyInt(list.map((x) => x.personId))}`);
   await bulkInsert(tx, personPhotos, list.map(({ personId, photo }) => ({ personId, ...photo, updatedAt: at })), 20);
 }
 
@@ -165,7 +164,7 @@ export function organizationKeys(v: { name: string; shortName?: string | null })
 }
 
 /** Inserts organizations; returns them as stored (the same values the audit compares). */
-export async function insertOrganizations(tx: Tx, stamp: Stamp, items: OrganizationValues[]): Promise<Organization[]> {
+export async function insertOrganizations(tx: Target, stamp: Stamp, items: OrganizationValues[]): Promise<Organization[]> {
   const ids = await allocateIds(tx, organizations, items.length);
   const rows: Organization[] = items.map((v, i) => ({
     id: ids[i],
@@ -195,7 +194,7 @@ export async function insertOrganizations(tx: Tx, stamp: Stamp, items: Organizat
 
 export type MailingGroup = typeof mailingGroups.$inferSelect;
 
-export async function insertGroups(tx: Tx, stamp: Stamp, items: { name: string; description: string; mark: 'none' | 'priority' | 'warning'; archivedAt: Date | null }[]): Promise<MailingGroup[]> {
+export async function insertGroups(tx: Target, stamp: Stamp, items: { name: string; description: string; mark: 'none' | 'priority' | 'warning'; archivedAt: Date | null }[]): Promise<MailingGroup[]> {
   const ids = await allocateIds(tx, mailingGroups, items.length);
   const rows: MailingGroup[] = items.map((g, i) => ({ id: ids[i], ...g, sortKey: normalizeKey(g.name), version: 1, createdBy: stamp.userId, updatedBy: stamp.userId, createdAt: stamp.at, updatedAt: stamp.at }));
   await bulkInsert(tx, mailingGroups, rows, 500);
@@ -212,21 +211,23 @@ export interface MembershipWrite {
   documentIds: number[];
 }
 
-export async function insertMemberships(tx: Tx, stamp: Stamp, items: MembershipWrite[]): Promise<number[]> {
+export async function insertMemberships(tx: Target, stamp: Stamp, items: MembershipWrite[]): Promise<number[]> {
   const ids = await allocateIds(tx, groupMemberships, items.length);
+  // One statement for all of them: the membership triggers then recount each organization once.
   await bulkInsert(
     tx,
     groupMemberships,
     items.map((m, i) => ({ id: ids[i], groupId: m.groupId, personId: m.personId, organizationId: m.organizationId, reason: m.reason, addedAt: m.addedAt, addedBy: stamp.userId, removedAt: m.removedAt, removedBy: m.removedAt ? stamp.userId : null })),
+    Math.max(items.length, 1),
   );
   await bulkInsert(tx, membershipDocuments, items.flatMap((m, i) => [...new Set(m.documentIds)].map((documentId) => ({ membershipId: ids[i], documentId }))));
   return ids;
 }
 
 /** Records each row's outcome, one statement per few thousand rows. */
-export async function writeOutcomes(tx: Tx, batchId: number, outcomes: { rowNo: number; outcome: string; reason: string | null; entityId: number | null }[]) {
+export async function writeOutcomes(tx: Target, batchId: number, outcomes: { rowNo: number; outcome: string; reason: string | null; entityId: number | null }[]) {
   for (const part of chunked(outcomes, 5000)) {
-    await tx.execute(sql`
+    await send(tx, sql`
       update import_rows r set outcome = v.outcome, outcome_reason = v.reason, entity_id = v.entity
       from jsonb_to_recordset(${JSON.stringify(part.map((o) => ({ row_no: o.rowNo, outcome: o.outcome, reason: o.reason, entity: o.entityId })))}::jsonb)
         as v(row_no int, outcome text, reason text, entity int)
