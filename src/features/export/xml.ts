@@ -40,7 +40,7 @@ function address(rec: XmlRecords, a: Address) {
 
 /**
  * The document around the records, through xmlbuilder2's streaming writer. Each section's
- * records are spliced into its output as XmlRecord wrote them.
+ * records are spliced into its output as XmlRecords wrote them.
  */
 class Outline {
   private readonly out: string[] = [];
@@ -131,6 +131,8 @@ async function* groups({ db, scope, keys, doc }: Export) {
   }
   doc.records(group);
   doc.endSection();
+  // The first bytes go out at once, however long the first organizations take.
+  yield doc.take();
 }
 
 async function* organizations({ db, scope, keys, doc }: Export) {
