@@ -1,34 +1,16 @@
 // The XML export of the whole directory against the running server: total time, time to the
 // first byte, size, and the server's memory while it streams (the issue asks for a steady RSS).
 // Its floor: the same rows read with plain SELECTs streamed through server-side cursors.
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Context, Figure, Scenario } from '../scenarios.js';
+import { cpuMs, rss } from '../proc.js';
+
+const cpuSeconds = (pid: number) => cpuMs(pid) / 1000;
 
 const FETCH = 1000;
 const MB = 1024 * 1024;
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** Resident memory of a process, from /proc (bytes); 0 when it is gone. */
-function rss(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time the process has used so far (seconds), from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** Counts a pattern in a byte stream without holding it: matches may straddle two chunks. */
 class Counter {

@@ -6,7 +6,6 @@
 // The bench database is left as it was found: the app's undo, then what undo rightly leaves alone
 // (cards of (a) restored by the undo of (b) count as edited since) deleted, then every count
 // checked against the one before.
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -18,21 +17,13 @@ import { derivedPersonColumns } from '../../src/features/import/writers.js';
 import { normalizeKey } from '../../src/lib/text.js';
 import { outlookCsv, outlookRow } from '../outlook-csv.js';
 import type { Context, Figure, Scenario } from '../scenarios.js';
+import { cpuMs, rss } from '../proc.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 10_000);
 const MB = 1024 * 1024;
 const round = (n: number) => Math.round(n * 100) / 100;
 /** Tables the import writes or touches, counted before and after. */
 const COUNTED = ['persons', 'person_phones', 'person_emails', 'person_photos', 'organizations', 'mailing_groups', 'group_memberships', 'membership_documents', 'regions', 'activities', 'categories', 'audit_log', 'import_batches'];
-
-function rss(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 function multipart(filename: string, content: Buffer) {
   const boundary = '----crmbench' + Math.random().toString(16).slice(2);
@@ -103,16 +94,6 @@ class App {
   }
 }
 
-/** CPU time a process has used so far (ms), from /proc/<pid>/stat; 0 when it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
 /** CPU used by the database's server processes (PostgreSQL on this machine), but ours. */
 async function databaseCpuMs(db: pg.Client): Promise<number> {
