@@ -26,6 +26,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // Plugins read the database at boot (the session secret); on a busy 2-core machine with an
+    // embedded database that can take longer than Fastify's default 10 s.
+    pluginTimeout: 60_000,
   });
 
   const ownsDatabase = !opts.database;
