@@ -117,41 +117,42 @@ export async function* contactsXml(db: Db, scope: ExportScope, opts: { photos: b
   yield doc.take();
 }
 
-async function* groups({ db, scope, keys, doc }: Export) {
-  const group = new XmlRecords('group', GROUP, RECORD_DEPTH);
-  doc.section('groups');
-  for await (const batch of ahead(groupBatches(db, scope, keys))) {
-    for (const g of batch) {
-      group.start({ id: g.key, mark: g.mark, archived: g.archivedAt }).leaf('name', g.name).leaf('description', g.description);
-      if (group.length >= CHUNK) {
-        doc.records(group);
+/**
+ * A section of records written as its batches arrive (the next one read ahead), handed over in
+ * chunks of about CHUNK records.
+ */
+async function* section<T>(doc: Export['doc'], name: string, records: XmlRecords, batches: AsyncIterable<T[]>, write: (row: T) => void) {
+  doc.section(name);
+  for await (const batch of ahead(batches)) {
+    for (const row of batch) {
+      write(row);
+      if (records.length >= CHUNK) {
+        doc.records(records);
         yield doc.take();
       }
     }
   }
-  doc.records(group);
+  doc.records(records);
   doc.endSection();
+}
+
+async function* groups({ db, scope, keys, doc }: Export) {
+  const group = new XmlRecords('group', GROUP, RECORD_DEPTH);
+  yield* section(doc, 'groups', group, groupBatches(db, scope, keys), (g) => {
+    group.start({ id: g.key, mark: g.mark, archived: g.archivedAt }).leaf('name', g.name).leaf('description', g.description);
+  });
   // The first bytes go out at once, however long the first organizations take.
   yield doc.take();
 }
 
 async function* organizations({ db, scope, keys, doc }: Export) {
   const organization = new XmlRecords('organization', ORGANIZATION, RECORD_DEPTH);
-  doc.section('organizations');
-  for await (const batch of ahead(organizationBatches(db, scope, keys))) {
-    for (const o of batch) {
-      organization.start({ id: o.key, archived: o.archivedAt });
-      organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
-      address(organization, o);
-      organization.leaf('phones', o.phones).leaf('email', o.email).leaf('website', o.website).leaf('note', o.note);
-      if (organization.length >= CHUNK) {
-        doc.records(organization);
-        yield doc.take();
-      }
-    }
-  }
-  doc.records(organization);
-  doc.endSection();
+  yield* section(doc, 'organizations', organization, organizationBatches(db, scope, keys), (o) => {
+    organization.start({ id: o.key, archived: o.archivedAt });
+    organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
+    address(organization, o);
+    organization.leaf('phones', o.phones).leaf('email', o.email).leaf('website', o.website).leaf('note', o.note);
+  });
 }
 
 /** Persons batch by batch with their phones and e-mails, so that all of it is read ahead together. */
@@ -197,18 +198,9 @@ async function* persons(x: Export) {
 
 async function* memberships({ db, scope, keys, doc }: Export) {
   const membership = new XmlRecords('membership', MEMBERSHIP, RECORD_DEPTH);
-  doc.section('memberships');
-  for await (const batch of ahead(membershipBatches(db, scope, keys))) {
-    for (const m of batch) {
-      membership.start({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: m.addedAt, removed: m.removedAt });
-      membership.leaf('reason', m.reason);
-      for (const d of m.documents ?? []) membership.leaf('document', d);
-      if (membership.length >= CHUNK) {
-        doc.records(membership);
-        yield doc.take();
-      }
-    }
-  }
-  doc.records(membership);
-  doc.endSection();
+  yield* section(doc, 'memberships', membership, membershipBatches(db, scope, keys), (m) => {
+    membership.start({ group: m.groupKey, person: m.personKey, organization: m.organizationKey, added: m.addedAt, removed: m.removedAt });
+    membership.leaf('reason', m.reason);
+    for (const d of m.documents ?? []) membership.leaf('document', d);
+  });
 }
