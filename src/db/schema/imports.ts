@@ -112,6 +112,12 @@ export const importChanges = pgTable(
     action: text('action', { enum: ['created', 'updated'] }).notNull(),
     before: jsonb('before'),
     versionAfter: integer('version_after'),
+    /**
+     * The version undo wrote when it gave the record `before` back: a new version (a form opened
+     * earlier must not match it), yet the content of `before.version`, so an earlier batch whose
+     * `versionAfter` that was still recognises the record as its own when it is undone in turn.
+     */
+    undoVersion: integer('undo_version'),
     /** The record's key in the imported XML: exporting again keeps it, so round trips are stable. */
     externalKey: text('external_key'),
   },

@@ -20,6 +20,19 @@ import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSO
  * persons, organizations, groups and reference entries it created are removed, and the cards it
  * updated get back what they had. A record edited since the import (another version, or saved
  * after it) is left alone and named in the report, as is one that has gathered history since.
+ *
+ * Versions and undo. A restored card gets a NEW version (version + 1), never the one it had
+ * before the batch: the version is what an open edit form holds, and going back to it would let a
+ * form opened on a later content pass the check. (Batch B takes a card from v2 to v3; were undo to
+ * write v2 again, the next save through a form gives v3 with new content, and a form opened on
+ * B's v3 would then save over it unseen.) A version therefore names one write, and a form opened
+ * before an undo gets the conflict page. What the undo does record is that its version carries
+ * the content of the one it restored (`importChanges.undoVersion` beside `before.version`), and
+ * only undo reads that: an earlier batch A, undone after B, follows those links back from the
+ * card's version and accepts the card when they end at A's own `versionAfter` with nothing saved
+ * in between. A save through a form, a photo or another batch breaks the chain, so the card is
+ * named as edited; a later batch still applied does too, which keeps undo newest first for the
+ * cards two batches share.
  */
 export interface UndoReport {
   removed: number;
@@ -37,7 +50,8 @@ export async function undoBatch(db: Db, actor: User, batchId: number): Promise<U
     if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
     const changes = await tx.select().from(importChanges).where(eq(importChanges.batchId, batchId)).orderBy(desc(importChanges.id));
     const at = new Date();
-    const undo = new Undo(tx, actor, batch.committedAt, new Journal({ userId: actor.id, at, batchId }));
+    const undo = new Undo(tx, actor, batch.committedAt, at, new Journal({ userId: actor.id, at, batchId }));
+    await undo.loadRestorations(changes);
     const of = (type: string, action: 'created' | 'updated') => changes.filter((c) => c.entityType === type && c.action === action);
     // Dependents first: memberships, then persons, then their organizations, groups, lists.
     await undo.removeMemberships(of('membership', 'created'));
@@ -48,6 +62,7 @@ export async function undoBatch(db: Db, actor: User, batchId: number): Promise<U
     await undo.removeGroups(of('group', 'created'));
     for (const c of changes.filter((x) => REFERENCE_KIND[x.entityType])) await undo.removeReference(c);
     await undo.journal.flush(tx);
+    await bulkUpdate(tx, importChanges, undo.undoVersions);
     await tx.update(importBatches).set({ status: 'undone', undoneAt: at, undoneBy: actor.id, undoReport: undo.report, version: batch.version + 1 }).where(eq(importBatches.id, batchId));
     return undo.report;
   });
@@ -61,19 +76,85 @@ async function found(tx: Tx, query: SQL): Promise<Set<number>> {
   return new Set(result.rows.map((r) => Number(r.id)));
 }
 
+/** A version an undo wrote, and what it stands for: the version and save time it restored. */
+interface Restoration {
+  version: number;
+  updatedAt: Date;
+  /** When the undo wrote it: a later save time means the record was touched since (a photo). */
+  at: Date;
+}
+
+/** The record's version and save time in the `before` of a change (a row as JSON). */
+function savedState(before: unknown): { version: number; updatedAt: Date } | null {
+  const b = before as { version?: unknown; updatedAt?: unknown } | null;
+  if (typeof b?.version !== 'number' || typeof b.updatedAt !== 'string') return null;
+  return { version: b.version, updatedAt: new Date(b.updatedAt) };
+}
+
+const RESTORABLE = ['person', 'organization'] as const;
+
 class Undo {
   readonly report: UndoReport = { removed: 0, restored: 0, left: [] };
+  /** The `undoVersion` of each change this undo restored, written with the batch's status. */
+  readonly undoVersions: { id: number; undoVersion: number }[] = [];
+  /** Per record ("person:12"): the versions earlier undos wrote, by version. */
+  private readonly restorations = new Map<string, Map<number, Restoration>>();
 
   constructor(
     private readonly tx: Tx,
     private readonly actor: User,
     private readonly committedAt: Date,
+    private readonly at: Date,
     readonly journal: Journal,
   ) {}
 
-  /** Saved since the import: the version moved on, or the record was touched later (a photo). */
+  /**
+   * What earlier undos wrote to the persons and organizations of this batch (only cards can be
+   * updated by one batch and so restored by its undo): one query per kind.
+   */
+  async loadRestorations(changes: ImportChange[]) {
+    for (const type of RESTORABLE) {
+      const ids = [...new Set(changes.filter((c) => c.entityType === type).map((c) => c.entityId))];
+      if (!ids.length) continue;
+      const rows = await this.tx
+        .select({ entityId: importChanges.entityId, undoVersion: importChanges.undoVersion, before: importChanges.before, undoneAt: importBatches.undoneAt })
+        .from(importChanges)
+        .innerJoin(importBatches, eq(importBatches.id, importChanges.batchId))
+        .where(sql`${importChanges.entityType} = ${type} and ${importChanges.entityId} = ${anyInt(ids)} and ${importChanges.undoVersion} is not null and ${importBatches.status} = 'undone'`);
+      for (const r of rows) {
+        const restored = savedState(r.before);
+        if (restored && r.undoVersion !== null && r.undoneAt) this.restored(type, r.entityId, r.undoVersion, { ...restored, at: r.undoneAt });
+      }
+    }
+  }
+
+  private restored(type: string, id: number, undoVersion: number, what: Restoration) {
+    const key = `${type}:${id}`;
+    let m = this.restorations.get(key);
+    if (!m) this.restorations.set(key, (m = new Map()));
+    m.set(undoVersion, what);
+  }
+
+  /** Records that this undo wrote `version` to the record of `c`, giving it `c.before` back. */
+  private wrote(c: ImportChange, version: number) {
+    this.undoVersions.push({ id: c.id, undoVersion: version });
+    const restored = savedState(c.before);
+    // Also for the rest of this undo: a batch may have updated one card twice.
+    if (restored) this.restored(c.entityType, c.entityId, version, { ...restored, at: this.at });
+  }
+
+  /**
+   * Saved since the import: the version moved on, or the record was touched later (a photo).
+   * A version written by an undo counts as the one it restored (see the top of this file), as
+   * long as nothing was saved after that undo.
+   */
   private edited(row: { version: number; updatedAt: Date }, c: ImportChange): boolean {
-    return row.version !== c.versionAfter || row.updatedAt.getTime() > this.committedAt.getTime();
+    let { version, updatedAt } = row;
+    const links = this.restorations.get(`${c.entityType}:${c.entityId}`);
+    for (let r = links?.get(version); r && updatedAt.getTime() <= r.at.getTime() && r.version < version; r = links?.get(version)) {
+      ({ version, updatedAt } = r);
+    }
+    return version !== c.versionAfter || updatedAt.getTime() > this.committedAt.getTime();
   }
 
   private leave(c: ImportChange, name: string, reason: 'edited' | 'history') {
@@ -144,7 +225,7 @@ class Undo {
     });
     const orgIds = [...new Set(writes.flatMap((w) => (w.values.organizationId ? [w.values.organizationId] : [])))];
     const orgs = new Map((orgIds.length ? await this.tx.select({ id: organizations.id, name: organizations.name, shortName: organizations.shortName }).from(organizations).where(sql`${organizations.id} = ${anyInt(orgIds)}`) : []).map((o) => [o.id, o]));
-    const at = new Date();
+    const at = this.at;
     await bulkUpdate(
       this.tx,
       persons,
@@ -173,6 +254,7 @@ class Undo {
     for (const x of phones) of(x.personId).phones.push(x);
     for (const x of emails) of(x.personId).emails.push(x.email);
     for (const w of writes) {
+      this.wrote(byId.get(w.p.id)!, w.p.version + 1);
       const now = of(w.p.id);
       this.journal.audit('person', w.p.id, 'update', auditablePerson(w.p, now.phones, now.emails), auditablePerson({ ...w.p, ...w.values }, w.before.phones, w.before.emails), PERSON_AUDIT_FIELDS);
     }
@@ -214,9 +296,10 @@ class Undo {
     const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (ADDRESS_FIELDS.includes(f as keyof Address) ? '' : null)]));
     const [after] = await this.tx
       .update(organizations)
-      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? '') }), version: o.version + 1, updatedAt: new Date(), updatedBy: this.actor.id })
+      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
       .where(eq(organizations.id, o.id))
       .returning();
+    this.wrote(c, after.version);
     this.journal.audit('organization', o.id, 'update', o, after, ORGANIZATION_FIELDS);
     this.report.restored++;
   }
