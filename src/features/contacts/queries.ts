@@ -60,23 +60,12 @@ export interface Match {
   unaffiliated: number;
 }
 
+type MatchRow = { id: number | null; rank: number; n: number; own: number };
+
 /** The persons and organizations the locator matches: the exact pass, then near misses when few. */
 export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): Promise<Match> {
   await tx.execute(Locator.setup());
-  const pass = async (fuzzy: boolean) =>
-    rows<{ id: number | null; rank: number; n: number; own: number }>(
-      await tx.execute(sql`
-        select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
-          select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n, 0 as own
-          from persons p
-          where ${fuzzy ? sql`${L.fuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
-            and (p.archived_at is null ${showArchived ? sql`or p.organization_id is null` : sql``})
-          union all
-          select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0, 1
-          from organizations o
-          where ${fuzzy ? sql`${L.fuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
-        ) u group by id`),
-    );
+  const pass = L.byWords ? (fuzzy: boolean) => wordsPass(tx, L, showArchived, fuzzy) : (fuzzy: boolean) => textPass(tx, L, showArchived, fuzzy);
   const found = new Map<number | null, { rank: number; n: number }>();
   let cards = 0;
   const add = (list: { id: number | null; rank: number; n: number; own: number }[]) => {
@@ -100,6 +89,50 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
     size: orgs.length,
     unaffiliated: found.get(null)?.n ?? 0,
   };
+}
+
+/**
+ * One pass over the persons' and organizations' search texts (trigram indexes): for queries of
+ * several words, with phone digits, or shorter than three characters.
+ */
+async function textPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolean): Promise<MatchRow[]> {
+  return rows<MatchRow>(
+    await tx.execute(sql`
+      select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
+        select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n, 0 as own
+        from persons p
+        where ${fuzzy ? sql`${L.fuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
+          and (p.archived_at is null ${showArchived ? sql`or p.organization_id is null` : sql``})
+        union all
+        select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0, 1
+        from organizations o
+        where ${fuzzy ? sql`${L.fuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
+      ) u group by id`),
+  );
+}
+
+/**
+ * The same pass for one word, through contact_words (index-only): the words containing the query
+ * (or, for near misses, beginning with a similar word), then their cards. A card is a person
+ * (card > 0) or an organization (card < 0); one with several matching words counts once. Near
+ * misses leave out the cards matched exactly, as textPass does; there are fewer than
+ * FUZZY_WHEN_FEWER of those, or the near-miss pass would not run.
+ */
+async function wordsPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolean): Promise<MatchRow[]> {
+  const live = showArchived ? sql`(c.live or c.organization_id is null)` : sql`c.live`;
+  const words = fuzzy ? L.nearMissWords() : L.containingWords();
+  const rank = fuzzy ? sql`1` : L.wordRank(sql`c.word`);
+  const notExact = fuzzy ? sql`and c.card not in (select e.card from contact_words e where e.word = any(${L.containingWords()}))` : sql``;
+  return rows<MatchRow>(
+    await tx.execute(sql`
+      select id, min(rank)::int as rank, count(*) filter (where card > 0)::int as n, count(*) filter (where card < 0)::int as own
+      from (
+        select c.organization_id as id, c.card, min(${rank}) as rank
+        from contact_words c
+        where c.word = any(${words}) and ${live} ${notExact}
+        group by c.organization_id, c.card
+      ) u group by id`),
+  );
 }
 
 function grouping(groupBy: 'organization' | 'group') {

@@ -40,8 +40,14 @@ export class Locator {
   /** One word typed: its near misses are the cards containing a word similar to it (see nearWords). */
   private readonly oneWord: boolean;
   private nearWords: string[] = [];
+  /**
+   * One word of three characters or more, without phone digits: matched through contact_words
+   * (drizzle/0006_contact_words.sql), index-only, instead of the persons' search texts.
+   */
+  readonly byWords: boolean;
 
-  constructor(q: string) {
+  /** `words: false` keeps the search-text path for every query (tests compare the two). */
+  constructor(q: string, opts: { words?: boolean } = {}) {
     this.normalized = normalizeKey(q).slice(0, 200);
     const e = escapeLike(this.normalized);
     this.contains = `%${e}%`;
@@ -51,6 +57,31 @@ export class Locator {
     this.digits = d.length >= DIGITS_MIN_LENGTH ? `%${d}%` : null;
     this.fuzzyEligible = this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
     this.oneWord = !this.normalized.includes(' ');
+    this.byWords = opts.words !== false && this.oneWord && this.normalized.length >= 3 && this.digits === null;
+  }
+
+  /**
+   * The directory's words containing the query, as an SQL array: `search_text like '%q%'` holds
+   * exactly when one of those words is among the card's. Words shorter than three characters are
+   * not in search_words, but none of them can contain a query of three.
+   */
+  containingWords(): SQL {
+    return sql`array(select word from search_words where word like ${this.contains})`;
+  }
+
+  /** Rank 0 for a word beginning with the query (the same test as personPrefix), else 1. */
+  wordRank(word: SQL): SQL {
+    return sql`case when ${word} like ${this.prefix} then 0 else 1 end`;
+  }
+
+  /**
+   * The directory's words beginning with one of the near words, as an SQL array: the same cards as
+   * fuzzy()'s `search_text like 'w%' or like '% w%'`. Empty when there are no near words.
+   */
+  nearMissWords(): SQL {
+    if (!this.nearWords.length) return sql`'{}'::text[]`;
+    const likes = this.nearWords.map((w) => sql`word like ${`${escapeLike(w)}%`}`);
+    return sql`array(select word from search_words where ${sql.join(likes, sql` or `)})`;
   }
 
   get active(): boolean {
