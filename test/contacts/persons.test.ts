@@ -35,6 +35,26 @@ async function upload(c: Client, personId: number, content: Buffer, filename = '
 
 const personRow = async (id: number) => (await t.database.db.select().from(persons).where(eq(persons.id, id)))[0];
 
+const unescapeHtml = (s: string) =>
+  s.replace(/&(quot|#39|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]!);
+
+/** What a browser posts from the person form of a page, unchanged: inputs, selected options, textareas. */
+function formValues(html: string): Record<string, string[]> {
+  const form = /<form\b[^>]*id="person-form"[\s\S]*?<\/form>/.exec(html)![0];
+  const values: Record<string, string[]> = {};
+  const add = (name: string, value: string) => (values[name] ??= []).push(unescapeHtml(value));
+  for (const [, attrs] of form.matchAll(/<input\b([^>]*)>/g)) {
+    const name = /\bname="([^"]*)"/.exec(attrs)?.[1];
+    if (name) add(name, /\bvalue="([^"]*)"/.exec(attrs)?.[1] ?? '');
+  }
+  for (const [, name, options] of form.matchAll(/<select\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    const chosen = /<option value="([^"]*)"[^>]*\bselected/.exec(options) ?? /<option value="([^"]*)"/.exec(options);
+    add(name, chosen?.[1] ?? '');
+  }
+  for (const [, name, text] of form.matchAll(/<textarea\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g)) add(name, text);
+  return values;
+}
+
 describe('person card', () => {
   it('is created with phones (kinds, shown as entered, normalized) and e-mails', async () => {
     const org = await makeOrganization(t.database.db, t.users.secretary);
@@ -144,6 +164,38 @@ describe('person card', () => {
     expect(await personRow(p.id)).toBeUndefined();
     const audit = await t.database.db.select().from(auditLog).where(and(eq(auditLog.entityType, 'person'), eq(auditLog.entityId, p.id)));
     expect(audit.map((a) => a.action)).toEqual(['create', 'archive', 'restore', 'delete']);
+  });
+
+  it('keeps the organization archived since, but refuses a newly chosen archived one without losing the input', async () => {
+    const org = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Закрытая»' });
+    const other = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Тоже закрытая»' });
+    const p = await makePerson(t.database.db, t.users.secretary, { surname: 'Давнишний', organizationId: org.id, jobTitle: 'Инженер' });
+    const c = await t.as('secretary');
+    await c.post(`/organizations/${org.id}/archive`);
+    await c.post(`/organizations/${other.id}/archive`);
+
+    const edit = await c.get(`/persons/${p.id}/edit`);
+    expect(edit.body).toMatch(new RegExp(`<option value="${org.id}" selected>ООО «Закрытая»[^<]*\\(в архиве\\)`));
+    const form = formValues(edit.body);
+    expect(form.organizationId).toEqual([String(org.id)]);
+    expect((await c.post(`/persons/${p.id}`, form)).statusCode).toBe(303);
+    expect((await c.post(`/persons/${p.id}`, { ...formValues((await c.get(`/persons/${p.id}/edit`)).body), jobTitle: 'Главный инженер' })).statusCode).toBe(303);
+    expect(await personRow(p.id)).toMatchObject({ organizationId: org.id, jobTitle: 'Главный инженер', version: p.version + 2 });
+
+    const again = formValues((await c.get(`/persons/${p.id}/edit`)).body);
+    const refused = await c.post(`/persons/${p.id}`, { ...again, organizationId: other.id, jobTitle: 'Технолог', note: 'Перешёл в «Тоже закрытую»' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('Эта организация в архиве.');
+    const kept = formValues(refused.body);
+    expect(kept).toMatchObject({ organizationId: [String(other.id)], jobTitle: ['Технолог'], note: ['Перешёл в «Тоже закрытую»'], surname: ['Давнишний'], version: [String(p.version + 2)] });
+    expect(await personRow(p.id)).toMatchObject({ organizationId: org.id, jobTitle: 'Главный инженер', note: '' });
+
+    const english = await t.as('secretary');
+    await english.post('/locale', { lang: 'en' });
+    const refusedEn = await english.post(`/persons/${p.id}`, { ...again, organizationId: other.id });
+    await english.post('/locale', { lang: 'ru' });
+    expect(refusedEn.statusCode).toBe(422);
+    expect(refusedEn.body).toContain('This organization is archived.');
   });
 
   it('refuses a person for an archived organization', async () => {

@@ -10,7 +10,7 @@ import { addMember, createGroup, removeMembership, setGroupArchived } from '../.
 import { setOrganizationArchived } from '../../src/features/organizations/service.js';
 import { setPersonArchived, setPersonPhoto } from '../../src/features/persons/service.js';
 import { makeThumbnail } from '../../src/features/persons/photo/thumbnail.js';
-import { mailingGroups } from '../../src/db/schema/groups.js';
+import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personPhotos, persons } from '../../src/db/schema/persons.js';
 import { importBatches } from '../../src/db/schema/imports.js';
@@ -269,6 +269,50 @@ describe('text that looks like markup', () => {
     const one = await cited(1);
     expect(one).toEqual(await cited(1000));
     expect(one.filter(([, d]) => d).map(([, d]) => d)).toEqual([sorted, [docs[2].regNumber]]);
+  });
+});
+
+describe('line breaks', () => {
+  // A parser reads "\r\n" and a lone "\r" in the file as "\n": only a character reference brings a
+  // carriage return back, so a note's line breaks survive the way through the file as they were.
+  const lines = 'line1\r\nline2\rline3';
+  let src: TestApp;
+  let dst: TestApp;
+  beforeAll(async () => {
+    [src, dst] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(async () => {
+    await src?.close();
+    await dst?.close();
+  });
+
+  it('survive export → import into an empty installation → export, CR and CRLF included', async () => {
+    const db = src.database.db;
+    const s = src.users.secretary;
+    const org = await makeOrganization(db, s, { name: 'ООО «Переносы»', note: lines });
+    const person = await makePerson(db, s, { surname: 'Строкин', note: `${lines}\n\tконец`, organizationId: org.id });
+    const group = await createGroup(db, s, { name: 'Построчно', description: lines, mark: 'none' });
+    await addMember(db, s, group.id, { personId: person.id }, { reason: lines, documentNumbers: '' });
+
+    const first = (await (await src.as('employee')).get('/export.xml')).body;
+    await assertValid(first);
+    expect(first).not.toContain('\r');
+    expect(first).toContain('<note>line1&#13;\nline2&#13;line3</note>');
+    expect(first).toContain('<note>line1&#13;\nline2&#13;line3\n\tконец</note>');
+
+    const c = await dst.as('secretary');
+    const id = await uploadOk(c, Buffer.from(first), 'lines.xml');
+    const batch = await commit(dst, c, id);
+    expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
+    const copy = dst.database.db;
+    expect((await copy.select().from(persons))[0].note).toBe(`${lines}\n\tконец`);
+    expect((await copy.select().from(organizations))[0].note).toBe(lines);
+    expect((await copy.select().from(mailingGroups))[0].description).toBe(lines);
+    expect((await copy.select().from(groupMemberships))[0].reason).toBe(lines);
+
+    const second = (await c.get('/export.xml')).body;
+    await assertValid(second);
+    expect(comparable(second)).toBe(comparable(first));
   });
 });
 

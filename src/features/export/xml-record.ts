@@ -1,6 +1,6 @@
 import { fragment } from 'xmlbuilder2';
 import type { XMLBuilder, XMLWriterOptions } from 'xmlbuilder2/lib/interfaces.js';
-import { xmlValue } from './format.js';
+import { xmlAttribute, xmlText } from './format.js';
 
 /**
  * The records of one kind (persons, organizations, …) of the XML export, written with reusable
@@ -85,7 +85,7 @@ class Part {
       for (const name in list) {
         const v = list[name];
         if (!present(v)) continue;
-        const value = xmlValue(String(v));
+        const value = xmlAttribute(String(v));
         const attr = this.attributeNodes[i++];
         if (attr.value !== value) attr.value = value;
       }
@@ -93,7 +93,7 @@ class Part {
     }
     for (const name of this.attributeNames) this.el.removeAtt(name);
     const names = Object.keys(list).filter((name) => present(list[name]));
-    for (const name of names) this.el.att(name, xmlValue(String(list[name])));
+    for (const name of names) this.el.att(name, xmlAttribute(String(list[name])));
     const node = this.el.node as unknown as DomElement;
     this.attributeNames = names;
     this.attributeNodes = names.map((name) => node.getAttributeNode(name)!);
@@ -180,7 +180,7 @@ export class XmlRecords {
     if (!present(value)) return this;
     const parent = this.open[this.open.length - 1];
     const part = parent.take(this.make, name);
-    part.setText(xmlValue(String(value)));
+    part.setText(xmlText(String(value)));
     part.setAttributes(attributes ?? NO_ATTRIBUTES);
     parent.wanted.push(part);
     return this;

@@ -195,7 +195,8 @@ export class XmlImporter {
     const problems: Problem[] = [];
     const one = (name: string) => r.values.get(name)?.[0] ?? '';
     const text = (name: string, max: number) => clip(cleanText(one(name)).replace(/\s+/g, ' '), max, name, problems);
-    const multiline = (name: string, max: number) => clip(cleanText(one(name), { multiline: true }), max, name, problems);
+    // A "\r" can be in the text only as a character reference (the export writes it so): kept, for a lossless round trip.
+    const multiline = (name: string, max: number) => clip(cleanText(one(name), { multiline: true, keepCr: true }), max, name, problems);
     const key = (name: string, required: boolean): string | null => {
       const v = r.attrs[name];
       if (v === undefined || v === '') {

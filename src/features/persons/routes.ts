@@ -93,7 +93,7 @@ export default async function personRoutes(app: FastifyInstance) {
     const person = await load(req.params.id);
     const version = Number(req.body.version);
     try {
-      const input = await service.readPersonForm(db, req.body);
+      const input = await service.readPersonForm(db, req.body, person);
       await service.updatePerson(db, req.user!, person.id, version, input);
       reply.flash('success', 'persons.saved', { name: input.surname });
       return reply.seeOther(`/persons/${person.id}`);

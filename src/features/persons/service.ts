@@ -44,8 +44,11 @@ function requireSecretary(actor: User) {
 /**
  * Reads the person form. Phones come as parallel lists phoneKind[] / phoneNumber[] and e-mails as
  * email[]; empty rows are dropped. Errors are keyed `phoneNumber.N` / `email.N` by row.
+ * When editing (`existing`), the organization the person already has may be archived: the form
+ * shows it as chosen, and refusing it would block every other edit of the card. Only a newly
+ * chosen archived organization is refused, as the document form does.
  */
-export async function readPersonForm(db: Db, body: Record<string, unknown>): Promise<PersonInput> {
+export async function readPersonForm(db: Db, body: Record<string, unknown>, existing?: Pick<Person, 'organizationId'>): Promise<PersonInput> {
   const f = new FormReader(body);
   const input: PersonInput = {
     surname: f.text('surname', { required: true, max: 200 }),
@@ -81,8 +84,9 @@ export async function readPersonForm(db: Db, body: Record<string, unknown>): Pro
   if (input.emails.length > MAX_EMAILS) f.errors.emails = { key: 'validation.tooMany', params: { count: MAX_EMAILS } };
   if (input.organizationId !== null && !f.errors.organizationId) {
     const [org] = await db.select({ archivedAt: organizations.archivedAt }).from(organizations).where(eq(organizations.id, input.organizationId));
+    const unchanged = existing?.organizationId === input.organizationId;
     if (!org) f.errors.organizationId = { key: 'validation.choose' };
-    else if (org.archivedAt) f.errors.organizationId = { key: 'persons.organizationArchived' };
+    else if (org.archivedAt && !unchanged) f.errors.organizationId = { key: 'persons.organizationArchived' };
   }
   if (!f.ok) throw new ValidationError(f.errors);
   return input;
