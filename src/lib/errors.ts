@@ -48,7 +48,8 @@ export class ConflictError extends AppError {
   constructor(
     messageKey = 'errors.conflict.text',
     readonly current: unknown = null,
+    params: Record<string, string | number> = {},
   ) {
-    super(409, messageKey);
+    super(409, messageKey, params);
   }
 }

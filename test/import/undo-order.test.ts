@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
 import { asc, count, eq } from 'drizzle-orm';
-import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
+import { Client, createTestApp, PASSWORD, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, multipart, sample, uploadOk } from './helpers.js';
-import { importBatches } from '../../src/db/schema/imports.js';
+import { auditLog } from '../../src/db/schema/audit.js';
+import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
+import { importBatches, importChanges } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
+import { users } from '../../src/db/schema/users.js';
+import { insertUser } from '../../src/features/users/queries.js';
+import { dateFormatters, translator } from '../../src/i18n/index.js';
+import { hashPassword } from '../../src/lib/passwords.js';
 
 /**
  * Two imports over the same cards, undone newest first: undoing the later one gives the cards
@@ -89,6 +96,10 @@ describe('undo of two batches over the same cards', () => {
     expect((await person(y.id)).jobTitle).toBe('');
     // Undo writes a new version: it never goes back to one an open form may hold.
     expect((await person(x.id)).version).toBeGreaterThan(afterB.version);
+    // An undone later batch no longer stands in the way: the button is back.
+    const before = await c.get(`/import/${a}`);
+    expect(before.body).toContain('data-action="undo"');
+    expect(before.body).not.toContain('data-undo-blocked');
 
     expect(await undo(c, a)).toMatchObject({ removed: 2, restored: 1, left: [] });
     expect(await person(x.id)).toMatchObject({ jobTitle: 'Инженер', note: 'Исходная' });
@@ -146,21 +157,6 @@ describe('undo of two batches over the same cards', () => {
     expect((await person(x.id)).jobTitle).toBe('Новая должность');
   });
 
-  it('the earlier batch undone while the later one is applied leaves the shared cards alone', async () => {
-    const { c, x, y, a, b } = await twoBatches('e');
-    const report = await undo(c, a);
-    expect(report).toMatchObject({ removed: 0, restored: 0 });
-    expect(report.left.map((l) => [l.entityType, l.entityId, l.reason])).toEqual([
-      ['person', y.id, 'edited'],
-      ['person', x.id, 'edited'],
-      ['organization', y.organizationId, 'history'],
-    ]);
-    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор B', note: 'Заметка B' });
-    // The later batch still undoes to what the earlier one left.
-    expect(await undo(c, b)).toMatchObject({ restored: 2, left: [] });
-    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A', note: 'Заметка A' });
-    expect(await person(y.id)).toMatchObject({ jobTitle: '' });
-  });
 });
 
 describe('undo of two batches, XML and photos', () => {
@@ -212,5 +208,218 @@ describe('undo of two batches, XML and photos', () => {
     const report = await undo(c, a);
     expect(report.left).toEqual([{ entityType: 'person', entityId: x.id, name: 'Иксовf Илья Иванович', reason: 'edited' }]);
     expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A' });
+  });
+});
+
+describe('undo of an earlier batch while a later one on its records is applied', () => {
+  /** Every table an undo writes, in a stable order: a refused undo must leave all of it as it was. */
+  async function snapshot() {
+    return {
+      persons: await db().select().from(persons).orderBy(asc(persons.id)),
+      phones: await db().select().from(personPhones).orderBy(asc(personPhones.id)),
+      emails: await db().select().from(personEmails).orderBy(asc(personEmails.id)),
+      organizations: await db().select().from(organizations).orderBy(asc(organizations.id)),
+      groups: await db().select().from(mailingGroups).orderBy(asc(mailingGroups.id)),
+      memberships: await db().select().from(groupMemberships).orderBy(asc(groupMemberships.id)),
+      batches: await db().select().from(importBatches).orderBy(asc(importBatches.id)),
+      changes: await db().select().from(importChanges).orderBy(asc(importChanges.id)),
+      audit: (await db().select({ n: count() }).from(auditLog))[0].n,
+    };
+  }
+  const batch = async (id: number) => (await db().select().from(importBatches).where(eq(importBatches.id, id)))[0];
+  const ruStamp = dateFormatters('ru').stamp;
+
+  async function refused(c: Client, id: number) {
+    const before = await snapshot();
+    const res = await c.post(`/import/${id}/undo`);
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(409);
+    expect(await snapshot()).toEqual(before);
+    expect((await batch(id)).status).toBe('committed');
+    return res.body;
+  }
+
+  async function englishSecretary() {
+    const u = await insertUser(db(), { login: 'secretary-en', name: 'Secretary Emma', passwordHash: await hashPassword(PASSWORD), role: 'secretary' });
+    await db().update(users).set({ locale: 'en' }).where(eq(users.id, u.id));
+    const c = new Client(t.app);
+    await c.signIn('secretary-en', PASSWORD);
+    return c;
+  }
+
+  it('is refused as a whole and changes nothing; the page names the later batch with a link; undone newest first it completes', async () => {
+    const { c, x, y, a, b, counts } = await twoBatches('e');
+    const later = await batch(b);
+    const link = `<li data-later-batch="${b}"><a href="/import/${b}">Импорт №${b}: «b.csv», выполнен ${ruStamp(later.committedAt!)}</a></li>`;
+
+    // The page says it before anyone tries, and offers no button; the later batch's page does.
+    const page = await c.get(`/import/${a}`);
+    expect(page.body).toContain('role="status" data-undo-blocked');
+    expect(page.body).toContain(link);
+    expect(page.body).not.toContain('data-action="undo"');
+    const laterPage = await c.get(`/import/${b}`);
+    expect(laterPage.body).toContain('data-action="undo"');
+    expect(laterPage.body).not.toContain('data-undo-blocked');
+
+    // The server refuses it all the same (a page opened earlier, a crafted request).
+    const body = await refused(c, a);
+    expect(body).toContain('role="alert" data-undo-blocked');
+    expect(body).toContain('Отменить этот импорт пока нельзя: те же карточки затронул 1 более поздний импорт, и он не отменён. Импорты отменяются от новых к старым, поэтому сначала отмените:');
+    expect(body).toContain(link);
+    expect(body).not.toContain('data-action="undo"');
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор B', note: 'Заметка B' });
+
+    expect(await undo(c, b)).toMatchObject({ restored: 2, left: [] });
+    expect(await undo(c, a)).toMatchObject({ removed: 2, restored: 1, left: [] });
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Инженер', note: 'Исходная' });
+    expect(await phonesOf(x.id)).toEqual(['+7 495 100-00-01']);
+    expect(await person(y.id)).toBeUndefined();
+    expect(await personsCount()).toBe(counts.persons);
+    expect(await orgsCount()).toBe(counts.organizations);
+  });
+
+  it('names every later batch still applied, oldest first, in English for an English-speaking user', async () => {
+    const { c, x, a, b } = await twoBatches('g');
+    const third = await uploadOk(c, csv(`Иксовg;Илья;;ООО «Старое g»;Директор C;;xg@example.ru;Заметка C;`), 'c.csv');
+    await commit(t, c, third, { options: '1', all: 'update' });
+    const [later, latest] = [await batch(b), await batch(third)];
+
+    const ru = await refused(c, a);
+    expect(ru).toContain('те же карточки затронули 2 более поздних импорта, и они не отменены.');
+    expect(ru.indexOf(`href="/import/${b}"`)).toBeLessThan(ru.indexOf(`href="/import/${third}"`));
+    expect(ru).toContain(`Импорт №${third}: «c.csv», выполнен ${ruStamp(latest.committedAt!)}`);
+
+    const en = await refused(await englishSecretary(), a);
+    const enStamp = dateFormatters('en').stamp;
+    expect(en).toContain('This import cannot be undone yet: 2 later imports touched the same cards and have not been undone. Imports are undone newest first, so first undo:');
+    expect(en).toContain(`<a href="/import/${b}">Import #${b}: “b.csv”, completed ${enStamp(later.committedAt!)}</a>`);
+    expect(en).toContain(`<a href="/import/${third}">Import #${third}: “c.csv”, completed ${enStamp(latest.committedAt!)}</a>`);
+    // The middle one waits for the latest only.
+    const middle = await c.get(`/import/${b}`);
+    expect(middle.body).toContain(`href="/import/${third}"`);
+    expect(middle.body).not.toContain(`href="/import/${a}"`);
+
+    expect(await undo(c, third)).toMatchObject({ restored: 1, left: [] });
+    expect(await undo(c, b)).toMatchObject({ restored: 2, left: [] });
+    expect(await undo(c, a)).toMatchObject({ removed: 2, restored: 1, left: [] });
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Инженер', note: 'Исходная' });
+  });
+
+  it('counts in Russian plural forms', () => {
+    const ru = translator('ru');
+    expect(ru('import.undo.blocked', { count: 1 })).toContain('затронул 1 более поздний импорт, и он не отменён');
+    expect(ru('import.undo.blocked', { count: 3 })).toContain('затронули 3 более поздних импорта, и они не отменены');
+    expect(ru('import.undo.blocked', { count: 5 })).toContain('затронули 5 более поздних импортов, и они не отменены');
+    expect(ru('import.undo.blocked', { count: 21 })).toContain('затронул 21 более поздний импорт');
+    expect(translator('en')('import.undo.blocked', { count: 1 })).toContain('1 later import touched the same cards and has not been undone');
+  });
+
+  it('a later batch that put a new person into an organization this one created blocks it too', async () => {
+    const c = await t.as('secretary');
+    const counts = { persons: await personsCount(), organizations: await orgsCount() };
+    const a = await uploadOk(c, csv('Первов;Павел;;АО «Новая h»;;;first-h@example.ru;;'), 'a.csv');
+    expect((await commit(t, c, a)).report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 } });
+    const b = await uploadOk(c, csv('Второв;Виктор;;АО «Новая h»;;;second-h@example.ru;;'), 'b.csv');
+    expect((await commit(t, c, b)).report).toMatchObject({ persons: { created: 1 }, organizations: { created: 0, updated: 0 } });
+
+    expect(await refused(c, a)).toContain(`href="/import/${b}"`);
+    expect(await undo(c, b)).toMatchObject({ removed: 1, left: [] });
+    // The organization is empty again, so it goes with the earlier batch rather than staying as "history".
+    expect(await undo(c, a)).toMatchObject({ removed: 2, left: [] });
+    expect(await personsCount()).toBe(counts.persons);
+    expect(await orgsCount()).toBe(counts.organizations);
+  });
+
+  it('a later XML batch that added a membership to a person this one created blocks it too', async () => {
+    const xml = (groups: string, memberships: string) =>
+      Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<contacts xmlns="urn:edms:crm:contacts:1" version="1" exported="2026-01-01T00:00:00.000Z" scope="all">
+  <groups>${groups}</groups>
+  <organizations/>
+  <persons>
+    <person id="p1-member">
+      <surname>Членов</surname>
+      <firstName>Марк</firstName>
+    </person>
+  </persons>
+  <memberships>${memberships}</memberships>
+</contacts>
+`);
+    const c = await t.as('secretary');
+    const counts = { persons: await personsCount(), groups: (await db().select({ n: count() }).from(mailingGroups))[0].n };
+    const a = await uploadOk(c, xml('', ''), 'a.xml');
+    expect((await commit(t, c, a)).report).toMatchObject({ persons: { created: 1 } });
+    const b = await uploadOk(c, xml('<group id="g1-member"><name>Члены m</name></group>', '<membership group="g1-member" person="p1-member"/>'), 'b.xml');
+    // The person is the same card (skipped as a duplicate): only the group and the membership are new.
+    expect((await commit(t, c, b, { options: '1', all: 'skip' })).report).toMatchObject({ persons: { created: 0, updated: 0 }, groups: { created: 1 }, memberships: { created: 1 } });
+
+    expect(await refused(c, a)).toContain(`href="/import/${b}"`);
+    expect(await undo(c, b)).toMatchObject({ removed: 2, left: [] });
+    expect(await undo(c, a)).toMatchObject({ removed: 1, left: [] });
+    expect(await personsCount()).toBe(counts.persons);
+    expect((await db().select({ n: count() }).from(mailingGroups))[0].n).toBe(counts.groups);
+  });
+
+  it('later batches on other cards do not block, nor does a later one already undone', async () => {
+    const c = await t.as('secretary');
+    const a = await uploadOk(c, csv('Свой;Семён;;АО «Своя i»;;;own-i@example.ru;;'), 'a.csv');
+    await commit(t, c, a);
+    const [own] = await db().select().from(persons).where(eq(persons.surname, 'Свой'));
+    const b = await uploadOk(c, csv('Свой;Семён;;АО «Своя i»;Директор;;own-i@example.ru;;'), 'b.csv');
+    await commit(t, c, b, { options: '1', all: 'update' });
+    await undo(c, b);
+    const other = await uploadOk(c, csv('Чужой;Чеслав;;АО «Чужая i»;;;other-i@example.ru;;'), 'other.csv');
+    await commit(t, c, other);
+    const [stranger] = await db().select().from(persons).where(eq(persons.surname, 'Чужой'));
+
+    const page = await c.get(`/import/${a}`);
+    expect(page.body).toContain('data-action="undo"');
+    expect(page.body).not.toContain('data-undo-blocked');
+    expect(await undo(c, a)).toMatchObject({ removed: 2, left: [] });
+    expect(await person(own.id)).toBeUndefined();
+    expect(await person(stranger.id)).toMatchObject({ surname: 'Чужой' });
+    expect((await batch(other)).status).toBe('committed');
+  });
+
+  it('two secretaries undoing the earlier and the later batch at the same moment never leave the shared cards behind', async () => {
+    const { c, x, y, a, b } = await twoBatches('k');
+    const other = await t.as('admin');
+    const [first, second] = await Promise.all([c.post(`/import/${a}/undo`), other.post(`/import/${b}/undo`)]);
+    expect(second.statusCode).toBe(303);
+    expect((await batch(b)).undoReport).toMatchObject({ restored: 2, left: [] });
+    // Either the earlier one waited for the later one and then went through, or it was refused
+    // while the later one was still applied and goes through now.
+    if (first.statusCode === 409) expect(await undo(c, a)).toMatchObject({ removed: 2, restored: 1, left: [] });
+    else {
+      expect(first.statusCode).toBe(303);
+      expect(await undoReport(a)).toMatchObject({ removed: 2, restored: 1, left: [] });
+    }
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Инженер', note: 'Исходная' });
+    expect(await person(y.id)).toBeUndefined();
+  });
+
+  // Only a server has a second connection to hold the lock from; PGlite runs one transaction at a time.
+  it.runIf(Boolean(process.env.DATABASE_URL))('waits for an undo of the later batch in progress, then decides on what it left', async () => {
+    const pool = (db() as unknown as { $client: pg.Pool }).$client;
+    const c = await t.as('secretary');
+    for (const outcome of ['rolled back', 'committed'] as const) {
+      const { a, b } = await twoBatches(outcome === 'committed' ? 'n' : 'm');
+      const other = await pool.connect();
+      try {
+        // As an undo of the later batch holds its row while it runs.
+        await other.query('begin');
+        await other.query('select id from import_batches where id = $1 for update', [b]);
+        if (outcome === 'committed') await other.query(`update import_batches set status = 'undone', undone_at = now() where id = $1`, [b]);
+        let settled = false;
+        const pending = c.post(`/import/${a}/undo`).then((res) => ((settled = true), res));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(settled).toBe(false);
+        await other.query(outcome === 'committed' ? 'commit' : 'rollback');
+        // Still applied: refused; undone meanwhile: the earlier batch goes through.
+        expect((await pending).statusCode).toBe(outcome === 'committed' ? 303 : 409);
+        expect((await batch(a)).status).toBe(outcome === 'committed' ? 'undone' : 'committed');
+      } finally {
+        other.release();
+      }
+    }
   });
 });

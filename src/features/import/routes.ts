@@ -7,7 +7,7 @@ import { readOptions } from './options.js';
 import { addressText, existingOrganizationNames, normalizeKey, problemText } from './view.js';
 import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
 import * as service from './service.js';
-import { undoBatch } from './undo.js';
+import { laterBatches, undoBatch, UndoBlockedError, type LaterBatch } from './undo.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 const RowsQuery = Type.Object({
@@ -62,7 +62,8 @@ export default async function importRoutes(app: FastifyInstance) {
     },
   );
 
-  async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch) {
+  /** `refused`: the undo was just refused for these later batches (the page answers with 409). */
+  async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch, refused?: LaterBatch[]) {
     const live = liveProgress(batch.id);
     const stale = service.isStale(batch, Boolean(live));
     const q = req.query;
@@ -74,9 +75,11 @@ export default async function importRoutes(app: FastifyInstance) {
       showRows ? listRows(db, batch.id, { filter: show, size: PAGE_SIZE, after: cursor(q.after), before: cursor(q.before) }) : Promise.resolve(null),
     ]);
     const rows = page?.rows ?? [];
-    const [duplicates, orgNames] = await Promise.all([
+    const [duplicates, orgNames, later] = await Promise.all([
       personNames(db, rows.flatMap((r) => (r.duplicateId ? [r.duplicateId] : []))),
       existingOrganizationNames(db, rows),
+      // The page says up front what the undo would be refused for, and offers no button then.
+      refused ?? (batch.status === 'committed' ? laterBatches(db, batch.id) : []),
     ]);
     const link = (extra: Record<string, string>) => {
       const u = new URLSearchParams({ ...(show !== defaultFilter ? { show } : {}), ...extra });
@@ -108,9 +111,11 @@ export default async function importRoutes(app: FastifyInstance) {
         problemText: (p: { code: string; detail?: string }) => problemText(req.t, p),
         addressText,
         normalizeKey,
+        laterBatches: later,
+        undoRefused: Boolean(refused),
         pageTitle: req.t('import.batchTitle', { id: batch.id, file: batch.fileName }),
       },
-      { fragment: 'import/_status' },
+      { fragment: 'import/_status', status: refused ? 409 : 200 },
     );
   }
 
@@ -150,7 +155,13 @@ export default async function importRoutes(app: FastifyInstance) {
   );
 
   app.post<IdReq>('/import/:id/undo', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
-    await undoBatch(db, req.user!, req.params.id);
+    try {
+      await undoBatch(db, req.user!, req.params.id);
+    } catch (err) {
+      if (!(err instanceof UndoBlockedError)) throw err;
+      // The batch page again, with the later imports to undo first as links (nothing changed).
+      return batchPage(req as FastifyRequest<IdReq & { Querystring: Record<string, never> }>, reply, await service.loadBatch(db, req.params.id), err.later);
+    }
     reply.flash('success', 'import.undone.flash');
     return reply.seeOther(`/import/${req.params.id}`);
   });

@@ -31,9 +31,28 @@ import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSO
  * only undo reads that: an earlier batch A, undone after B, follows those links back from the
  * card's version and accepts the card when they end at A's own `versionAfter` with nothing saved
  * in between. A save through a form, a photo or another batch breaks the chain, so the card is
- * named as edited; a later batch still applied does too, which keeps undo newest first for the
- * cards two batches share.
+ * named as edited.
+ *
+ * Newest first. A batch cannot be undone while a later batch that is still applied rests on its
+ * records (see `laterBatches`): undoing it would leave those cards behind as if a person had
+ * edited them, and would close this batch for good, with no way to finish once the later one is
+ * undone. The undo is refused as a whole instead, naming the batches to undo first.
  */
+
+/** A later batch, still applied, that has to be undone first (numbered, dated, named). */
+export interface LaterBatch {
+  id: number;
+  fileName: string;
+  committedAt: Date;
+}
+
+/** The undo is refused, nothing changed: `later` are the batches to undo first, oldest first. */
+export class UndoBlockedError extends ConflictError {
+  constructor(readonly later: LaterBatch[]) {
+    super('import.undo.blocked', null, { count: later.length });
+  }
+}
+
 export interface UndoReport {
   removed: number;
   restored: number;
@@ -49,6 +68,7 @@ export async function undoBatch(db: Db, actor: User, batchId: number): Promise<U
     if (!batch) throw new NotFoundError();
     if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
     const changes = await tx.select().from(importChanges).where(eq(importChanges.batchId, batchId)).orderBy(desc(importChanges.id));
+    await refuseWhileLaterApplied(tx, batchId, changes);
     const at = new Date();
     const undo = new Undo(tx, actor, batch.committedAt, at, new Journal({ userId: actor.id, at, batchId }));
     await undo.loadRestorations(changes);
@@ -66,6 +86,106 @@ export async function undoBatch(db: Db, actor: User, batchId: number): Promise<U
     await tx.update(importBatches).set({ status: 'undone', undoneAt: at, undoneBy: actor.id, undoReport: undo.report, version: batch.version + 1 }).where(eq(importBatches.id, batchId));
     return undo.report;
   });
+}
+
+/**
+ * The committed batches, other than `batchId`, whose changes rest on its records, oldest first:
+ * - a change to one of its records (any kind) recorded after its own change to that record:
+ *   the later import updated a card or filled an organization this one had written;
+ * - a membership (of the later batch) of a person or organization this one created, or in a
+ *   group it created: the record could no longer be removed;
+ * - a person the later batch created or moved into an organization this one created, and an
+ *   organization it created or gave a region, activity or category this one created: the same.
+ * Change ids order the writes to one record: a batch writes its changes when it ends, and one
+ * that touched a record after another had to wait for that one's commit to see it (and a record
+ * this one created was seen only after it). A card moved by hand into an organization this batch
+ * created is not the work of the batch that made the card, but such a batch is named too; what
+ * users did through forms is otherwise not here: such cards are still left and named as edited.
+ */
+export async function laterBatches(db: Db | Tx, batchId: number): Promise<LaterBatch[]> {
+  const created = (type: string) => sql`any(array(select entity_id from mine where action = 'created' and entity_type = ${type}))`;
+  const result = (await db.execute(sql`
+    with mine as materialized (
+      select id, entity_type, entity_id, action from import_changes where batch_id = ${batchId}
+    ), after_mine as (
+      select min(id) as id from mine
+    ), later as (
+      select c.batch_id from mine m
+        join import_changes c on c.entity_type = m.entity_type and c.entity_id = m.entity_id and c.id > m.id
+      union
+      select c.batch_id from group_memberships g
+        join import_changes c on c.entity_type = 'membership' and c.entity_id = g.id
+        where c.id > (select id from after_mine)
+          and (g.person_id = ${created('person')} or g.organization_id = ${created('organization')} or g.group_id = ${created('group')})
+      union
+      select c.batch_id from persons p
+        join import_changes c on c.entity_type = 'person' and c.entity_id = p.id
+        where c.id > (select id from after_mine) and p.organization_id = ${created('organization')}
+          and (c.action = 'created' or (c.before ->> 'organizationId') is distinct from p.organization_id::text)
+      union
+      select c.batch_id from organizations o
+        join import_changes c on c.entity_type = 'organization' and c.entity_id = o.id
+        where c.id > (select id from after_mine)
+          and ((o.region_id = ${created('region')} and (c.action = 'created' or (c.before ->> 'regionId') is distinct from o.region_id::text))
+          or (o.activity_id = ${created('activity')} and (c.action = 'created' or (c.before ->> 'activityId') is distinct from o.activity_id::text))
+          or (o.category_id = ${created('category')} and (c.action = 'created' or (c.before ->> 'categoryId') is distinct from o.category_id::text)))
+    )
+    select b.id, b.file_name, b.committed_at from import_batches b
+    where b.id in (select batch_id from later) and b.id <> ${batchId} and b.status = 'committed'
+    order by b.committed_at, b.id`)) as unknown as { rows: { id: number; file_name: string; committed_at: Date | string }[] };
+  return result.rows.map((r) => ({ id: Number(r.id), fileName: r.file_name, committedAt: new Date(r.committed_at) }));
+}
+
+/** The records an undo may remove or restore, by kind, in the order they are locked. */
+const LOCKED = [
+  ['person', persons],
+  ['organization', organizations],
+  ['group', mailingGroups],
+  ['region', regions],
+  ['activity', referenceTables.activities],
+  ['category', referenceTables.categories],
+] as const;
+
+/**
+ * Refuses the undo (throws UndoBlockedError) while a later batch still applied rests on this
+ * one's records; otherwise leaves them locked so that none can start to, until this undo ends.
+ *
+ * Why it cannot race (READ COMMITTED: every statement sees what was committed before it):
+ * 1. This batch's row is locked FOR UPDATE by the caller: one undo of it at a time.
+ * 2. The later batches found are locked FOR SHARE, in id order, and those still committed then
+ *    refuse the undo. An undo of one of them in progress holds its row FOR UPDATE, so this waits
+ *    for it and then sees it undone, rather than refusing for a batch that is just going away.
+ *    Batch rows before cards, and an undo only waits for batches that wrote a shared record
+ *    after its own, an order without cycles: two undos cannot wait for each other. Committing
+ *    batches are not locked (their commit updates their row at the end, while holding card
+ *    locks this undo wants next: a deadlock); step 3 orders them.
+ * 3. Every record of this batch is locked FOR UPDATE, in one order (kind, then id). A later
+ *    batch reaches them only by updating one (a row lock) or by writing a row that refers to one
+ *    (its foreign key takes a KEY SHARE lock): both conflict with FOR UPDATE. So a commit that
+ *    got there first has ended once these locks are held, and one that comes later waits until
+ *    this undo has committed, then writes over what the undo left, as any later write does.
+ * 4. The same question again, now that nothing can join in: a batch committed meanwhile is seen.
+ */
+async function refuseWhileLaterApplied(tx: Tx, batchId: number, changes: ImportChange[]) {
+  const seen = await laterBatches(tx, batchId);
+  if (seen.length) {
+    const locked = await tx
+      .select({ id: importBatches.id })
+      .from(importBatches)
+      .where(sql`${importBatches.id} = ${anyInt(seen.map((b) => b.id))} and ${importBatches.status} = 'committed'`)
+      .orderBy(asc(importBatches.id))
+      .for('share');
+    const still = new Set(locked.map((b) => b.id));
+    if (still.size) throw new UndoBlockedError(seen.filter((b) => still.has(b.id)));
+  }
+  for (const [type, table] of LOCKED) {
+    const ids = [...new Set(changes.filter((c) => c.entityType === type).map((c) => c.entityId))];
+    if (!ids.length) continue;
+    const t = table as typeof regions; // only `id` is used, which they all have
+    await tx.select({ id: t.id }).from(t).where(sql`${t.id} = ${anyInt(ids)}`).orderBy(asc(t.id)).for('update');
+  }
+  const later = await laterBatches(tx, batchId);
+  if (later.length) throw new UndoBlockedError(later);
 }
 
 const fullName = (p: { surname: string; firstName: string; patronymic: string }) => [p.surname, p.firstName, p.patronymic].filter(Boolean).join(' ');
