@@ -266,11 +266,6 @@ export const scenario: Scenario = async (ctx) => {
     const after = await counts(db);
     const changed = COUNTED.filter((t) => before[t] !== after[t]);
     if (changed.length) throw new Error(`the bench database changed: ${changed.map((t) => `${t} ${before[t]} → ${after[t]}`).join(', ')}`);
-    // The same rows, but not the same pages: 20,000 persons written and deleted leave dead rows and
-    // clear the visibility map that index-only scans rely on. A live server's autovacuum would
-    // tidy up; a PostgreSQL with autovacuum off (as on the reference machine) would not, and the
-    // pages measured after this scenario would pay for it.
-    await db.query('vacuum analyze persons, person_phones, person_emails, organizations, contact_words, search_words, group_memberships, mailing_groups, import_batches, import_changes, audit_log');
 
     // The best of three: the floor is what the database can do at all.
     let f = await floor(ctx.url, file, userId);
@@ -278,6 +273,11 @@ export const scenario: Scenario = async (ctx) => {
       const again = await floor(ctx.url, file, userId);
       if (again.ms < f.ms) f = again;
     }
+    // The same rows, but not the same pages: 20,000 persons written and deleted, and the floor's
+    // COPYs rolled back, leave dead rows and clear the visibility map that index-only scans rely
+    // on. A live server's autovacuum would tidy up; a PostgreSQL with autovacuum off (as on the
+    // reference machine) would not, and the pages measured after this scenario would pay for it.
+    await db.query('vacuum analyze persons, person_phones, person_emails, organizations, contact_words, search_words, group_memberships, mailing_groups, import_batches, import_changes, audit_log');
     ctx.log(`  floor: COPY of ${f.persons} persons, ${f.phones} phones, ${f.emails} e-mails: ${Math.round(f.ms)} ms (database CPU ${f.databaseCpuMs} ms); the database is as it was`);
     for (const k of cases) {
       const total = k.ms.previewMs + k.ms.commitMs;
