@@ -142,6 +142,7 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'errors.notFound.text': 'There is no such page, or the record was deleted.',
   'errors.conflict.title': 'Changed by someone else',
   'errors.conflict.text': 'While you were editing, someone else changed this record. Compare the values and save again.',
+  'errors.busy.text': 'Someone else was changing the same records at that moment, so the database cancelled your action as a whole: nothing was saved. Please do it again.',
   'errors.tooLarge.title': 'Too much data',
   'errors.tooLarge.text': 'What you sent exceeds the allowed size.',
   'errors.validation.title': 'Invalid data',

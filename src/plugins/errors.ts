@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, UnauthorizedError } from '../lib/errors.js';
 import { translator } from '../i18n/index.js';
 import { wantsFragment } from './render.js';
+import { isTransient } from '../lib/pg-errors.js';
 
 interface Shown {
   status: number;
@@ -26,6 +27,9 @@ const FASTIFY_ERRORS: Record<string, Shown> = {
 function classify(err: FastifyError): Shown {
   if (err instanceof AppError) return { status: err.status, key: err.messageKey, params: err.params };
   if (err.code && FASTIFY_ERRORS[err.code]) return FASTIFY_ERRORS[err.code];
+  // Another user's transaction on the same records won (a deadlock, say): this one was rolled
+  // back whole, so say so and let the user repeat it, rather than a server error.
+  if (isTransient(err)) return { status: 409, key: 'errors.busy.text' };
   if (err.validation) return { status: 422, key: 'errors.validation.text' };
   if (err.statusCode === 429) return { status: 429, key: 'errors.rateLimited.text' };
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -12,6 +12,7 @@ import { FormReader } from '../../lib/validate.js';
 import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findActiveMembership, findGroup } from './queries.js';
+import { isUniqueViolation } from '../../lib/pg-errors.js';
 
 const GROUP_FIELDS = ['name', 'description', 'mark'] as const;
 export type Member = { personId: number } | { organizationId: number };
@@ -40,11 +41,6 @@ export function readGroupForm(body: Record<string, unknown>): GroupInput {
 async function assertNameFree(tx: Db | Tx, sortKey: string, exceptId: number | null) {
   const [clash] = await tx.select({ id: mailingGroups.id }).from(mailingGroups).where(eq(mailingGroups.sortKey, sortKey));
   if (clash && clash.id !== exceptId) throw new ValidationError({ name: { key: 'groups.nameTaken' } });
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === '23505' || e?.cause?.code === '23505';
 }
 
 export async function createGroup(db: Db, actor: User, input: GroupInput): Promise<MailingGroup> {

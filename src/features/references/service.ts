@@ -8,6 +8,7 @@ import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import * as q from './queries.js';
 import { RUSSIAN_REGIONS } from './russian-regions.js';
+import { isUniqueViolation } from '../../lib/pg-errors.js';
 
 export { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind };
 
@@ -80,13 +81,6 @@ function duplicateError(existing: ReferenceItem): ValidationError {
 async function assertUnique(db: Db, kind: ReferenceKind, sortKey: string, selfId: number | null) {
   const existing = await q.findEntryBySortKey(db, kind, sortKey);
   if (existing && existing.id !== selfId) throw duplicateError(existing);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === '23505') return true;
-  }
-  return false;
 }
 
 /**
