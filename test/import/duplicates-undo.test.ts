@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, count, eq } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
-import { commit, uploadOk } from './helpers.js';
+import { commit, outlookRuCsv, uploadOk } from './helpers.js';
 import { auditLog } from '../../src/db/schema/audit.js';
 import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
 import { importBatches, importRows } from '../../src/db/schema/imports.js';
@@ -18,8 +18,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const db = () => t.database.db;
-const HEADER = 'Фамилия;Имя;Отчество;Организация;Должность;Рабочий телефон;Адрес эл. почты;Заметки;Категории';
-const csv = (...rows: string[]) => Buffer.from([HEADER, ...rows].join('\r\n') + '\r\n', 'utf8');
+const csv = outlookRuCsv;
 const personsCount = async () => (await db().select({ n: count() }).from(persons))[0].n;
 
 async function setup(tag: string) {

@@ -53,3 +53,9 @@ export async function commit(t: TestApp, c: Client, id: number, form: Record<str
   expect(res.statusCode, res.body.slice(0, 1000)).toBe(303);
   return waitForCommit(t, c, id);
 }
+
+/** Outlook's Russian CSV header (semicolons), the columns the import tests fill. */
+const OUTLOOK_RU_HEADER = 'Фамилия;Имя;Отчество;Организация;Должность;Рабочий телефон;Адрес эл. почты;Заметки;Категории';
+
+/** A small Outlook CSV in Russian, one string per row, CRLF line ends as Outlook writes them. */
+export const outlookRuCsv = (...rows: string[]) => Buffer.from([OUTLOOK_RU_HEADER, ...rows].join('\r\n') + '\r\n', 'utf8');

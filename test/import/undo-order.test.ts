@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { asc, count, eq } from 'drizzle-orm';
 import { Client, createTestApp, PASSWORD, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
-import { commit, multipart, sample, uploadOk } from './helpers.js';
+import { commit, multipart, outlookRuCsv, sample, uploadOk } from './helpers.js';
 import { auditLog } from '../../src/db/schema/audit.js';
 import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
 import { importBatches, importChanges } from '../../src/db/schema/imports.js';
@@ -25,8 +25,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const db = () => t.database.db;
-const HEADER = 'Фамилия;Имя;Отчество;Организация;Должность;Рабочий телефон;Адрес эл. почты;Заметки;Категории';
-const csv = (...rows: string[]) => Buffer.from([HEADER, ...rows].join('\r\n') + '\r\n', 'utf8');
+const csv = outlookRuCsv;
 const person = async (id: number) => (await db().select().from(persons).where(eq(persons.id, id)))[0];
 const personsCount = async () => (await db().select({ n: count() }).from(persons))[0].n;
 const orgsCount = async () => (await db().select({ n: count() }).from(organizations))[0].n;
