@@ -92,14 +92,35 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   };
 }
 
+const JSONB_ARRAY_OID = 3807;
+
+/**
+ * A jsonb parameter in PostgreSQL's binary format (a version byte, 1, then the same JSON text):
+ * the bulk writes send each batch of rows as one JSON document of megabytes, and PGlite measures
+ * and copies a text parameter character by character in JavaScript (twice), where Buffer encodes
+ * it natively. The server parses the text alike either way (jsonb_recv calls jsonb_in's parser).
+ * PGlite sends a serializer's Uint8Array as a binary parameter (its types say string only).
+ */
+function jsonbBinary(value: unknown): Uint8Array {
+  const text = typeof value === 'string' ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const out = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
+  out[0] = 1;
+  out.write(text, 1, 'utf8');
+  return out;
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite, types } = await import('@electric-sql/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const memory = dataDir === ':memory:';
   if (!memory) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(memory ? undefined : dataDir, { extensions: { pg_trgm } });
+  // jsonb[] serializes its elements with the jsonb serializer, as text: it keeps the text one.
+  const jsonbText = client.serializers[types.JSONB];
+  client.serializers[types.JSONB] = jsonbBinary as unknown as (value: unknown) => string;
+  client.serializers[JSONB_ARRAY_OID] = (value: unknown) => types.arraySerializer(value, jsonbText, JSONB_ARRAY_OID);
   const db = drizzle(client, { schema }) as unknown as Db;
   let closed = false;
   return {
