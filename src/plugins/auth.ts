@@ -9,6 +9,7 @@ import { PgSessionStore } from './session-store.js';
 import { isLocale, localeFromAcceptLanguage, translator } from '../i18n/index.js';
 import { ForbiddenError } from '../lib/errors.js';
 import type { Db } from '../db/client.js';
+import { settingText } from '../db/settings-text.js';
 
 export const SESSION_COOKIE = 'sid';
 export const LANG_COOKIE = 'lang';
@@ -24,8 +25,7 @@ async function sessionSecret(db: Db, configured: string | null): Promise<string>
   if (configured) return configured;
   const generated = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
   await db.insert(settings).values({ key: 'session_secret', value: generated }).onConflictDoNothing();
-  const [row] = await db.select().from(settings).where(eq(settings.key, 'session_secret'));
-  return row.value as string;
+  return (await settingText(db, 'session_secret'))!;
 }
 
 export default fp(

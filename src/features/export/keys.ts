@@ -3,6 +3,7 @@ import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
 import { importChanges } from '../../db/schema/imports.js';
 import type { Db, Tx } from '../../db/client.js';
 import { settings } from '../../db/schema/settings.js';
+import { settingText } from '../../db/settings-text.js';
 
 /**
  * Stable record keys for the XML export. A record created here is `p123-<installation>`; a record
@@ -27,8 +28,7 @@ export async function instanceId(db: Db | Tx): Promise<string> {
     .insert(settings)
     .values({ key: INSTANCE_KEY, value: randomBytes(4).toString('hex') })
     .onConflictDoNothing();
-  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, INSTANCE_KEY));
-  const id = String(row.value);
+  const id = (await settingText(db, INSTANCE_KEY))!;
   cache.set(db, id);
   return id;
 }
