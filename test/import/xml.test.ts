@@ -195,21 +195,43 @@ describe('XML export and re-import', () => {
   });
 });
 
+/** Two empty installations for one describe block: what is made in `src` travels to `dst` as XML. */
+function twoInstallations() {
+  const apps = {} as { src: TestApp; dst: TestApp };
+  beforeAll(async () => {
+    [apps.src, apps.dst] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(async () => {
+    await apps.src?.close();
+    await apps.dst?.close();
+  });
+  return apps;
+}
+
+/**
+ * Exports `src` (one organization, person, group and membership), imports the file into `dst`
+ * through /import and exports `dst`: both files, each valid against the XSD.
+ */
+async function carry({ src, dst }: { src: TestApp; dst: TestApp }, fileName: string) {
+  const first = (await (await src.as('employee')).get('/export.xml')).body;
+  await assertValid(first);
+  const c = await dst.as('secretary');
+  const id = await uploadOk(c, Buffer.from(first), fileName);
+  const batch = await commit(dst, c, id);
+  expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
+  const second = (await c.get('/export.xml')).body;
+  await assertValid(second);
+  return { first, second };
+}
+
 describe('text that looks like markup', () => {
   // Characters and entity-looking strings a user may well type; every "&" must leave as "&amp;",
   // or the importer reads "&lt;" back as "<" and the text changes on its way through the file.
   const tricky = '&lt;b&gt; & <x> "q"';
-  let src: TestApp;
-  let dst: TestApp;
-  beforeAll(async () => {
-    [src, dst] = await Promise.all([createTestApp(), createTestApp()]);
-  });
-  afterAll(async () => {
-    await src?.close();
-    await dst?.close();
-  });
+  const apps = twoInstallations();
 
   it('survives export → import → export unchanged, and the file stays valid', async () => {
+    const { src, dst } = apps;
     const db = src.database.db;
     const s = src.users.secretary;
     const org = await makeOrganization(db, s, { name: `ООО ${tricky}`, note: tricky });
@@ -218,26 +240,18 @@ describe('text that looks like markup', () => {
     const group = await createGroup(db, s, { name: `Группа ${tricky}`, description: tricky, mark: 'none' });
     await addMember(db, s, group.id, { personId: person.id }, { reason: tricky, documentNumbers: '' });
 
-    const first = (await (await src.as('employee')).get('/export.xml')).body;
-    await assertValid(first);
+    const { first, second } = await carry(apps, 'tricky.xml');
     expect(first).toContain(`<surname>Иванов &amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"</surname>`);
     expect(first).toContain(`<note>&amp;lt;b&amp;gt; &amp; &lt;x&gt; "q"\n&amp;amp; &amp;#38; &amp;nbsp; &amp;unknown; a&amp;b;c</note>`);
-
-    const c = await dst.as('secretary');
-    const id = await uploadOk(c, Buffer.from(first), 'tricky.xml');
-    const batch = await commit(dst, c, id);
-    expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
     const [copy] = await dst.database.db.select().from(persons);
     expect(copy).toMatchObject({ surname: `Иванов ${tricky}`, firstName: tricky, note });
     const [copyOrg] = await dst.database.db.select().from(organizations);
     expect(copyOrg).toMatchObject({ name: `ООО ${tricky}`, note: tricky });
-
-    const second = (await c.get('/export.xml')).body;
-    await assertValid(second);
     expect(comparable(second)).toBe(comparable(first));
   });
 
   it('cites the documents of each membership, and only its own', async () => {
+    const { src } = apps;
     const db = src.database.db;
     const s = src.users.secretary;
     const [a, b] = [await makePerson(db, s), await makePerson(db, s)];
@@ -276,17 +290,10 @@ describe('line breaks', () => {
   // A parser reads "\r\n" and a lone "\r" in the file as "\n": only a character reference brings a
   // carriage return back, so a note's line breaks survive the way through the file as they were.
   const lines = 'line1\r\nline2\rline3';
-  let src: TestApp;
-  let dst: TestApp;
-  beforeAll(async () => {
-    [src, dst] = await Promise.all([createTestApp(), createTestApp()]);
-  });
-  afterAll(async () => {
-    await src?.close();
-    await dst?.close();
-  });
+  const apps = twoInstallations();
 
   it('survive export → import into an empty installation → export, CR and CRLF included', async () => {
+    const { src, dst } = apps;
     const db = src.database.db;
     const s = src.users.secretary;
     const org = await makeOrganization(db, s, { name: 'ООО «Переносы»', note: lines });
@@ -294,24 +301,15 @@ describe('line breaks', () => {
     const group = await createGroup(db, s, { name: 'Построчно', description: lines, mark: 'none' });
     await addMember(db, s, group.id, { personId: person.id }, { reason: lines, documentNumbers: '' });
 
-    const first = (await (await src.as('employee')).get('/export.xml')).body;
-    await assertValid(first);
+    const { first, second } = await carry(apps, 'lines.xml');
     expect(first).not.toContain('\r');
     expect(first).toContain('<note>line1&#13;\nline2&#13;line3</note>');
     expect(first).toContain('<note>line1&#13;\nline2&#13;line3\n\tконец</note>');
-
-    const c = await dst.as('secretary');
-    const id = await uploadOk(c, Buffer.from(first), 'lines.xml');
-    const batch = await commit(dst, c, id);
-    expect(batch.report).toMatchObject({ persons: { created: 1 }, organizations: { created: 1 }, groups: { created: 1 }, memberships: { created: 1 } });
     const copy = dst.database.db;
     expect((await copy.select().from(persons))[0].note).toBe(`${lines}\n\tконец`);
     expect((await copy.select().from(organizations))[0].note).toBe(lines);
     expect((await copy.select().from(mailingGroups))[0].description).toBe(lines);
     expect((await copy.select().from(groupMemberships))[0].reason).toBe(lines);
-
-    const second = (await c.get('/export.xml')).body;
-    await assertValid(second);
     expect(comparable(second)).toBe(comparable(first));
   });
 });
