@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
-import { ParseSpeeds, PDFDocument } from 'pdf-lib';
-import puppeteer, { type Browser } from 'puppeteer';
+import { ParseSpeeds, PDFDocument } from '@cantoo/pdf-lib';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
-import { CHROMIUM_ARGS, findBrowser } from '../../src/lib/browser.js';
+import { chromiumArgs, findBrowser } from '../../src/lib/browser.js';
 import { normalizeKey } from '../../src/lib/text.js';
 import { PdfEngine, type RenderRequest } from '../../src/features/envelopes/pdf-engine.js';
 import type { Context, Figure, Scenario } from '../scenarios.js';
@@ -319,7 +319,7 @@ export const scenario: Scenario = async (ctx: Context) => {
     // the launch once per server, not per print run.
     const warm = await download(`${ctx.base}/persons/${warmPerson}/envelope.pdf?format=${FORMAT}`, ctx.cookie, path.join(dir, 'warm.pdf'));
     if (warm.status !== 200 || warm.head !== '%PDF') throw new Error(`warm-up envelope: HTTP ${warm.status}`);
-    browser = await puppeteer.launch({ executablePath: await findBrowser(), args: [...CHROMIUM_ARGS, '--font-render-hinting=none'], headless: true, timeout: 30_000 });
+    browser = await puppeteer.launch({ executablePath: await findBrowser(), args: [...chromiumArgs(), '--font-render-hinting=none'], headless: true, timeout: 30_000 });
     const warmJob = await local.capture(`/persons/${warmPerson}/envelope.pdf?format=${FORMAT}`);
     await printBatches(browser, [withStyle(await warmJob.job.html(warmJob.job.items, 0), warmJob.job.css)], 1);
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeOrganization } from '../helpers/factories.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
 import { makePdf } from '../../src/features/correspondence/demo-pdf.js';

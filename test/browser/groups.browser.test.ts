@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 

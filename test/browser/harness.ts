@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { CHROMIUM_ARGS, findBrowser } from '../../src/lib/browser.js';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { chromiumArgs, findBrowser } from '../../src/lib/browser.js';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/app.js';
 
 export { PASSWORD };
@@ -21,7 +21,7 @@ export async function startHarness(): Promise<BrowserHarness> {
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = t.app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const browser = await puppeteer.launch({ executablePath: await findBrowser(), args: CHROMIUM_ARGS, headless: true });
+  const browser = await puppeteer.launch({ executablePath: await findBrowser(), args: chromiumArgs(), headless: true });
   const contexts: { close(): Promise<void> }[] = [];
   return {
     t,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { persons } from '../../src/db/schema/persons.js';

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument } from '@cantoo/pdf-lib';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { createTestApp } from '../helpers/app.js';
 import { makeGroup } from './helpers.js';

@@ -1,6 +1,6 @@
-import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { ParseSpeeds, PDFDocument } from 'pdf-lib';
-import { CHROMIUM_ARGS, findBrowser } from '../../lib/browser.js';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { ParseSpeeds, PDFDocument } from '@cantoo/pdf-lib';
+import { chromiumArgs, findBrowser } from '../../lib/browser.js';
 
 export interface PdfEngineOptions {
   /** config.browserPath: null finds the system Chromium; a path that does not exist fails clearly. */
@@ -147,7 +147,7 @@ export class PdfEngine {
     if (this.browser) return this.browser;
     const launching = (async () => {
       const executablePath = await findBrowser(this.opts.executablePath ?? null);
-      const browser = await puppeteer.launch({ executablePath, args: [...CHROMIUM_ARGS, '--font-render-hinting=none'], headless: true, timeout: 30_000 });
+      const browser = await puppeteer.launch({ executablePath, args: [...chromiumArgs(), '--font-render-hinting=none'], headless: true, timeout: 30_000 });
       this.launches++;
       browser.on('disconnected', () => {
         if (this.browser === launching) this.browser = null;

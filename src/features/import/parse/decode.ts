@@ -8,27 +8,6 @@ export interface DecodedText {
 /** Bytes → text for one character set. */
 export type BytesDecoder = (bytes: Uint8Array) => string;
 
-/**
- * Windows-1252 bytes 0x80–0x9F. Node 20.18.3+ / 22.13+ decode 'windows-1252' (and its aliases
- * latin1, iso-8859-1...) as ISO-8859-1, turning these bytes into C1 control characters
- * (nodejs/node#56542, #60888), so they are mapped here. The five bytes the WHATWG table maps
- * to themselves (0x81, 0x8D, 0x8F, 0x90, 0x9D) are left alone.
- */
-const CP1252_HIGH: Record<string, string> = {
-  '\u0080': '\u20ac', '\u0082': '\u201a', '\u0083': '\u0192', '\u0084': '\u201e', '\u0085': '\u2026',
-  '\u0086': '\u2020', '\u0087': '\u2021', '\u0088': '\u02c6', '\u0089': '\u2030', '\u008a': '\u0160',
-  '\u008b': '\u2039', '\u008c': '\u0152', '\u008e': '\u017d', '\u0091': '\u2018', '\u0092': '\u2019',
-  '\u0093': '\u201c', '\u0094': '\u201d', '\u0095': '\u2022', '\u0096': '\u2013', '\u0097': '\u2014',
-  '\u0098': '\u02dc', '\u0099': '\u2122', '\u009a': '\u0161', '\u009b': '\u203a', '\u009c': '\u0153',
-  '\u009e': '\u017e', '\u009f': '\u0178',
-};
-
-export function decodeWindows1252(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString('latin1')
-    .replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c] ?? c);
-}
-
 const decoders = new Map<string, BytesDecoder | null>();
 
 /**
@@ -40,8 +19,10 @@ export function bytesDecoderFor(label: string): BytesDecoder | null {
   let d = decoders.get(key);
   if (d === undefined) {
     try {
+      // Node 24's TextDecoder maps windows-1252 bytes 0x80–0x9F as the WHATWG table does (€, “, ™…),
+      // which Node 20.18–22 decoded as Latin-1 C1 controls (nodejs/node#60888): no table of our own.
       const td = new TextDecoder(key);
-      d = td.encoding === 'windows-1252' ? decodeWindows1252 : (b: Uint8Array) => td.decode(b);
+      d = (b: Uint8Array) => td.decode(b);
     } catch {
       d = null;
     }
