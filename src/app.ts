@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipartPlugin from './plugins/multipart.js';
@@ -9,7 +10,7 @@ import errorsPlugin from './plugins/errors.js';
 import renderPlugin from './plugins/render.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
-import { ensureFirstAdmin } from './features/users/service.js';
+import { ensureFirstAdmin, firstAdminNotice } from './features/users/service.js';
 import { ensureRegions } from './features/references/service.js';
 import { registerFeatures } from './features/index.js';
 
@@ -17,11 +18,21 @@ export interface BuildOptions {
   /** An already opened database (tests share one per file); otherwise one is opened from config. */
   database?: Database;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Receives the first administrator's generated password (an empty database, no
+   * ADMIN_PASSWORD), once. Unset: it is printed at once on stderr as a plain block.
+   */
+  onGeneratedAdmin?: (admin: { login: string; password: string }) => void;
 }
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  // Request ids unique across instances (logs of several instances are read together): this
+  // instance's random id, then a counter.
+  const instance = randomBytes(3).toString('hex');
+  let requests = 0;
   const app = Fastify({
+    genReqId: () => `${instance}-${(++requests).toString(36)}`,
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
@@ -41,7 +52,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('database', database);
   app.decorate('db', database.db);
 
-  await ensureFirstAdmin(database.db, { login: config.adminLogin, password: config.adminPassword }, app.log);
+  const generated = await ensureFirstAdmin(database.db, { login: config.adminLogin, password: config.adminPassword }, app.log);
+  if (generated) {
+    if (opts.onGeneratedAdmin) opts.onGeneratedAdmin(generated);
+    else process.stderr.write(firstAdminNotice(generated.login, generated.password, `http://${config.host}:${config.port}/login`));
+  }
   await ensureRegions(database.db, app.log);
 
   await app.register(securityPlugin);

@@ -1,5 +1,7 @@
 import { loadConfig, ConfigError } from './config.js';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
+import { firstAdminNotice } from './features/users/service.js';
 
 /** Listens and shuts down gracefully; everything else lives in app.ts. */
 export async function start(extra?: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<void>) {
@@ -13,7 +15,9 @@ export async function start(extra?: (app: Awaited<ReturnType<typeof buildApp>>) 
     }
     throw err;
   }
-  const app = await buildApp(config);
+  // A generated administrator password is shown after "listening", with the address to open.
+  let generated: { login: string; password: string } | null = null;
+  const app = await buildApp(config, { onGeneratedAdmin: (admin) => (generated = admin) });
   if (extra) await extra(app);
 
   let closing = false;
@@ -36,7 +40,18 @@ export async function start(extra?: (app: Awaited<ReturnType<typeof buildApp>>) 
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   await app.listen({ host: config.host, port: config.port });
+  if (generated) {
+    const { login, password } = generated as { login: string; password: string };
+    process.stderr.write(firstAdminNotice(login, password, `${listeningUrl(app.server.address() as AddressInfo)}/login`));
+    generated = null;
+  }
   return app;
+}
+
+/** The address to open in a browser: a wildcard host becomes 127.0.0.1. */
+export function listeningUrl(address: AddressInfo): string {
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${address.family === 'IPv6' && host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.ts');

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import { pgRateLimitStore } from './rate-limit-store.js';
 
 /**
  * Security headers. The CSP allows only our own scripts and styles: htmx 4 works under it because
@@ -31,8 +32,9 @@ export default fp(
       hsts: app.config.cookieSecure,
       crossOriginEmbedderPolicy: false,
     });
-    // Only routes that opt in (the sign-in form) are limited.
-    await app.register(rateLimit, { global: false });
+    // Only routes that opt in (the sign-in form) are limited. The counters live in the database,
+    // so the limit holds across every instance behind a load balancer.
+    await app.register(rateLimit, { global: false, store: pgRateLimitStore(app.db) });
   },
   { name: 'security' },
 );

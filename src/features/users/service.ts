@@ -17,20 +17,47 @@ export async function authenticate(db: Db, login: string, password: string): Pro
 
 /**
  * On an empty database, creates the first administrator from ADMIN_LOGIN/ADMIN_PASSWORD, or with
- * a generated password that is logged exactly once.
+ * a generated password, which is returned (to be shown once, see firstAdminNotice) and never
+ * logged: JSON logs are kept and shipped, and a password in them is buried and leaked at once.
  */
-export async function ensureFirstAdmin(db: Db, opts: { login: string; password: string | null }, log: FastifyBaseLogger) {
-  if ((await q.countUsers(db)) > 0) return;
+export async function ensureFirstAdmin(
+  db: Db,
+  opts: { login: string; password: string | null },
+  log: FastifyBaseLogger,
+): Promise<{ login: string; password: string } | null> {
+  if ((await q.countUsers(db)) > 0) return null;
   const password = opts.password ?? generatePassword();
   try {
     await q.insertUser(db, { login: opts.login, name: opts.login, passwordHash: await hashPassword(password), role: 'admin' });
   } catch (err) {
-    // Another instance created it at the same moment: that one logs the password.
-    if ((await q.countUsers(db)) > 0) return;
+    // Another instance created it at the same moment: that one shows the password.
+    if ((await q.countUsers(db)) > 0) return null;
     throw err;
   }
-  if (opts.password) log.info({ login: opts.login }, 'created the first administrator from ADMIN_LOGIN/ADMIN_PASSWORD');
-  else log.warn({ login: opts.login, password }, 'created the first administrator with a generated password; change it after signing in');
+  if (opts.password) {
+    log.info({ login: opts.login }, 'created the first administrator from ADMIN_LOGIN/ADMIN_PASSWORD');
+    return null;
+  }
+  log.warn({ login: opts.login }, 'created the first administrator with a generated password, printed once on stderr');
+  return { login: opts.login, password };
+}
+
+/** The plain block a newcomer sees on the console at the first start (ru + en). */
+export function firstAdminNotice(login: string, password: string, url: string): string {
+  const rule = '='.repeat(72);
+  return [
+    '',
+    rule,
+    `  The first administrator was created / Создан первый администратор`,
+    `    ${url}`,
+    `    login / логин:     ${login}`,
+    `    password / пароль: ${password}`,
+    '  Shown only this once: sign in and change it (Users), or set ADMIN_PASSWORD before the first start.',
+    '  Показывается только сейчас: войдите и смените его (Пользователи) или задайте ADMIN_PASSWORD до первого запуска.',
+    rule,
+    '',
+    '',
+  ].join('\n');
 }
 
 export interface UserInput {
