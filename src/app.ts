@@ -19,10 +19,13 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** Secrets that must never reach the log, wherever an object carrying them is logged. */
+export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret'];
+
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
