@@ -20,7 +20,8 @@ export interface BuildOptions {
 }
 
 /** Secrets that must never reach the log, wherever an object carrying them is logged. */
-export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret'];
+// Not the top-level 'password': the first administrator's generated password is logged once, on purpose.
+export const LOG_REDACT = ['*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret'];
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {

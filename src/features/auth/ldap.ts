@@ -70,14 +70,15 @@ export class Directory {
   ) {}
 
   private async connect(): Promise<Client> {
-    const tlsOptions = this.cfg.ca ? { ca: [this.cfg.ca] } : {};
+    const tlsOptions = () => (this.cfg.ca ? { ca: [this.cfg.ca] } : {});
     const client = new Client({
       url: this.cfg.url,
       timeout: this.cfg.timeoutMs,
       connectTimeout: this.cfg.timeoutMs,
-      tlsOptions,
+      // ldapts opens TLS at once whenever tlsOptions are given, so ldap:// gets them at StartTLS only.
+      ...(/^ldaps:/i.test(this.cfg.url) ? { tlsOptions: tlsOptions() } : {}),
     });
-    if (this.cfg.startTls) await client.startTLS(tlsOptions);
+    if (this.cfg.startTls) await client.startTLS(tlsOptions());
     return client;
   }
 
