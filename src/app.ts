@@ -17,16 +17,22 @@ export interface BuildOptions {
   /** An already opened database (tests share one per file); otherwise one is opened from config. */
   database?: Database;
   logger?: FastifyServerOptions['logger'];
+  /** The app's own logger (level, redaction) writing here instead of stdout (tests read it). */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Secrets that must never reach the log, wherever an object carrying them is logged. */
 // Not the top-level 'password': the first administrator's generated password is logged once, on purpose.
-export const LOG_REDACT = ['*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret'];
+export const LOG_REDACT = ['*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret', '*.adminPassword', '*.demoPassword'];
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },

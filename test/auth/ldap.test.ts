@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Attribute, Change } from 'ldapts';
 import { eq } from 'drizzle-orm';
@@ -50,9 +51,9 @@ afterAll(async () => {
 });
 
 /** Another instance of the app on the same database, configured differently (cheap: no new database). */
-async function otherApp(env: Record<string, string>): Promise<{ app: FastifyInstance; anonymous(): HttpClient; close(): Promise<void> }> {
-  const config = loadConfig({ DATA_DIR: ':memory:', ADMIN_PASSWORD: PASSWORD, LOGIN_RATE_LIMIT: '10000', LOG_LEVEL: 'silent', ...ldapEnv(env) });
-  const app = await buildApp(config, { database: t.database, logger: false });
+async function otherApp(env: Record<string, string>, logStream?: Writable): Promise<{ app: FastifyInstance; anonymous(): HttpClient; close(): Promise<void> }> {
+  const config = loadConfig({ DATA_DIR: ':memory:', ADMIN_PASSWORD: PASSWORD, LOGIN_RATE_LIMIT: '10000', LOG_LEVEL: logStream ? 'trace' : 'silent', ...ldapEnv(env) });
+  const app = await buildApp(config, logStream ? { database: t.database, logStream } : { database: t.database, logger: false });
   await app.ready();
   return { app, anonymous: () => new HttpClient(app), close: () => app.close() };
 }
@@ -255,6 +256,34 @@ describe('sign-in with the directory', () => {
     } finally {
       await t0.close();
     }
+  });
+
+  it('never logs the bind password or a user password, even when the directory refuses the service account', async () => {
+    let log = '';
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const wrong = 'wrong-service-secret-Щ9';
+    const o = await otherApp({ LDAP_BIND_PASSWORD: wrong }, stream);
+    try {
+      const c = o.anonymous();
+      await c.get('/login');
+      const res = await c.post('/login', { login: 'ivanov', password: 'Пароль-Иванова-1' });
+      expect(res.statusCode).toBe(503);
+      expect(res.body).toContain('Каталог недоступен');
+      expect(res.body).not.toContain(wrong);
+      // Whatever carries the configuration into the log is redacted.
+      o.app.log.info({ config: o.app.config }, 'configuration');
+    } finally {
+      await o.close();
+    }
+    expect(log).toContain('the directory refused the request');
+    expect(log).toContain('[redacted]');
+    expect(log).toContain('sign-in refused');
+    for (const secret of [wrong, 'Пароль-Иванова-1']) expect(log).not.toContain(secret);
   });
 
   it('signs in over ldaps:// with the CA file', async () => {
