@@ -23,7 +23,13 @@ export interface BuildOptions {
    * ADMIN_PASSWORD), once. Unset: it is printed at once on stderr as a plain block.
    */
   onGeneratedAdmin?: (admin: { login: string; password: string }) => void;
+  /** The app's own logger (level, redaction) writing here instead of stdout (tests read it). */
+  logStream?: NodeJS.WritableStream;
 }
+
+/** Secrets that must never reach the log, wherever an object carrying them is logged. */
+// The first administrator's generated password is printed on stderr, never logged.
+export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPassword', '*.*.bindPassword', 'sessionSecret', '*.sessionSecret', '*.adminPassword', '*.demoPassword'];
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -33,7 +39,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   let requests = 0;
   const app = Fastify({
     genReqId: () => `${instance}-${(++requests).toString(36)}`,
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },

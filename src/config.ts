@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FilterParser } from 'ldapts';
 
 /** Typed configuration, read only from the environment and validated at boot. */
 export interface Config {
@@ -26,7 +27,41 @@ export interface Config {
   importMaxBytes: number;
   /** Most contacts (rows, cards, records) one import may hold. */
   importMaxRows: number;
+  /** Sign-in through the organization's LDAP directory; null when LDAP_URL is unset. */
+  ldap: LdapConfig | null;
 }
+
+/** The directory (LDAP / Active Directory) behind sign-in, from the LDAP_* variables. */
+export interface LdapConfig {
+  url: string;
+  /** ldap:// upgraded with StartTLS before any bind. */
+  startTls: boolean;
+  /** PEM of the CA that signed the directory's certificate (LDAP_CA_FILE); null → the system CAs. */
+  ca: string | null;
+  bindDn: string;
+  /** Never logged: pino redacts config paths, and errors never carry it. */
+  bindPassword: string;
+  userBase: string;
+  /** RFC 4515 filter with `{login}`, replaced by the escaped login. */
+  userFilter: string;
+  /** Entries matching this (tested on the user's entry alone) are disabled. */
+  disabledFilter: string;
+  groupAdmin: string | null;
+  groupSecretary: string | null;
+  /** AD's LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941): membership through nested groups. */
+  nestedGroups: boolean;
+  /** Attributes tried in order. */
+  attrLogin: string[];
+  attrName: string[];
+  attrEmail: string[];
+  timeoutMs: number;
+  recheckMinutes: number;
+}
+
+export const DEFAULT_LDAP_USER_FILTER = '(|(uid={login})(sAMAccountName={login})(userPrincipalName={login}))';
+// AD: userAccountControl bit 2 (ACCOUNTDISABLE); OpenLDAP with ppolicy: a locked account. An
+// attribute the server does not know makes its part of the filter undefined, i.e. no match.
+export const DEFAULT_LDAP_DISABLED_FILTER = '(|(userAccountControl:1.2.840.113556.1.4.803:=2)(pwdAccountLockedTime=*))';
 
 export class ConfigError extends Error {}
 
@@ -55,6 +90,71 @@ function bool(env: Env, name: string, def: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function filter(env: Env, name: string, def: string): string {
+  const raw = env[name] || def;
+  try {
+    FilterParser.parseString(raw.replaceAll('{login}', 'x'));
+  } catch {
+    throw new ConfigError(`${name} is not a valid LDAP filter (RFC 4515): "${raw}"`);
+  }
+  return raw;
+}
+
+function list(env: Env, name: string, def: string): string[] {
+  const items = (env[name] || def).split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length || items.some((a) => !/^[A-Za-z][A-Za-z0-9-]*$/.test(a))) {
+    throw new ConfigError(`${name} must be a comma-separated list of attribute names`);
+  }
+  return items;
+}
+
+function loadLdap(env: Env): LdapConfig | null {
+  const url = env.LDAP_URL;
+  if (!url) return null;
+  if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url)) throw new ConfigError(`LDAP_URL must be ldap://host[:port] or ldaps://host[:port], got "${url}"`);
+  const startTls = bool(env, 'LDAP_STARTTLS', false);
+  const secure = /^ldaps:/i.test(url);
+  if (secure && startTls) throw new ConfigError('LDAP_STARTTLS applies to ldap:// only; ldaps:// is encrypted already');
+  // Directory passwords cross this connection: clear text only when explicitly allowed.
+  if (!secure && !startTls && !bool(env, 'LDAP_ALLOW_PLAINTEXT', false)) {
+    throw new ConfigError('LDAP_URL is ldap:// without LDAP_STARTTLS=true: passwords would cross the network in clear (set LDAP_ALLOW_PLAINTEXT=true to accept that)');
+  }
+  let ca: string | null = null;
+  if (env.LDAP_CA_FILE) {
+    try {
+      ca = readFileSync(env.LDAP_CA_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`LDAP_CA_FILE cannot be read: ${env.LDAP_CA_FILE}`);
+    }
+    if (!ca.includes('BEGIN CERTIFICATE')) throw new ConfigError(`LDAP_CA_FILE holds no PEM certificate: ${env.LDAP_CA_FILE}`);
+  }
+  const required = (name: string) => {
+    const v = name === 'LDAP_BIND_PASSWORD' ? secret(env, name) : env[name];
+    if (!v) throw new ConfigError(`${name} is required when LDAP_URL is set`);
+    return v;
+  };
+  const userFilter = filter(env, 'LDAP_USER_FILTER', DEFAULT_LDAP_USER_FILTER);
+  if (!userFilter.includes('{login}')) throw new ConfigError('LDAP_USER_FILTER must contain {login}');
+  return {
+    url,
+    startTls,
+    ca,
+    bindDn: required('LDAP_BIND_DN'),
+    bindPassword: required('LDAP_BIND_PASSWORD'),
+    userBase: required('LDAP_USER_BASE'),
+    userFilter,
+    disabledFilter: filter(env, 'LDAP_DISABLED_FILTER', DEFAULT_LDAP_DISABLED_FILTER),
+    groupAdmin: env.LDAP_GROUP_ADMIN || null,
+    groupSecretary: env.LDAP_GROUP_SECRETARY || null,
+    nestedGroups: bool(env, 'LDAP_NESTED_GROUPS', false),
+    attrLogin: list(env, 'LDAP_ATTR_LOGIN', 'sAMAccountName,uid'),
+    attrName: list(env, 'LDAP_ATTR_NAME', 'displayName,cn'),
+    attrEmail: list(env, 'LDAP_ATTR_EMAIL', 'mail'),
+    timeoutMs: int(env, 'LDAP_TIMEOUT_MS', 5000, 100, 60_000),
+    recheckMinutes: int(env, 'LDAP_RECHECK_MINUTES', 15, 0, 24 * 60),
+  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -86,5 +186,6 @@ export function loadConfig(env: Env = process.env): Config {
     demoPassword: secret(env, 'DEMO_PASSWORD') ?? 'demo',
     importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxRows: int(env, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+    ldap: loadLdap(env),
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import authRoutes from './auth/routes.js';
+import ldapRecheck from './auth/recheck.js';
 import healthRoutes from './health/routes.js';
 import homeRoutes from './home/routes.js';
 import userRoutes from './users/routes.js';
@@ -16,6 +17,7 @@ import choiceRoutes from './choices/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
+  await app.register(ldapRecheck);
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(homeRoutes);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { authenticate } from '../users/service.js';
+import { authenticate, directoryOf } from './service.js';
 import { setUserLocale } from '../users/queries.js';
 import { safeNext } from '../../plugins/render.js';
 import { LANG_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js';
@@ -19,7 +19,15 @@ const LocaleBody = Type.Object({
   _csrf: Type.Optional(Type.String()),
 });
 
+// Why a sign-in was refused → the message and status of the re-rendered form.
+const REFUSED = {
+  invalid: { key: 'auth.invalid', status: 401 },
+  unavailable: { key: 'auth.ldap.unavailable', status: 503 },
+  loginTaken: { key: 'auth.ldap.loginTaken', status: 409 },
+} as const;
+
 export default async function authRoutes(app: FastifyInstance) {
+  const directory = directoryOf(app);
   app.get<{ Querystring: { next?: string } }>(
     '/login',
     { config: { access: 'public' }, schema: { querystring: LoginQuery } },
@@ -40,11 +48,13 @@ export default async function authRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       const login = req.body.login ?? '';
-      const user = await authenticate(app.db, login, req.body.password ?? '');
-      if (!user) {
-        req.log.info({ login }, 'sign-in refused');
-        return reply.page('auth/login', { next: safeNext(req.body.next, ''), login, error: 'auth.invalid' }, { status: 401 });
+      const result = await authenticate({ db: app.db, directory }, login, req.body.password ?? '');
+      if (!result.ok) {
+        req.log.info({ login, reason: result.reason }, 'sign-in refused');
+        const refused = REFUSED[result.reason];
+        return reply.page('auth/login', { next: safeNext(req.body.next, ''), login, error: refused.key }, { status: refused.status });
       }
+      const user = result.user;
       // A new session id at sign-in, so a planted or sniffed anonymous id is worth nothing.
       await req.session.regenerate();
       const now = Date.now();

@@ -133,6 +133,8 @@ export async function resetPassword(db: Db, actor: User, id: number, password: s
   if (actor.role !== 'admin') throw new ForbiddenError();
   const existing = await q.findUserById(db, id);
   if (!existing) throw new NotFoundError();
+  // A directory account's password lives in the directory; a local one would never be checked.
+  if (existing.source !== 'local') throw new ValidationError({ password: { key: 'users.directoryPassword' } });
   const value = password && password.length > 0 ? password : generatePassword();
   const errors: FieldErrors = {};
   validatePassword(value, errors);
