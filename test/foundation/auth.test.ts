@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createTestApp, PASSWORD, type TestApp } from '../helpers/app.js';
+import { Writable } from 'node:stream';
+import { createTestApp, Client, PASSWORD, type TestApp } from '../helpers/app.js';
 import { sessions } from '../../src/db/schema/sessions.js';
+import { buildApp } from '../../src/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -103,6 +105,44 @@ describe('sign-in', () => {
       expect(res.statusCode).toBe(429);
       expect(res.body).toContain('Слишком много попыток');
     } finally {
+      await limited.close();
+    }
+  });
+
+  it('counts attempts in the database, so a second instance on it does not double the limit', async () => {
+    const limited = await createTestApp({ LOGIN_RATE_LIMIT: '4' });
+    // A second instance on the same database, as behind a load balancer; its log shows request ids.
+    const logged: { reqId?: string }[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logged.push(JSON.parse(line));
+        done();
+      },
+    });
+    const other = await buildApp(limited.config, { database: limited.database, logger: { level: 'info', stream } });
+    try {
+      const clients = [limited.anonymous(), new Client(other)];
+      for (const c of clients) await c.get('/login');
+      const codes: number[] = [];
+      for (let i = 0; i < 8; i++) codes.push((await clients[i % 2].post('/login', { login: 'admin', password: 'nope' })).statusCode);
+      expect(codes).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
+      const res = await clients[1].post('/login', { login: 'admin', password: PASSWORD });
+      expect(res.statusCode).toBe(429);
+      expect(res.headers['x-ratelimit-limit']).toBe('4');
+
+      // Request ids carry the instance's id, so the logs of several instances do not clash.
+      const ids = logged.map((l) => l.reqId).filter((id): id is string => Boolean(id));
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{6}-[0-9a-z]+$/);
+      const third = await buildApp(limited.config, { database: limited.database, logger: { level: 'info', stream } });
+      const before = logged.length;
+      await new Client(third).get('/login');
+      await third.close();
+      const thirdIds = logged.slice(before).map((l) => l.reqId).filter((id): id is string => Boolean(id));
+      expect(thirdIds.length).toBeGreaterThan(0);
+      expect(thirdIds[0].slice(0, 6)).not.toBe(ids[0].slice(0, 6));
+    } finally {
+      await other.close();
       await limited.close();
     }
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
@@ -24,8 +25,14 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('two instances on one PostgreS
   let personId = 0;
   let orgId = 0;
 
+  const limit = 6;
+  let sweepCounters: () => Promise<void> = async () => {};
+
   beforeAll(async () => {
     const fresh = await freshDatabase();
+    sweepCounters = async () => {
+      await fresh.database.db.execute(sql`delete from rate_limits`);
+    };
     drop = fresh.drop;
     const hash = await hashPassword('password-123');
     await insertUser(fresh.database.db, { login: 'sec', name: 'Секретарь', passwordHash: hash, role: 'secretary' });
@@ -36,7 +43,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('two instances on one PostgreS
       // Each instance opens its own pool, as separate processes would; no SESSION_SECRET is
       // configured, so they must find the shared one in the database.
       const database = await openDatabase({ databaseUrl: fresh.url, dataDir: ':memory:' });
-      const app = await buildApp(loadConfig({ DATABASE_URL: fresh.url!, LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password' }), { database, logger: false });
+      const app = await buildApp(loadConfig({ DATABASE_URL: fresh.url!, LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password', LOGIN_RATE_LIMIT: String(limit) }), { database, logger: false });
       app.addHook('onClose', async () => database.close());
       await app.listen({ host: '127.0.0.1', port: 0 });
       apps.push(app);
@@ -79,7 +86,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('two instances on one PostgreS
   it('an upload through one instance is served by the other', async () => {
     const page = await fetch(`${bases[0]}/persons/${personId}?tab=additional`, { headers: { cookie: cookie() } });
     const csrf = token(await page.text());
-    const bmp = readFileSync(new URL('../../../shared/samples/photo-24bit.bmp', import.meta.url));
+    const bmp = readFileSync(new URL('../../src/features/import/parse/__fixtures__/photo-24bit.bmp', import.meta.url));
     const body = new FormData();
     body.append('photo', new Blob([bmp], { type: 'image/bmp' }), 'photo.bmp');
     const up = await fetch(`${bases[0]}/persons/${personId}/photo?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', body, headers: { cookie: cookie() }, redirect: 'manual' });
@@ -109,5 +116,38 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('two instances on one PostgreS
     const seqs = numbers.map(Number).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => seqs[0] + i));
     expect(new Set(numbers).size).toBe(20);
+  });
+
+  it('together allow LOGIN_RATE_LIMIT sign-in attempts from one address, not twice that', async () => {
+    await sweepCounters();
+    const forms = await Promise.all(bases.map(async (b) => {
+      const res = await fetch(`${b}/login`);
+      const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      return { cookies, csrf: token(await res.text()) };
+    }));
+    // Concurrently through both instances, as a password-guessing client behind the balancer would.
+    const attempts = await Promise.all(
+      Array.from({ length: limit * 2 }, (_, i) => {
+        const b = i % 2;
+        return fetch(`${bases[b]}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: forms[b].cookies },
+          body: new URLSearchParams({ login: 'sec', password: 'wrong-guess', _csrf: forms[b].csrf }).toString(),
+        });
+      }),
+    );
+    const codes = attempts.map((r) => r.status);
+    expect(codes.filter((c) => c === 401)).toHaveLength(limit);
+    expect(codes.filter((c) => c === 429)).toHaveLength(limit);
+    for (const b of bases) {
+      const res = await fetch(`${b}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: forms[bases.indexOf(b)].cookies },
+        body: new URLSearchParams({ login: 'sec', password: 'password-123', _csrf: forms[bases.indexOf(b)].csrf }).toString(),
+      });
+      expect(res.status).toBe(429);
+    }
   });
 });
