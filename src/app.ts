@@ -5,7 +5,8 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import accessPlugin from './plugins/access.js';
 import authPlugin from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
+import { loggerOptions } from './plugins/logging.js';
 import renderPlugin from './plugins/render.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
@@ -22,7 +23,9 @@ export interface BuildOptions {
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: loggerOptions(opts.logger ?? { level: config.logLevel }),
+    // A malformed URL (`/%`) gets the same localized page as every other error, not Fastify's JSON.
+    frameworkErrors,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { safeNext } from '../../plugins/render.js';
+import { backTo } from '../../lib/next.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
@@ -181,7 +181,7 @@ export default async function groupRoutes(app: FastifyInstance) {
     const organizationId = Number(req.body.organization_id);
     const member: service.Member | null = personId > 0 ? { personId } : organizationId > 0 ? { organizationId } : null;
     if (!member) throw new ValidationError({ member: { key: 'validation.choose' } });
-    const next = safeNext(req.body.next, `/groups/${group.id}`);
+    const next = backTo(req.body.next, `/groups/${group.id}`);
     const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
     try {
       const result = await service.addMember(db, req.user!, group.id, member, service.readMembershipForm(req.body));
@@ -207,7 +207,7 @@ export default async function groupRoutes(app: FastifyInstance) {
   app.post<IdReq & { Body: Body }>('/memberships/:id/remove', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
     const result = await service.removeMembership(db, req.user!, req.params.id);
     reply.flash(result.status === 'removed' ? 'success' : 'info', result.status === 'removed' ? 'groups.memberRemoved' : 'groups.alreadyRemoved');
-    return reply.seeOther(safeNext(req.body?.next, `/groups/${result.groupId}`));
+    return reply.seeOther(backTo(req.body?.next, `/groups/${result.groupId}`));
   });
 
   // ---- the group picker of a card (`+`) ----
