@@ -1,5 +1,7 @@
 import { Type, type TSchema } from 'typebox';
 
+export { Type };
+
 /**
  * The shared pieces of the routes' schemas (TypeBox, validated by Fastify's Ajv before the
  * handler runs): a value out of shape is refused at the edge with a localized 400 (params, query)
@@ -60,3 +62,34 @@ export function Fields<T extends Record<string, TSchema>>(fields: T) {
     Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof T]: ReturnType<typeof Type.Optional<T[K]>> },
   );
 }
+
+/** Any value a form may send: text (tab and line breaks allowed) or a repeated field. */
+export const FormValue = Type.Union([SafeLines(20000), Type.Array(SafeLines(20000), { maxItems: 200 })]);
+
+/**
+ * A form body: strict on shape (every field text, or a list where the form repeats it; bounded;
+ * no control characters), permissive on content, so the form's own reader still answers a
+ * too-long name or a letter in a number with a field error on the re-rendered form (422).
+ * Fields the form does not declare are held to the same shape.
+ */
+export function Form<T extends Record<string, TSchema>>(fields: T) {
+  const props = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)]));
+  return Type.Object({ _csrf: Type.Optional(Csrf), ...props } as { [K in keyof T]: ReturnType<typeof Type.Optional<T[K]>> } & { _csrf: ReturnType<typeof Type.Optional<typeof Csrf>> }, {
+    additionalProperties: FormValue,
+  });
+}
+
+/** A query string: the declared fields, and any other parameter held to bounded, safe text. */
+export function Query<T extends Record<string, TSchema>>(fields: T) {
+  const props = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)]));
+  return Type.Object(props as { [K in keyof T]: ReturnType<typeof Type.Optional<T[K]>> }, { additionalProperties: SafeText(2000) });
+}
+
+/** A route that reads no query string: any parameter sent anyway is still bounded, safe text. */
+export const NoQuery = Query({});
+
+/** A multipart upload's URL: only the CSRF token (the parts are read and checked by the route's reader). */
+export const UploadQuery = Query({ _csrf: Csrf });
+
+/** Single-line form text, held to shape only (the form's reader gives the field errors). */
+export const Line = (max = 4000) => SafeLines(max);

@@ -122,12 +122,28 @@ export async function handleError(err: FastifyError, req: FastifyRequest, reply:
   }
 }
 
-/** Errors Fastify raises before routing (a malformed URL): the same localized page, no raw JSON. */
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Errors Fastify raises before routing (a malformed URL such as `/%`): the request and reply are
+ * bare there (no session, no decorators, no templates), so the same localized message is written
+ * as a small page of its own; never Fastify's JSON.
+ */
 export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
-  void handleError(err, req, reply).catch((e) => {
-    req.log.error({ err: e }, 'framework error page failed');
-    if (!reply.sent) reply.code(400).type('text/plain; charset=utf-8').send('Bad Request');
-  });
+  const shown = classify(err);
+  req.log.info({ code: err.code, status: shown.status }, 'request refused before routing');
+  const locale = localeFromAcceptLanguage(req.headers['accept-language']);
+  const t = translator(locale);
+  const title = escapeHtml(t(TITLES[shown.status] ?? 'errors.badRequest.title'));
+  const message = escapeHtml(t(shown.key, shown.params));
+  const flash = `<div class="flash flash-error" role="alert"><strong>${title}.</strong> ${message}</div>`;
+  const html =
+    req.headers['hx-request'] === 'true'
+      ? flash
+      : `<!doctype html>\n<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><link rel="stylesheet" href="/assets/app.css"></head>` +
+        `<body><main class="content"><section class="error-page"><h1>${title}</h1><p>${message}</p><p><a href="/">${escapeHtml(t('errors.home'))}</a></p></section></main></body></html>`;
+  if (req.headers['hx-request'] === 'true') reply.header('HX-Retarget', '#flash').header('HX-Reswap', 'innerHTML');
+  reply.code(shown.status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
 }
 
 /** A header value Node would refuse at write time (ERR_INVALID_CHAR) is caught here, where the error handler still can answer. */

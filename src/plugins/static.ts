@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fp from 'fastify-plugin';
 import fastifyStatic from '@fastify/static';
 import { Type } from 'typebox';
-import { SafeText, Word } from '../lib/schemas.js';
+import { NoQuery, SafeText, Word } from '../lib/schemas.js';
 
 const require = createRequire(import.meta.url);
 const HTMX_DIST = path.dirname(require.resolve('htmx.org/dist/htmx.min.js'));
@@ -40,9 +40,9 @@ export default fp(
     // `cacheControl: false`, or the plugin would overwrite the routes' Cache-Control with max-age=0.
     await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false, cacheControl: false });
 
-    app.get(HTMX_URL, { config: { access: 'public' } }, (_req, reply) => reply.header('Cache-Control', YEAR).sendFile('htmx.min.js', HTMX_DIST));
+    app.get(HTMX_URL, { config: { access: 'public' }, schema: { querystring: NoQuery } }, (_req, reply) => reply.header('Cache-Control', YEAR).sendFile('htmx.min.js', HTMX_DIST));
     // Browsers ask for it on their own; answer from the SVG icon instead of a 404 in every log.
-    app.get('/favicon.ico', { config: { access: 'public' }, logLevel: 'warn' }, (_req, reply) =>
+    app.get('/favicon.ico', { config: { access: 'public' }, logLevel: 'warn', schema: { querystring: NoQuery } }, (_req, reply) =>
       reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').sendFile('favicon.svg', PUBLIC_DIR),
     );
     app.get<{ Params: { '*': string }; Querystring: { v?: string } }>(
