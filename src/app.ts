@@ -6,7 +6,8 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import accessPlugin from './plugins/access.js';
 import authPlugin from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
+import { loggerOptions } from './plugins/logging.js';
 import renderPlugin from './plugins/render.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
@@ -39,11 +40,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   let requests = 0;
   const app = Fastify({
     genReqId: () => `${instance}-${(++requests).toString(36)}`,
-    logger: opts.logger ?? {
-      level: config.logLevel,
-      redact: { paths: LOG_REDACT, censor: '[redacted]' },
-      ...(opts.logStream ? { stream: opts.logStream } : {}),
-    },
+    logger: loggerOptions(
+      opts.logger ?? {
+        level: config.logLevel,
+        redact: { paths: LOG_REDACT, censor: '[redacted]' },
+        ...(opts.logStream ? { stream: opts.logStream } : {}),
+      },
+    ),
+    // A malformed URL (`/%`) gets the same localized page as every other error, not Fastify's JSON.
+    frameworkErrors,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },

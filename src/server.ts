@@ -36,6 +36,10 @@ export async function start(extra?: (app: Awaited<ReturnType<typeof buildApp>>) 
       },
     );
   };
+  // Whatever escapes a request (a library's callback throwing, a promise nobody awaited) is
+  // logged and the server goes on serving everyone else: one bad request never stops it.
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection (server keeps running)'));
+  process.on('uncaughtException', (err, origin) => app.log.error({ err, origin }, 'uncaught exception (server keeps running)'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 

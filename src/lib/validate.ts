@@ -21,7 +21,9 @@ export class FormReader {
   int(field: string, min: number, max: number, empty: number | null): number | null {
     const raw = cleanText(this.body[field]);
     if (raw === '') return empty;
-    if (!/^[+-−]?\d{1,9}$/.test(raw)) {
+    // An optional sign (ASCII plus or minus, or the typographic minus), then digits; `-` is escaped,
+    // as `[+-−]` would be a character range that lets letters through.
+    if (!/^[+\-−]?\d{1,9}$/.test(raw)) {
       this.errors[field] = { key: 'validation.integerRange', params: { min, max } };
       return empty;
     }

@@ -24,6 +24,8 @@ export interface RouteEntry {
   method: string;
   url: string;
   access: Access;
+  /** The route's declared schemas (params, querystring, body): the route tests check and fuzz them. */
+  schema: { params?: unknown; querystring?: unknown; body?: unknown };
 }
 
 declare module 'fastify' {
@@ -43,7 +45,7 @@ export default fp(
         throw new Error(`Route ${route.method} ${route.url} declares no valid config.access`);
       }
       for (const method of [route.method].flat()) {
-        if (method !== 'HEAD') table.push({ method, url: route.url, access: access as Access });
+        if (method !== 'HEAD') table.push({ method, url: route.url, access: access as Access, schema: (route.schema ?? {}) as RouteEntry['schema'] });
       }
     });
 

@@ -52,12 +52,13 @@ export default fp(
         maxAge: absoluteMs,
       },
     });
-    // Double-submit token: the secret sits in a signed HttpOnly cookie, the token in the form
-    // field `_csrf` or the `X-CSRF-Token` header (htmx sends it from <body hx-headers>).
+    // Synchronizer token bound to the session: its secret lives in the session row (`_csrf`), so a
+    // token from another browser's session is worth nothing here, and sign-in, which starts a new
+    // session, rotates it (a token issued before sign-in is refused after). The token travels in
+    // the form field `_csrf` or the `X-CSRF-Token` header (htmx sends it from <body hx-headers>).
     await app.register(csrf, {
-      sessionPlugin: '@fastify/cookie',
-      cookieKey: '_csrf',
-      cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, signed: true, secure: config.cookieSecure },
+      sessionPlugin: '@fastify/session',
+      sessionKey: '_csrf',
       getToken: (req) => {
         const body = req.body as Record<string, unknown> | undefined;
         const fromBody = body && typeof body === 'object' ? body._csrf : undefined;

@@ -6,7 +6,7 @@ import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type Access } from './access.js';
 import type { StoredSessionData } from './session-store.js';
-import { HTMX_URL } from './static.js';
+import { HTMX_URL, assetUrl } from './static.js';
 import { dateFormatters } from '../i18n/index.js';
 
 export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
@@ -43,13 +43,8 @@ export function wantsFragment(req: FastifyRequest): boolean {
   );
 }
 
-/** A local redirect target from user input: a path on this site, never another origin. */
-export function safeNext(next: unknown, fallback = '/'): string {
-  if (typeof next !== 'string' || next.length > 2000) return fallback;
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
-  if (/[\u0000-\u001f\\]/.test(next)) return fallback;
-  return next;
-}
+// Kept here for the routes that import it from the render plugin.
+export { safeNext } from '../lib/next.js';
 
 function commonData(req: FastifyRequest, reply: FastifyReply) {
   return {
@@ -58,8 +53,10 @@ function commonData(req: FastifyRequest, reply: FastifyReply) {
     ...dateFormatters(req.locale),
     user: req.user,
     url: req.url,
-    csrfToken: reply.generateCsrf(),
+    // No session yet when the URL itself was refused before routing (the error page then has no forms).
+    csrfToken: req.session ? reply.generateCsrf() : '',
     htmxUrl: HTMX_URL,
+    asset: assetUrl,
     can: (access: Access) => allows(access, req.user?.role),
   };
 }
@@ -73,6 +70,13 @@ export default fp(
       viewExt: 'eta',
       // Templates are compiled once; restart to pick up edits (no behaviour hangs on NODE_ENV).
       production: true,
+    });
+
+    // Pages carry the session's CSRF token and, signed in, the directory itself: never kept by a
+    // browser or a proxy. Routes that set their own Cache-Control (files, static assets) keep it.
+    app.addHook('onSend', async (_req, reply) => {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
     });
 
     app.decorateReply('flash', function (this: FastifyReply, kind: FlashKind, key: string, params?: Record<string, string | number>) {

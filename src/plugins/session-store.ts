@@ -11,6 +11,8 @@ export interface StoredSessionData {
   createdAt?: number;
   /** ms since epoch: last request seen (idle expiry counts from here). */
   lastSeenAt?: number;
+  /** The CSRF secret of this session (tokens are derived from it); a new session gets a new one. */
+  _csrf?: string;
   flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number> }[];
 }
 

@@ -127,6 +127,8 @@ export class Client {
     await this.get('/login');
     const res = await this.post('/login', { login, password });
     if (res.statusCode !== 303) throw new Error(`sign-in as ${login} failed: ${res.statusCode}`);
+    // Sign-in starts a new session with a new CSRF secret: take the token from a page of it.
+    await this.get('/logout');
     return res;
   }
 }

@@ -1,22 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { Csrf, Form, Line, Next, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
 import { authenticate, directoryOf } from './service.js';
 import { setUserLocale } from '../users/queries.js';
 import { safeNext } from '../../plugins/render.js';
 import { LANG_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js';
 import { isLocale } from '../../i18n/index.js';
 
-const LoginQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
+// `next` is checked for its shape only: safeNext sends anything odd to the home page.
+const LoginQuery = Type.Object({ next: Type.Optional(Next) });
 const LoginBody = Type.Object({
-  login: Type.Optional(Type.String({ maxLength: 200 })),
-  password: Type.Optional(Type.String({ maxLength: 1000 })),
-  next: Type.Optional(Type.String({ maxLength: 2000 })),
-  _csrf: Type.Optional(Type.String()),
+  login: Type.Optional(Line(200)),
+  password: Type.Optional(SafeLines(1000)),
+  next: Type.Optional(Next),
+  _csrf: Type.Optional(Csrf),
 });
 const LocaleBody = Type.Object({
-  lang: Type.String(),
-  next: Type.Optional(Type.String({ maxLength: 2000 })),
-  _csrf: Type.Optional(Type.String()),
+  lang: Word(10),
+  next: Type.Optional(Next),
+  _csrf: Type.Optional(Csrf),
 });
 
 // Why a sign-in was refused → the message and status of the re-rendered form.
@@ -66,9 +68,9 @@ export default async function authRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get('/logout', { config: { access: 'user' } }, async (_req, reply) => reply.page('auth/logout'));
+  app.get('/logout', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (_req, reply) => reply.page('auth/logout'));
 
-  app.post('/logout', { config: { access: 'public' } }, async (req, reply) => {
+  app.post('/logout', { config: { access: 'public' }, schema: { body: Form({}) } }, async (req, reply) => {
     if (req.session) await req.session.destroy();
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.seeOther('/login');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { IdText, SafeText, Word } from '../../lib/schemas.js';
 import { loadPicker } from './picker.js';
 import type { ChoiceKind } from './queries.js';
 
@@ -9,12 +10,12 @@ import type { ChoiceKind } from './queries.js';
  */
 const ChoicesQuery = Type.Object(
   {
-    find: Type.Optional(Type.String({ maxLength: 500 })),
-    selected: Type.Optional(Type.String({ maxLength: 12 })),
-    blank: Type.Optional(Type.String({ maxLength: 10 })),
-    field: Type.Optional(Type.String({ maxLength: 40 })),
+    find: Type.Optional(SafeText(500)),
+    selected: Type.Optional(IdText()),
+    blank: Type.Optional(Word(10)),
+    field: Type.Optional(Word(40)),
   },
-  { additionalProperties: Type.String({ maxLength: 500 }) },
+  { additionalProperties: SafeText(500) },
 );
 type ChoicesQueryT = Record<string, string | undefined>;
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import { Cursor, IdText, MAX_ID, Query as QuerySchema, SafeText, Word } from '../../lib/schemas.js';
 import { findOrganization } from '../organizations/queries.js';
 import { contactsOf } from '../persons/queries.js';
 import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
@@ -11,22 +12,25 @@ import { allows } from '../../plugins/access.js';
 export const PAGE_SIZE = 50;
 const CARDS_LIMIT = 100;
 
-const Query = Type.Object({
-  group_by: Type.Optional(Type.String({ maxLength: 20 })),
-  q: Type.Optional(Type.String({ maxLength: 500 })),
-  org: Type.Optional(Type.String({ maxLength: 20 })),
-  archived: Type.Optional(Type.String({ maxLength: 5 })),
-  after: Type.Optional(Type.String({ maxLength: 2000 })),
-  before: Type.Optional(Type.String({ maxLength: 2000 })),
-  page: Type.Optional(Type.String({ maxLength: 10 })),
-  size: Type.Optional(Type.String({ maxLength: 5 })),
-  add_to: Type.Optional(Type.String({ maxLength: 12 })),
+const Query = QuerySchema({
+  group_by: Word(20),
+  q: SafeText(500),
+  org: IdText('none'),
+  archived: Word(5),
+  after: Cursor,
+  before: Cursor,
+  page: Word(10),
+  size: Type.String({ maxLength: 3, pattern: '^[0-9]*$' }),
+  add_to: IdText(),
 });
-type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string; add_to?: string };
+type QueryT = Static<typeof Query>;
 
 export function encodeCursor(key: RowKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
+
+// A cursor's text parts are sort keys: bounded, no control characters (NUL breaks PostgreSQL text).
+const safeKey = (s: unknown) => typeof s === 'string' && s.length <= 1000 && !/[\u0000-\u001f\u007f]/.test(s);
 
 /** A cursor from the URL; anything malformed means "first page", never an error. */
 export function decodeCursor(s: string | undefined): RowKey | null {
@@ -34,8 +38,8 @@ export function decodeCursor(s: string | undefined): RowKey | null {
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     if (
-      Array.isArray(v) && v.length === 5 && typeof v[0] === 'boolean' && typeof v[1] === 'string' &&
-      Number.isInteger(v[2]) && typeof v[3] === 'string' && Number.isInteger(v[4])
+      Array.isArray(v) && v.length === 5 && typeof v[0] === 'boolean' && safeKey(v[1]) &&
+      Number.isInteger(v[2]) && Math.abs(v[2]) <= MAX_ID && safeKey(v[3]) && Number.isInteger(v[4]) && v[4] >= 0 && v[4] <= MAX_ID
     ) return v as RowKey;
   } catch {
     // fall through

@@ -1,4 +1,5 @@
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { IdText, Query, SafeText, Type, Word } from '../../lib/schemas.js';
 import { DIRECTIONS, type Direction } from '../../db/schema/documents.js';
 import type { Locale } from '../../db/schema/users.js';
 import type { Translate } from '../../i18n/index.js';
@@ -10,20 +11,22 @@ import type { DocumentCursor, DocumentFilter } from './queries.js';
 export const PAGE_SIZE = 50;
 
 /** The list's URL parameters: filters, and the keyset position (after / before / page=last). */
-export const ListQuery = Type.Object({
-  direction: Type.Optional(Type.String({ maxLength: 20 })),
-  from: Type.Optional(Type.String({ maxLength: 20 })),
-  to: Type.Optional(Type.String({ maxLength: 20 })),
-  organization: Type.Optional(Type.String({ maxLength: 12 })),
+// A cursor as our links write it (`2026-01-31_123`); its date and id are checked where it is decoded.
+const DocCursor = Type.String({ maxLength: 40, pattern: '^[0-9_-]*$' });
+export const ListQuery = Query({
+  direction: Word(20),
+  from: SafeText(20),
+  to: SafeText(20),
+  organization: IdText(),
   /** The organization picker's search box: the select offers its matches (no JavaScript). */
-  organization_find: Type.Optional(Type.String({ maxLength: 500 })),
-  person: Type.Optional(Type.String({ maxLength: 12 })),
-  q: Type.Optional(Type.String({ maxLength: 500 })),
-  after: Type.Optional(Type.String({ maxLength: 40 })),
-  before: Type.Optional(Type.String({ maxLength: 40 })),
-  page: Type.Optional(Type.String({ maxLength: 10 })),
+  organization_find: SafeText(500),
+  person: IdText(),
+  q: SafeText(500),
+  after: DocCursor,
+  before: DocCursor,
+  page: Word(10),
 });
-export type ListQueryT = Partial<Record<'direction' | 'from' | 'to' | 'organization' | 'organization_find' | 'person' | 'q' | 'after' | 'before' | 'page', string>>;
+export type ListQueryT = Static<typeof ListQuery>;
 
 /** The filter as the form shows it (what the user typed), beside what the query uses. */
 export interface ParsedList {

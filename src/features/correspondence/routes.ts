@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { Form, Id, IdParams, IdText, Line, NoQuery, Query, SafeLines, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { DIRECTIONS, type Document } from '../../db/schema/documents.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { wantsFragment } from '../../plugins/render.js';
@@ -25,10 +26,14 @@ import { loadPicker } from '../choices/picker.js';
 import * as service from './service.js';
 import { readDocumentUpload } from './upload.js';
 
-const Id = Type.Integer({ minimum: 1, maximum: 2147483647 });
-const IdParams = Type.Object({ id: Id });
 const FileParams = Type.Object({ id: Id, fileId: Id });
-type Body = Record<string, unknown>;
+const NewQuery = Query({ organization: IdText(), person: IdText(), direction: Word(20) });
+const FileQuery = Query({ inline: Word(5) });
+const DocumentForm = Form({
+  direction: Word(20), regDate: Line(40), senderNumber: Line(), senderDate: Line(40), subject: Line(), summary: SafeLines(20000), note: SafeLines(20000),
+  organizationId: Line(20), organizationId_find: Line(500), personId: Line(20), personId_find: Line(500), version: Line(20),
+});
+type Body = Static<typeof DocumentForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 
 const MB = 1024 * 1024;
@@ -97,9 +102,9 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     );
   });
 
-  app.get<{ Querystring: { organization?: string; person?: string; direction?: string } }>(
+  app.get<{ Querystring: Static<typeof NewQuery> }>(
     '/documents/new',
-    { config: { access: 'secretary' } },
+    { config: { access: 'secretary' }, schema: { querystring: NewQuery } },
     async (req, reply) => {
       // Opened from a counterparty: the person brings their organization along.
       const person = positive(req.query.person) ? await findCounterparty(db, { personId: positive(req.query.person)! }) : undefined;
@@ -116,7 +121,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post('/documents', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.post('/documents', { config: { access: 'secretary' }, schema: { querystring: UploadQuery } }, async (req, reply) => {
     const upload = await readDocumentUpload(req);
     let errors: FieldErrors = { ...upload.errors };
     let input: service.DocumentInput | null = null;
@@ -138,7 +143,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<IdReq>('/documents/:id', { config: { access: 'user' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/documents/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const doc = await load(req.params.id);
     return reply.page('documents/show', await showData(req, doc));
   });
@@ -148,12 +153,12 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     return { doc, files, citing, history, errors, inlineTypes: INLINE_TYPES, maxFileMb: MAX_FILE_BYTES / MB, maxDocumentMb: MAX_DOCUMENT_BYTES / MB, ...viewHelpers(req.locale, req.t), pageTitle: doc.regNumber };
   }
 
-  app.get<IdReq>('/documents/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/documents/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const doc = await load(req.params.id);
     return reply.page('documents/edit', { doc, ...(await formData(formOf(doc))), pageTitle: doc.regNumber });
   });
 
-  app.post<IdReq & { Body: Body }>('/documents/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/documents/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: DocumentForm } }, async (req, reply) => {
     const doc = await load(req.params.id);
     const body = req.body ?? {};
     const version = Number(body.version);
@@ -189,7 +194,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     return reply.page('documents/edit', { doc: current, conflict: { current: stored, differing, show }, ...data, pageTitle: current.regNumber }, { status: 409 });
   }
 
-  app.post<IdReq>('/documents/:id/files', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq>('/documents/:id/files', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: UploadQuery } }, async (req, reply) => {
     const doc = await load(req.params.id);
     const upload = await readDocumentUpload(req);
     try {
@@ -205,7 +210,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
 
   app.post<{ Params: { id: number; fileId: number } }>(
     '/documents/:id/files/:fileId/delete',
-    { config: { access: 'secretary' }, schema: { params: FileParams } },
+    { config: { access: 'secretary' }, schema: { params: FileParams, body: Form({}) } },
     async (req, reply) => {
       const file = await findFile(db, req.params.id, req.params.fileId);
       if (!file) throw new NotFoundError();
@@ -215,9 +220,9 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { id: number; fileId: number }; Querystring: { inline?: string } }>(
+  app.get<{ Params: { id: number; fileId: number }; Querystring: Static<typeof FileQuery> }>(
     '/documents/:id/files/:fileId',
-    { config: { access: 'user' }, schema: { params: FileParams } },
+    { config: { access: 'user' }, schema: { params: FileParams, querystring: FileQuery } },
     async (req, reply) => {
       const file = await findFile(db, req.params.id, req.params.fileId);
       if (!file) throw new NotFoundError();

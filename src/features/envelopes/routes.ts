@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Form, IdParams, Line, NoQuery, Query, Word } from '../../lib/schemas.js';
+import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { BrowserMissingError } from '../../lib/browser.js';
 import { ValidationError } from '../../lib/errors.js';
 import { translator } from '../../i18n/index.js';
@@ -12,9 +13,9 @@ import { PdfEngine, PdfTimeoutError, type RenderRequest } from './pdf-engine.js'
 import { loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
 import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-const FormatQuery = Type.Object({ format: Type.Optional(Type.String({ maxLength: 40 })) });
-const LabelsQuery = Type.Object({ sheet: Type.Optional(Type.String({ maxLength: 40 })), start: Type.Optional(Type.String({ maxLength: 10 })) });
+const FormatQuery = Query({ format: Word(40) });
+const LabelsQuery = Query({ sheet: Word(40), start: Word(10) });
+const SettingsForm = Form({ name: Line(), defaultFormat: Word(40), ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])) });
 type IdReq<Q> = { Params: { id: number }; Querystring: Q };
 
 /** The envelope face is a Russian Post form whatever language the page around it is in. */
@@ -31,11 +32,11 @@ export default async function envelopeRoutes(app: FastifyInstance) {
 
   // ---- own organization (sender block) ----
 
-  app.get('/admin/settings', { config: { access: 'admin' } }, async (_req, reply) =>
+  app.get('/admin/settings', { config: { access: 'admin' }, schema: { querystring: NoQuery } }, async (_req, reply) =>
     reply.page('admin/settings', { form: await getOwnOrganization(db), errors: {}, formats: ENVELOPE_FORMAT_LIST }),
   );
 
-  app.post<{ Body: Record<string, unknown> }>('/admin/settings', { config: { access: 'admin' } }, async (req, reply) => {
+  app.post<{ Body: Record<string, unknown> }>('/admin/settings', { config: { access: 'admin' }, schema: { body: SettingsForm } }, async (req, reply) => {
     try {
       await saveOwnOrganization(db, req.user!, readOwnOrganizationForm(req.body ?? {}));
       reply.flash('success', 'settings.saved');

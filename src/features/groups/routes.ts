@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { Cursor, Form, IdParams, IdText, Line, MAX_ID, Next, NoQuery, Query, SafeLines, SafeText, Word } from '../../lib/schemas.js';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { safeNext } from '../../plugins/render.js';
+import { backTo } from '../../lib/next.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
@@ -14,8 +15,17 @@ import * as q from './queries.js';
 import * as service from './service.js';
 import { addSelection, countSelection } from './selection.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-type Body = Record<string, unknown>;
+const ListQuery = Query({ archived: Word(5) });
+const PickerFor = Word(40);
+const GroupForm = Form({ name: Line(), description: SafeLines(20000), mark: Word(), version: Line(20), picker_for: PickerFor });
+const ArchiveForm = Form({ picker_for: PickerFor });
+const MemberForm = Form({ person_id: Line(20), organization_id: Line(20), next: Next, picker_for: PickerFor, reason: SafeLines(20000), documents: SafeLines(20000) });
+const SelectionForm = Form({ q: SafeText(500), org: IdText('none'), reason: SafeLines(20000) });
+const RemoveForm = Form({ next: Next });
+const ShowQuery = Query({ sort: Word(20), former: Word(5), after: Cursor, before: Cursor, page: Word(10), find: SafeText(500) });
+const RenameQuery = Query({ rename: IdText() });
+const SelectionQuery = Query({ q: SafeText(500), org: IdText('none') });
+type Body = Static<typeof GroupForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 const MEMBERS_PAGE = 50;
 
@@ -23,7 +33,7 @@ function cursor(s: unknown): q.MemberKey | null {
   if (typeof s !== 'string' || !s) return null;
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isInteger(v[1])) return v as q.MemberKey;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 1000 && !/[\u0000-\u001f\u007f]/.test(v[0]) && Number.isInteger(v[1]) && v[1] >= 0 && v[1] <= MAX_ID) return v as q.MemberKey;
   } catch {
     // a malformed cursor means the first page
   }
@@ -47,13 +57,13 @@ export default async function groupRoutes(app: FastifyInstance) {
   }
 
   // ---- the list of groups ----
-  app.get<{ Querystring: { archived?: string } }>('/groups', { config: { access: 'user' } }, async (req, reply) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/groups', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
     const showArchived = req.query.archived === '1';
     const groups = await q.listGroups(db, { showArchived });
     return reply.page('groups/index', { groups, showArchived, form: { mark: 'none' }, errors: {}, marks: GROUP_MARKS, pageTitle: req.t('groups.title') }, { fragment: 'groups/_list' });
   });
 
-  app.post<{ Body: Body }>('/groups', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.post<{ Body: Body }>('/groups', { config: { access: 'secretary' }, schema: { body: GroupForm } }, async (req, reply) => {
     const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
     try {
       const group = await service.createGroup(db, req.user!, service.readGroupForm(req.body));
@@ -69,15 +79,15 @@ export default async function groupRoutes(app: FastifyInstance) {
   });
 
   // The toolbar's "print envelopes": choose the group whose members get them.
-  app.get('/groups/print', { config: { access: 'user' } }, async (req, reply) => {
+  app.get('/groups/print', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (req, reply) => {
     const groups = await q.listGroups(db);
     return reply.page('groups/print', { groups, pageTitle: req.t('envelopes.printEnvelopes') });
   });
 
   // ---- one group: the read-only page every department can bookmark ----
-  app.get<IdReq & { Querystring: Record<string, string | undefined> }>(
+  app.get<IdReq & { Querystring: Static<typeof ShowQuery> }>(
     '/groups/:id',
-    { config: { access: 'user' }, schema: { params: IdParams } },
+    { config: { access: 'user' }, schema: { params: IdParams, querystring: ShowQuery } },
     async (req, reply) => {
       const group = await loadGroup(req.params.id);
       const qs = req.query;
@@ -131,12 +141,12 @@ export default async function groupRoutes(app: FastifyInstance) {
     });
   }
 
-  app.get<IdReq>('/groups/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/groups/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
     return reply.page('groups/edit', { group, form: group, errors: {}, marks: GROUP_MARKS, pageTitle: group.name });
   });
 
-  app.post<IdReq & { Body: Body }>('/groups/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/groups/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: GroupForm } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
     const version = Number(req.body.version);
     const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
@@ -165,7 +175,7 @@ export default async function groupRoutes(app: FastifyInstance) {
     ['archive', true],
     ['restore', false],
   ] as const) {
-    app.post<IdReq & { Body: Body }>(`/groups/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    app.post<IdReq & { Body: Body }>(`/groups/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: ArchiveForm } }, async (req, reply) => {
       const group = await service.setGroupArchived(db, req.user!, req.params.id, archived);
       const pickerFor = typeof req.body?.picker_for === 'string' ? req.body.picker_for : '';
       if (pickerFor) return renderPickerFor(reply, pickerFor, {}, {});
@@ -175,13 +185,13 @@ export default async function groupRoutes(app: FastifyInstance) {
   }
 
   // ---- membership ----
-  app.post<IdReq & { Body: Body }>('/groups/:id/members', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/groups/:id/members', { config: { access: 'secretary' }, schema: { params: IdParams, body: MemberForm } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
     const personId = Number(req.body.person_id);
     const organizationId = Number(req.body.organization_id);
     const member: service.Member | null = personId > 0 ? { personId } : organizationId > 0 ? { organizationId } : null;
     if (!member) throw new ValidationError({ member: { key: 'validation.choose' } });
-    const next = safeNext(req.body.next, `/groups/${group.id}`);
+    const next = backTo(req.body.next, `/groups/${group.id}`);
     const pickerFor = typeof req.body.picker_for === 'string' ? req.body.picker_for : '';
     try {
       const result = await service.addMember(db, req.user!, group.id, member, service.readMembershipForm(req.body));
@@ -195,7 +205,7 @@ export default async function groupRoutes(app: FastifyInstance) {
     }
   });
 
-  app.post<IdReq & { Body: Body }>('/groups/:id/members/selection', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/groups/:id/members/selection', { config: { access: 'secretary' }, schema: { params: IdParams, body: SelectionForm } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
     const sel = { q: typeof req.body.q === 'string' ? req.body.q : '', org: parseSelectionOrg(req.body.org) };
     const reason = typeof req.body.reason === 'string' ? req.body.reason.trim().slice(0, 1000) : '';
@@ -204,10 +214,10 @@ export default async function groupRoutes(app: FastifyInstance) {
     return reply.seeOther(`/groups/${group.id}`);
   });
 
-  app.post<IdReq & { Body: Body }>('/memberships/:id/remove', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/memberships/:id/remove', { config: { access: 'secretary' }, schema: { params: IdParams, body: RemoveForm } }, async (req, reply) => {
     const result = await service.removeMembership(db, req.user!, req.params.id);
     reply.flash(result.status === 'removed' ? 'success' : 'info', result.status === 'removed' ? 'groups.memberRemoved' : 'groups.alreadyRemoved');
-    return reply.seeOther(safeNext(req.body?.next, `/groups/${result.groupId}`));
+    return reply.seeOther(backTo(req.body?.next, `/groups/${result.groupId}`));
   });
 
   // ---- the group picker of a card (`+`) ----
@@ -234,24 +244,24 @@ export default async function groupRoutes(app: FastifyInstance) {
   }
 
   const renameOf = (v: unknown) => (Number(v) > 0 ? Number(v) : null);
-  app.get<IdReq & { Querystring: { rename?: string } }>('/persons/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) =>
+  app.get<IdReq & { Querystring: Static<typeof RenameQuery> }>('/persons/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: RenameQuery } }, async (req, reply) =>
     renderPicker(reply, 'person', req.params.id, {}, { renaming: renameOf(req.query.rename) }),
   );
-  app.get<IdReq & { Querystring: { rename?: string } }>('/organizations/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) =>
+  app.get<IdReq & { Querystring: Static<typeof RenameQuery> }>('/organizations/:id/groups/add', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: RenameQuery } }, async (req, reply) =>
     renderPicker(reply, 'organization', req.params.id, {}, { renaming: renameOf(req.query.rename) }),
   );
 
   // ---- adding the /contacts selection: choose the group, then confirm ----
-  app.get<{ Querystring: { q?: string; org?: string } }>('/groups/choose', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.get<{ Querystring: Static<typeof SelectionQuery> }>('/groups/choose', { config: { access: 'secretary' }, schema: { querystring: SelectionQuery } }, async (req, reply) => {
     const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };
     const [groups, counts] = await Promise.all([q.listGroups(db), countSelection(db, sel)]);
     const query = new URLSearchParams({ q: sel.q, ...(sel.org !== null ? { org: String(sel.org) } : {}) }).toString();
     return reply.page('groups/choose', { groups, sel, counts, query, pageTitle: req.t('groups.selectionToGroup') });
   });
 
-  app.get<IdReq & { Querystring: { q?: string; org?: string } }>(
+  app.get<IdReq & { Querystring: Static<typeof SelectionQuery> }>(
     '/groups/:id/members/selection',
-    { config: { access: 'secretary' }, schema: { params: IdParams } },
+    { config: { access: 'secretary' }, schema: { params: IdParams, querystring: SelectionQuery } },
     async (req, reply) => {
       const group = await loadGroup(req.params.id);
       const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { NoQuery } from '../../lib/schemas.js';
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', { config: { access: 'public' }, logLevel: 'warn' }, async (req, reply) => {
+  app.get('/healthz', { config: { access: 'public' }, logLevel: 'warn', schema: { querystring: NoQuery } }, async (req, reply) => {
     try {
       await app.database.ping();
       return reply.type('text/plain').send('ok');

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { Form, IdParams, Next, NoQuery, Query, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { ValidationError } from '../../lib/errors.js';
 import { type ImportBatch } from '../../db/schema/imports.js';
 import { liveProgress, runCommit } from './commit.js';
@@ -9,14 +10,13 @@ import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowF
 import * as service from './service.js';
 import { laterBatches, undoBatch, UndoBlockedError, type LaterBatch } from './undo.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-const RowsQuery = Type.Object({
-  show: Type.Optional(Type.String({ maxLength: 20 })),
-  after: Type.Optional(Type.String({ maxLength: 12 })),
-  before: Type.Optional(Type.String({ maxLength: 12 })),
-});
+// Row cursors are row numbers (checked again where they are read).
+const RowCursor = Type.String({ maxLength: 9, pattern: '^[0-9]*$' });
+const RowsQuery = Query({ show: Word(20), after: RowCursor, before: RowCursor });
+// The preview's choices: `all`, `options`, `createGroups`, and one `row.N` per row shown.
+const ChoicesForm = Form({ all: Word(20), options: Word(10), createGroups: Word(10), back: Next });
 type IdReq = { Params: { id: number } };
-type Body = Record<string, unknown>;
+type Body = Static<typeof ChoicesForm> & Record<string, unknown>;
 const PAGE_SIZE = 100;
 
 const cursor = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : null);
@@ -32,12 +32,13 @@ export default async function importRoutes(app: FastifyInstance) {
     return reply.page('import/index', { batches, errors, limits, pageTitle: reply.request.t('import.title') }, { status });
   }
 
-  app.get('/import', { config: { access: 'secretary' } }, async (_req, reply) => uploadPage(reply));
+  app.get('/import', { config: { access: 'secretary' }, schema: { querystring: NoQuery } }, async (_req, reply) => uploadPage(reply));
 
   app.post(
     '/import',
     {
       config: { access: 'secretary' },
+      schema: { querystring: UploadQuery },
       // A body declared bigger than any accepted file is refused before a byte of it is read.
       onRequest: async (req, reply) => {
         try {
@@ -125,7 +126,7 @@ export default async function importRoutes(app: FastifyInstance) {
     async (req, reply) => batchPage(req, reply, await service.loadBatch(db, req.params.id)),
   );
 
-  app.post<IdReq & { Body: Body }>('/import/:id/decisions', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/import/:id/decisions', { config: { access: 'secretary' }, schema: { params: IdParams, body: ChoicesForm } }, async (req, reply) => {
     await service.saveChoices(db, req.user!, req.params.id, req.body ?? {});
     reply.flash('success', 'import.choicesSaved');
     const back = typeof req.body?.back === 'string' && req.body.back.startsWith(`/import/${req.params.id}`) ? req.body.back : `/import/${req.params.id}`;
@@ -136,7 +137,7 @@ export default async function importRoutes(app: FastifyInstance) {
     '/import/:id/commit',
     {
       config: { access: 'secretary' },
-      schema: { params: IdParams },
+      schema: { params: IdParams, body: ChoicesForm },
       // The work starts once the answer is out: the page that follows shows its progress.
       onResponse: async (req) => {
         const job = pending.get(req);
@@ -154,7 +155,7 @@ export default async function importRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<IdReq>('/import/:id/undo', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq>('/import/:id/undo', { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
     try {
       await undoBatch(db, req.user!, req.params.id);
     } catch (err) {
@@ -166,7 +167,7 @@ export default async function importRoutes(app: FastifyInstance) {
     return reply.seeOther(`/import/${req.params.id}`);
   });
 
-  app.post<IdReq>('/import/:id/discard', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq>('/import/:id/discard', { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
     await service.discardBatch(db, req.user!, req.params.id);
     reply.flash('success', 'import.discarded');
     return reply.seeOther('/import');

@@ -1,3 +1,4 @@
+import { sanitizeFileName } from '../../lib/file-name.js';
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
@@ -75,7 +76,8 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
     throw uploadError(err, limits);
   }
   if (!file) throw fileError('import.error.noFile');
-  const name = file.filename || 'contacts';
+  // Cleaned as document file names are: no bidi overrides disguising an extension, bounded length.
+  const name = sanitizeFileName(file.filename ?? '', 'contacts');
   const head: Buffer[] = [];
   let headSize = 0;
   let size = 0;

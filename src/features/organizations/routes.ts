@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { Form, IdParams, Line, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
+import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { listActive } from '../references/service.js';
 import { historyOf } from '../audit/service.js';
@@ -9,8 +11,13 @@ import * as service from './service.js';
 import { organizationGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-type Body = Record<string, unknown>;
+const OrganizationForm = Form({
+  name: Line(), shortName: Line(), regionId: Line(20), activityId: Line(20), categoryId: Line(20),
+  phones: Line(), email: Line(), website: Line(), note: SafeLines(20000), version: Line(20),
+  ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])),
+});
+const DeleteForm = Form({ confirm: Word(5) });
+type Body = Static<typeof OrganizationForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 
 export default async function organizationRoutes(app: FastifyInstance) {
@@ -33,11 +40,11 @@ export default async function organizationRoutes(app: FastifyInstance) {
     return org;
   }
 
-  app.get('/organizations/new', { config: { access: 'secretary' } }, async (_req, reply) =>
+  app.get('/organizations/new', { config: { access: 'secretary' }, schema: { querystring: NoQuery } }, async (_req, reply) =>
     reply.page('organizations/new', await formData({ name: '', addrCountry: '' })),
   );
 
-  app.post<{ Body: Body }>('/organizations', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.post<{ Body: Body }>('/organizations', { config: { access: 'secretary' }, schema: { body: OrganizationForm } }, async (req, reply) => {
     try {
       const input = await service.readOrganizationForm(db, req.body);
       const org = await service.createOrganization(db, req.user!, input);
@@ -49,7 +56,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
     const [people, history, hasHistory, documentCounts] = await Promise.all([
       personsOfOrganization(db, org.id, { includeArchived: true }),
@@ -61,12 +68,12 @@ export default async function organizationRoutes(app: FastifyInstance) {
     return reply.page('organizations/show', { org, people, history, hasHistory, documentCounts, ...groups, pageTitle: org.name });
   });
 
-  app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
     return reply.page('organizations/edit', { org, ...(await formData(org)), pageTitle: org.name });
   });
 
-  app.post<IdReq & { Body: Body }>('/organizations/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/organizations/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: OrganizationForm } }, async (req, reply) => {
     const org = await load(req.params.id);
     const version = Number(req.body.version);
     try {
@@ -94,20 +101,20 @@ export default async function organizationRoutes(app: FastifyInstance) {
     ['archive', true],
     ['restore', false],
   ] as const) {
-    app.post<IdReq>(`/organizations/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    app.post<IdReq>(`/organizations/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
       const org = await service.setOrganizationArchived(db, req.user!, req.params.id, archived);
       reply.flash('success', archived ? 'organizations.archived' : 'organizations.restored', { name: org.name });
       return reply.seeOther(`/organizations/${org.id}`);
     });
   }
 
-  app.get<IdReq>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
     const hasHistory = await service.organizationHasHistory(db, org.id);
     return reply.page('organizations/delete', { org, hasHistory, pageTitle: org.name });
   });
 
-  app.post<IdReq & { Body: Body }>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, body: DeleteForm } }, async (req, reply) => {
     const org = await load(req.params.id);
     if (req.body?.confirm !== 'yes') throw new ValidationError({ confirm: { key: 'validation.confirmDelete' } });
     await service.deleteOrganization(db, req.user!, org.id);

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { Form, IdParams, IdText, Line, Many, NoQuery, Query, SafeLines, UploadQuery, Word } from '../../lib/schemas.js';
+import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { PHONE_KINDS, GENDERS } from '../../db/schema/persons.js';
 import { historyOf } from '../audit/service.js';
@@ -12,9 +14,17 @@ import { personTabs, type PersonTab } from './tabs.js';
 import { personCardGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-const TabQuery = Type.Object({ tab: Type.Optional(Type.String({ maxLength: 20 })) });
-type Body = Record<string, unknown>;
+const TabQuery = Query({ tab: Word(20) });
+const NewQuery = Query({ organization: IdText() });
+const PhotoQuery = Query({ original: Word(5) });
+const PersonForm = Form({
+  surname: Line(), firstName: Line(), patronymic: Line(), influence: Line(40), organizationId: Line(20), organizationId_find: Line(500),
+  jobTitle: Line(), gender: Word(), dativeOverride: Line(), note: SafeLines(20000), version: Line(20),
+  phoneKind: Many(Word(), 200), phoneNumber: Many(Line(200), 200), email: Many(Line(500), 200),
+  ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])),
+});
+const DeleteForm = Form({ confirm: Word(5) });
+type Body = Static<typeof PersonForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 
 /** The form's values from a stored person (phones and e-mails as the parallel lists the form posts). */
@@ -45,13 +55,13 @@ export default async function personRoutes(app: FastifyInstance) {
     return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
   }
 
-  app.get<{ Querystring: { organization?: string } }>('/persons/new', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.get<{ Querystring: Static<typeof NewQuery> }>('/persons/new', { config: { access: 'secretary' }, schema: { querystring: NewQuery } }, async (req, reply) => {
     const orgId = Number(req.query.organization);
     const org = Number.isInteger(orgId) && orgId > 0 ? await findOrganization(db, orgId) : undefined;
     return reply.page('persons/new', await formData({ organizationId: org && !org.archivedAt ? org.id : '', influence: 0, gender: 'unspecified' }));
   });
 
-  app.post<{ Body: Body }>('/persons', { config: { access: 'secretary' } }, async (req, reply) => {
+  app.post<{ Body: Body }>('/persons', { config: { access: 'secretary' }, schema: { body: PersonForm } }, async (req, reply) => {
     try {
       const input = await service.readPersonForm(db, req.body);
       const person = await service.createPerson(db, req.user!, input);
@@ -63,7 +73,7 @@ export default async function personRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<IdReq & { Querystring: { tab?: string } }>(
+  app.get<IdReq & { Querystring: Static<typeof TabQuery> }>(
     '/persons/:id',
     { config: { access: 'user' }, schema: { params: IdParams, querystring: TabQuery } },
     async (req, reply) => {
@@ -84,12 +94,12 @@ export default async function personRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<IdReq>('/persons/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/persons/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const person = await load(req.params.id);
     return reply.page('persons/edit', { person, ...(await formData(formOf(person))), pageTitle: person.surname });
   });
 
-  app.post<IdReq & { Body: Body }>('/persons/:id', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/persons/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: PersonForm } }, async (req, reply) => {
     const person = await load(req.params.id);
     const version = Number(req.body.version);
     try {
@@ -124,19 +134,19 @@ export default async function personRoutes(app: FastifyInstance) {
     ['archive', true],
     ['restore', false],
   ] as const) {
-    app.post<IdReq>(`/persons/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+    app.post<IdReq>(`/persons/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
       const p = await service.setPersonArchived(db, req.user!, req.params.id, archived);
       reply.flash('success', archived ? 'persons.archived' : 'persons.restored', { name: p.surname });
       return reply.seeOther(`/persons/${p.id}`);
     });
   }
 
-  app.get<IdReq>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const person = await load(req.params.id);
     return reply.page('persons/delete', { person, hasHistory: await service.personHasHistory(db, person.id) });
   });
 
-  app.post<IdReq & { Body: Body }>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq & { Body: Body }>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, body: DeleteForm } }, async (req, reply) => {
     const person = await load(req.params.id);
     if (req.body?.confirm !== 'yes') throw new ValidationError({ confirm: { key: 'validation.confirmDelete' } });
     await service.deletePerson(db, req.user!, person.id);
@@ -144,9 +154,9 @@ export default async function personRoutes(app: FastifyInstance) {
     return reply.seeOther(person.organizationId ? `/contacts?org=${person.organizationId}` : '/contacts');
   });
 
-  app.get<IdReq & { Querystring: { original?: string } }>(
+  app.get<IdReq & { Querystring: Static<typeof PhotoQuery> }>(
     '/persons/:id/photo',
-    { config: { access: 'user' }, schema: { params: IdParams } },
+    { config: { access: 'user' }, schema: { params: IdParams, querystring: PhotoQuery } },
     async (req, reply) => {
       const photo = await photoOf(db, req.params.id);
       if (!photo) throw new NotFoundError();
@@ -164,7 +174,7 @@ export default async function personRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<IdReq>('/persons/:id/photo', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq>('/persons/:id/photo', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: UploadQuery } }, async (req, reply) => {
     const person = await load(req.params.id);
     try {
       const photo = await readPhotoUpload(req);
@@ -182,7 +192,7 @@ export default async function personRoutes(app: FastifyInstance) {
     }
   });
 
-  app.post<IdReq>('/persons/:id/photo/delete', { config: { access: 'secretary' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.post<IdReq>('/persons/:id/photo/delete', { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
     await service.removePersonPhoto(db, req.user!, req.params.id);
     return reply.seeOther(`/persons/${req.params.id}?tab=additional`);
   });

@@ -1,18 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { Csrf, Form, IdParams, Line, MAX_ID, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { wantsFragment } from '../../plugins/render.js';
 import * as service from './service.js';
 import { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind } from './service.js';
 
-const Str = (max: number) => Type.Optional(Type.String({ maxLength: max }));
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-const ListQuery = Type.Object({ q: Str(200), archived: Str(10) });
+const ListQuery = Query({ q: SafeText(200), archived: Word(10) });
 // Names longer than the limit pass the schema so that the form shows a field error, not a 422 page.
-const NameBody = Type.Object({ name: Str(1000), _csrf: Str(1000) });
-const RenameBody = Type.Object({ name: Str(1000), version: Type.Integer(), _csrf: Str(1000) });
+const NameBody = Form({ name: Line(1000) });
+const RenameBody = Type.Object({ name: Type.Optional(Line(1000)), version: Type.Integer({ minimum: 0, maximum: MAX_ID }), _csrf: Type.Optional(Csrf) });
 // `archived` is the list's "show archived" state, carried along so a plain form returns to the same view.
-const ArchiveBody = Type.Object({ archived: Str(10), _csrf: Str(1000) });
+const ArchiveBody = Form({ archived: Word(10) });
 
 type IdReq = { Params: { id: number } };
 type Editing = { editForm: { name?: string }; editErrors: FieldErrors; conflict: { name: string } | null };
@@ -24,7 +23,7 @@ const truthy = (v: string | undefined) => v === '1' || v === 'on' || v === 'true
  * unknown list is the router's plain 404 and the route table names every URL the access walk checks.
  */
 export default async function referenceRoutes(app: FastifyInstance) {
-  app.get('/references', { config: { access: 'user' } }, async (_req, reply) => reply.redirect(`/references/${REFERENCE_KINDS[0]}`, 302));
+  app.get('/references', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (_req, reply) => reply.redirect(`/references/${REFERENCE_KINDS[0]}`, 302));
   for (const kind of REFERENCE_KINDS) registerList(app, kind);
 }
 
@@ -89,13 +88,13 @@ function registerList(app: FastifyInstance, kind: ReferenceKind) {
   });
 
   // The row again, for "Cancel" in an inline edit; a plain visit just goes to the list.
-  app.get<IdReq>(`${base}/:id`, { config: user, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>(`${base}/:id`, { config: user, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const item = await findOr404(req.params.id);
     if (!wantsFragment(req)) return reply.redirect(listUrl(Boolean(item.archivedAt)), 303);
     return row(reply, item);
   });
 
-  app.get<IdReq>(`${base}/:id/edit`, { config: secretary, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>(`${base}/:id/edit`, { config: secretary, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const item = await findOr404(req.params.id);
     return editPage(req, reply, item, { editForm: { name: item.name }, editErrors: {}, conflict: null });
   });

@@ -1,23 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { Csrf, IdParams, Line, MAX_ID, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
 import { ValidationError } from '../../lib/errors.js';
 import * as service from './service.js';
 import { findUserById, listUsers } from './queries.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { ROLES } from '../../db/schema/users.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
-const Str = (max = 1000) => Type.Optional(Type.String({ maxLength: max }));
-const CreateBody = Type.Object({ login: Str(200), name: Str(1000), role: Str(50), password: Str(1000), _csrf: Str() });
-const UpdateBody = Type.Object({ name: Str(1000), role: Str(50), active: Str(10), version: Type.Integer(), _csrf: Str() });
-const PasswordBody = Type.Object({ password: Str(1000), _csrf: Str() });
+const Opt = Type.Optional;
+const CreateBody = Type.Object({ login: Opt(Line(200)), name: Opt(Line(1000)), role: Opt(Word(50)), password: Opt(SafeLines(1000)), _csrf: Opt(Csrf) });
+const UpdateBody = Type.Object({ name: Opt(Line(1000)), role: Opt(Word(50)), active: Opt(Word(10)), version: Type.Integer({ minimum: 0, maximum: MAX_ID }), _csrf: Opt(Csrf) });
+const PasswordBody = Type.Object({ password: Opt(SafeLines(1000)), _csrf: Opt(Csrf) });
 
 type CreateBodyT = { login?: string; name?: string; role?: string; password?: string };
 
 export default async function userRoutes(app: FastifyInstance) {
   const admin = { access: 'admin' as const };
 
-  app.get('/admin/users', { config: admin }, async (_req, reply) => {
+  app.get('/admin/users', { config: admin, schema: { querystring: NoQuery } }, async (_req, reply) => {
     const users = await listUsers(app.db);
     return reply.page('users/index', { users, roles: ROLES, form: { role: 'employee' }, errors: {} }, { fragment: 'users/_list' });
   });
@@ -35,7 +35,7 @@ export default async function userRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<{ Params: { id: number } }>('/admin/users/:id/edit', { config: admin, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<{ Params: { id: number } }>('/admin/users/:id/edit', { config: admin, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const user = await findUserById(app.db, req.params.id);
     if (!user) throw new NotFoundError();
     return reply.page('users/edit', { target: user, form: user, roles: ROLES, errors: {}, newPassword: null });
