@@ -55,8 +55,12 @@ export class WorkerPool<Task, Part, Result> {
     this.inSlot = limitConcurrency(opts.size);
   }
 
-  run(task: Task, onPart?: (part: Part) => void): Promise<Result> {
-    return this.inSlot(() => this.runOn(this.take(), task, onPart));
+  /**
+   * `transfer`: ArrayBuffers handed over to the worker instead of copied (a copy of megabytes is
+   * made on the main thread); the caller must not use them afterwards.
+   */
+  run(task: Task, onPart?: (part: Part) => void, transfer: ArrayBuffer[] = []): Promise<Result> {
+    return this.inSlot(() => this.runOn(this.take(), task, onPart, transfer));
   }
 
   /** Ends the idle workers (busy ones end when their task does, as the pool no longer keeps them). */
@@ -92,7 +96,7 @@ export class WorkerPool<Task, Part, Result> {
     this.idle.push({ worker, timer });
   }
 
-  private runOn(worker: Worker, task: Task, onPart?: (part: Part) => void): Promise<Result> {
+  private runOn(worker: Worker, task: Task, onPart: ((part: Part) => void) | undefined, transfer: ArrayBuffer[]): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       const cleanup = () => {
         worker.off('message', onMessage);
@@ -128,7 +132,7 @@ export class WorkerPool<Task, Part, Result> {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage(task);
+      worker.postMessage(task, transfer);
     });
   }
 }

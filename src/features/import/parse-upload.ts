@@ -76,13 +76,25 @@ function reviveError(e: SerializedError): Error {
  * holding the event loop. Throws ParseError as the parser does, WorkerFailedError when the worker
  * died (e.g. its heap limit).
  */
-export async function parseUploadOffThread(bytes: Buffer, name: string, maxRows: number): Promise<ParsedImport> {
+/** `chunks`: the file as it was received (emptied here, so the pieces can be collected). */
+export async function parseUploadOffThread(chunks: Buffer[], name: string, maxRows: number): Promise<ParsedImport> {
+  // One buffer of its own, handed over to the worker rather than copied into it.
+  const bytes = new Uint8Array(new ArrayBuffer(chunks.reduce((n, c) => n + c.length, 0)));
+  let at = 0;
+  for (const c of chunks.splice(0)) {
+    bytes.set(c, at);
+    at += c.length;
+  }
   const rows: DraftRow[] = [];
   const photos: { index: number; bytes: Uint8Array }[] = [];
-  const head = await pool.run({ bytes, name, maxRows }, (part) => {
-    photos.push(...part.photos);
-    for (const r of part.rows) rows.push(r);
-  });
+  const head = await pool.run(
+    { bytes, name, maxRows },
+    (part) => {
+      photos.push(...part.photos);
+      for (const r of part.rows) rows.push(r);
+    },
+    [bytes.buffer],
+  );
   const clock = timeSlicer();
   for (const p of photos) {
     const row = rows[p.index];

@@ -106,7 +106,7 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
   }
   if (file.file.truncated) throw fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
   if (!sniffed) sniff();
-  const parsed = xml ? await (xml as XmlImporter).finish() : await parseContacts(Buffer.concat(head.splice(0)), name, limits);
+  const parsed = xml ? await (xml as XmlImporter).finish() : await parseContacts(head, name, limits);
   const people = parsed.rows.length;
   if (people === 0) throw fileError('import.error.noRows');
   if (parsed.format !== 'xml' && people > limits.maxRows) throw fileError('import.error.tooManyRows', { count: limits.maxRows });
@@ -122,9 +122,9 @@ function uploadError(err: unknown, limits: ImportLimits): Error {
 }
 
 /** An Outlook CSV or vCard, parsed off the event loop; the parser stops at the row limit. */
-async function parseContacts(buf: Buffer, name: string, limits: ImportLimits): Promise<ParsedImport> {
+async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimits): Promise<ParsedImport> {
   try {
-    return await parseUploadOffThread(buf, name, limits.maxRows);
+    return await parseUploadOffThread(chunks, name, limits.maxRows);
   } catch (err) {
     if (err instanceof ParseError && err.code === 'too_many_rows') throw fileError('import.error.tooManyRows', { count: limits.maxRows });
     if (err instanceof ParseError) throw fileError(PARSE_ERRORS[err.code] ?? 'import.error.notContacts', { line: err.line ?? 0 });
