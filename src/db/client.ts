@@ -121,6 +121,11 @@ async function openPglite(dataDir: string): Promise<Database> {
   const jsonbText = client.serializers[types.JSONB];
   client.serializers[types.JSONB] = jsonbBinary as unknown as (value: unknown) => string;
   client.serializers[JSONB_ARRAY_OID] = (value: unknown) => types.arraySerializer(value, jsonbText, JSONB_ARRAY_OID);
+  // PGlite's own bytea conversions go byte by byte in JavaScript (a 1 MB photo held the event loop
+  // for a quarter of a second each way): a bytea parameter goes as its binary form, which is the
+  // bytes themselves, and a bytea result is decoded from hex natively.
+  client.serializers[types.BYTEA] = ((value: Uint8Array) => value) as unknown as (value: unknown) => string;
+  client.parsers[types.BYTEA] = (value: string) => Buffer.from(value.slice(2), 'hex');
   const db = drizzle(client, { schema }) as unknown as Db;
   let closed = false;
   return {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { PNG } from 'pngjs';
+import sharp from 'sharp';
 import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { personEmails, personPhones, personPhotos, persons } from '../../src/db/schema/persons.js';
@@ -220,7 +220,7 @@ describe('person photo', () => {
     const img = await (await t.as('employee')).get(`/persons/${p.id}/photo`);
     expect(img.statusCode).toBe(200);
     expect(img.headers['content-type']).toBe('image/png');
-    const png = PNG.sync.read(img.rawPayload);
+    const png = await sharp(img.rawPayload).metadata();
     expect(Math.max(png.width, png.height)).toBeLessThanOrEqual(320);
     expect(png.width / png.height).toBeCloseTo(120 / 160, 1);
     const card = await c.get(`/persons/${p.id}?tab=additional`);

@@ -23,7 +23,7 @@ beforeAll(async () => {
   });
   const q = await makePerson(db, s, { surname: 'Ёлкина', firstName: 'Ёлена', patronymic: '', addrIndex: '190000', addrLocality: 'Санкт-Петербург', addrStreet: 'Невский пр.', addrHouse: '1' });
   const bmp = sample('photo-24bit.bmp');
-  const thumb = makeThumbnail(bmp, { maxBytes: 5e6, maxPixels: 4e7, size: 320 });
+  const thumb = await makeThumbnail(bmp, { maxBytes: 5e6, maxPixels: 4e7, size: 320 });
   await setPersonPhoto(db, s, p.id, { thumbnail: thumb.png, original: bmp, originalType: 'image/bmp', width: thumb.width, height: thumb.height });
   const g = await createGroup(db, s, { name: 'Рассылка, весна', description: '', mark: 'none' });
   await addMember(db, s, g.id, { personId: p.id });

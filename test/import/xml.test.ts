@@ -66,7 +66,7 @@ async function buildDirectory(t: TestApp) {
   const gone = await makePerson(db, s, { surname: 'Уволенный', firstName: 'Олег', patronymic: '', organizationId: closed.id });
   await setPersonArchived(db, s, gone.id, true);
   const bmp = sample('photo-24bit.bmp');
-  const thumb = makeThumbnail(bmp, { maxBytes: 5e6, maxPixels: 4e7, size: 320 });
+  const thumb = await makeThumbnail(bmp, { maxBytes: 5e6, maxPixels: 4e7, size: 320 });
   await setPersonPhoto(db, s, sidorov.id, { thumbnail: thumb.png, original: bmp, originalType: 'image/bmp', width: thumb.width, height: thumb.height });
   const vip = await createGroup(db, s, { name: 'VIP', description: 'Особое обслуживание', mark: 'priority' });
   const black = await createGroup(db, s, { name: 'Чёрный список', description: '', mark: 'warning' });

@@ -84,9 +84,9 @@ function phoneKind(kind: string): PhoneKind {
  * Checks an embedded photo the way an upload is checked; a photo we cannot use is dropped with
  * a problem on the row, never failing the row.
  */
-export function readPhoto(bytes: Buffer, problems: Problem[]): PhotoDraft | null {
+export async function readPhoto(bytes: Buffer, problems: Problem[]): Promise<PhotoDraft | null> {
   try {
-    const thumb = makeThumbnail(bytes, { maxBytes: PHOTO_MAX_BYTES, maxPixels: PHOTO_MAX_PIXELS, size: THUMBNAIL_SIZE });
+    const thumb = await makeThumbnail(bytes, { maxBytes: PHOTO_MAX_BYTES, maxPixels: PHOTO_MAX_PIXELS, size: THUMBNAIL_SIZE });
     return { thumbnail: thumb.png, original: bytes, originalType: PHOTO_MIME[thumb.sourceType], width: thumb.width, height: thumb.height };
   } catch (err) {
     if (!(err instanceof PhotoError)) throw err;
@@ -95,7 +95,19 @@ export function readPhoto(bytes: Buffer, problems: Problem[]): PhotoDraft | null
   }
 }
 
-/** An Outlook CSV row or a vCard as a person (or an organization-only row) to be stored. */
+/**
+ * The embedded photo a mapped row still needs read (`readPhoto`): `mapContactRow` is pure and
+ * synchronous (it runs in the parse worker), the photo is decoded afterwards by sharp.
+ */
+export function photoToRead(row: ContactRow, draft: DraftRow): Buffer | null {
+  if (!row.photo || draft.data.kind !== 'person' || draft.data.person.organizationOnly) return null;
+  return row.photo.bytes;
+}
+
+/**
+ * An Outlook CSV row or a vCard as a person (or an organization-only row) to be stored. Its
+ * `photo` stays null: see `photoToRead`.
+ */
 export function mapContactRow(row: ContactRow): DraftRow {
   const problems: Problem[] = row.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) }));
   let surname = line(row.surname, LIMITS.name, 'surname', problems);
@@ -150,7 +162,6 @@ export function mapContactRow(row: ContactRow): DraftRow {
   const webPage = line(row.webPage, LIMITS.website, 'webPage', problems);
   if (webPage && !company) problems.push({ code: 'web_page_skipped', detail: webPage });
 
-  const photo = row.photo && !organizationOnly ? readPhoto(row.photo.bytes, problems) : null;
   const person: PersonDraft = {
     key: null,
     surname,
@@ -173,7 +184,7 @@ export function mapContactRow(row: ContactRow): DraftRow {
     organizationPhones: organizationOnly ? phones.map((p) => p.number).join(', ').slice(0, 500) : '',
     organizationEmail: organizationOnly ? (emails[0] ?? '') : '',
   };
-  return { line: row.line, data: { kind: 'person', person }, problems, photo };
+  return { line: row.line, data: { kind: 'person', person }, problems, photo: null };
 }
 
 /** A row that cannot become a card at all: nothing to name it by. */

@@ -6,9 +6,9 @@ import { IMPORT_DECISIONS, importBatches, type ImportDecision } from '../../db/s
 import type { User } from '../../db/schema/users.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { allows } from '../../plugins/access.js';
-import { mapContactRow } from './mapping.js';
 import { readOptions, type ImportOptions } from './options.js';
-import { parseContactsFile, ParseError } from './parse/index.js';
+import { ParseError } from './parse/index.js';
+import { parseUploadOffThread, WorkerFailedError } from './parse-upload.js';
 import { forgetRows } from './kept-rows.js';
 import { storeBatch } from './preview.js';
 import { deleteBatch, findBatch, lockBatch, setRowDecisions } from './queries.js';
@@ -108,7 +108,7 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
   }
   if (file.file.truncated) throw fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
   if (!sniffed) sniff();
-  const parsed = xml ? (xml as XmlImporter).finish() : parseContacts(Buffer.concat(head), name);
+  const parsed = xml ? await (xml as XmlImporter).finish() : await parseContacts(head, name, limits);
   const people = parsed.rows.length;
   if (people === 0) throw fileError('import.error.noRows');
   if (parsed.format !== 'xml' && people > limits.maxRows) throw fileError('import.error.tooManyRows', { count: limits.maxRows });
@@ -123,18 +123,15 @@ function uploadError(err: unknown, limits: ImportLimits): Error {
   return err as Error;
 }
 
-function parseContacts(buf: Buffer, name: string): ParsedImport {
+/** An Outlook CSV or vCard, parsed off the event loop; the parser stops at the row limit. */
+async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimits): Promise<ParsedImport> {
   try {
-    const r = parseContactsFile(buf, name);
-    return {
-      format: r.format,
-      encoding: r.encoding,
-      delimiter: r.delimiter ?? null,
-      details: { headerLanguage: r.headerLanguage, versions: r.version, problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })) },
-      rows: r.rows.map(mapContactRow),
-    };
+    return await parseUploadOffThread(chunks, name, limits.maxRows);
   } catch (err) {
+    if (err instanceof ParseError && err.code === 'too_many_rows') throw fileError('import.error.tooManyRows', { count: limits.maxRows });
     if (err instanceof ParseError) throw fileError(PARSE_ERRORS[err.code] ?? 'import.error.notContacts', { line: err.line ?? 0 });
+    // A file that takes the parser past its memory limit is not one we can import.
+    if (err instanceof WorkerFailedError && err.code === 'ERR_WORKER_OUT_OF_MEMORY') throw fileError('import.error.notContacts', { line: 0 });
     throw err;
   }
 }

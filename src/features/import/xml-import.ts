@@ -3,6 +3,7 @@ import { GENDERS, PHONE_KINDS, type Gender, type PhoneKind } from '../../db/sche
 import { GROUP_MARKS, type GroupMark } from '../../db/schema/groups.js';
 import { ValidationError } from '../../lib/errors.js';
 import { cleanText } from '../../lib/text.js';
+import { timeSlicer } from '../../lib/limit.js';
 import { isEmail } from '../../lib/validate.js';
 import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../export/format.js';
 import { KEY_RE } from '../export/keys.js';
@@ -97,7 +98,7 @@ export class XmlImporter {
   }
 
   /** Ends the file: checks references and returns the rows for the preview. */
-  finish(): ParsedImport {
+  async finish(): Promise<ParsedImport> {
     let rest: string;
     try {
       rest = this.decoder.decode();
@@ -341,8 +342,12 @@ export class XmlImporter {
     if (count >= this.opts.maxRows) refuse('import.error.tooManyRows', { count: this.opts.maxRows });
   }
 
-  /** References must resolve inside the file; then the rows, groups first. */
-  private result(): ParsedImport {
+  /**
+   * References must resolve inside the file; then the rows, groups first. Long files are worked
+   * through in slices that let other requests run, and photos are decoded by sharp.
+   */
+  private async result(): Promise<ParsedImport> {
+    const clock = timeSlicer();
     const groupKeys = new Set(this.groups.map((g) => g.g.key));
     const orgKeys = new Set(this.organizations.map((o) => o.o.key));
     const personKeys = new Set(this.persons.map((p) => p.p.key));
@@ -359,17 +364,18 @@ export class XmlImporter {
     const rows: DraftRow[] = [
       ...this.groups.map(({ line, g }) => ({ line, data: { kind: 'group' as const, group: g }, problems: [], photo: null })),
       ...this.organizations.map(({ line, o }) => ({ line, data: { kind: 'organization' as const, organization: o }, problems: this.pendingProblems.get(`o:${line}`) ?? [], photo: null })),
-      ...this.persons.map(({ line, p, photo }) => {
-        const problems = this.pendingProblems.get(`p:${line}`) ?? [];
-        let draft = null;
-        if (photo !== null) {
-          const bytes = Buffer.from(photo.replace(/\s+/g, ''), 'base64');
-          draft = bytes.length ? readPhoto(bytes, problems) : null;
-        }
-        return { line, data: { kind: 'person' as const, person: p }, problems, photo: draft };
-      }),
-      ...this.memberships.map(({ line, m }) => ({ line, data: { kind: 'membership' as const, membership: m }, problems: [], photo: null })),
     ];
+    for (const { line, p, photo } of this.persons) {
+      const problems = this.pendingProblems.get(`p:${line}`) ?? [];
+      let draft = null;
+      if (photo !== null) {
+        const bytes = Buffer.from(photo.replace(/\s+/g, ''), 'base64');
+        draft = bytes.length ? await readPhoto(bytes, problems) : null;
+      }
+      rows.push({ line, data: { kind: 'person' as const, person: p }, problems, photo: draft });
+      if (clock.due()) await clock.yield();
+    }
+    for (const { line, m } of this.memberships) rows.push({ line, data: { kind: 'membership' as const, membership: m }, problems: [], photo: null });
     return {
       format: 'xml',
       encoding: 'utf-8',

@@ -30,7 +30,7 @@ export async function readPhotoUpload(req: FastifyRequest) {
   }
   if (buf.length === 0) throw new ValidationError({ photo: { key: 'photo.missing' } });
   try {
-    const thumb = makeThumbnail(buf, { maxBytes: PHOTO_MAX_BYTES, maxPixels: PHOTO_MAX_PIXELS, size: THUMBNAIL_SIZE });
+    const thumb = await makeThumbnail(buf, { maxBytes: PHOTO_MAX_BYTES, maxPixels: PHOTO_MAX_PIXELS, size: THUMBNAIL_SIZE });
     return { thumbnail: thumb.png, original: buf, originalType: MIME[thumb.sourceType], width: thumb.width, height: thumb.height };
   } catch (err) {
     if (err instanceof PhotoError) {

@@ -12,10 +12,12 @@ import {
 } from './common.js';
 import { decodeText } from './decode.js';
 import {
+  checkRowLimit,
   emptyRow,
   ParseError,
   type ContactRow,
   type FileProblem,
+  type ParseLimits,
   type PhoneKind,
   type TextEncodingName,
 } from './types.js';
@@ -372,7 +374,7 @@ function mapRow(h: HeaderMap, line: number, f: string[]): ContactRow {
 }
 
 /** Parse already-decoded Outlook CSV text (no BOM). */
-export function parseOutlookCsvText(text: string, encoding: TextEncodingName): OutlookCsvResult {
+export function parseOutlookCsvText(text: string, encoding: TextEncodingName, limits?: ParseLimits): OutlookCsvResult {
   if (text.trim() === '') throw new ParseError('empty');
   const delimiter = detectDelimiter(text);
   const problems: FileProblem[] = [];
@@ -384,6 +386,7 @@ export function parseOutlookCsvText(text: string, encoding: TextEncodingName): O
       return;
     }
     if (isBlankRecord(fields)) return; // e.g. ";;;;" lines left by Excel
+    checkRowLimit(rows.length, limits, line);
     rows.push(mapRow(header, line, fields));
   });
   if (header === null) throw new ParseError('empty');

@@ -1,6 +1,6 @@
 import { parseOutlookCsvText, type CsvDelimiter } from './csv.js';
 import { decodeText } from './decode.js';
-import { ParseError, type ContactRow, type FileProblem, type TextEncodingName } from './types.js';
+import { ParseError, type ContactRow, type FileProblem, type ParseLimits, type TextEncodingName } from './types.js';
 import { parseVcard } from './vcard.js';
 
 export { decodeText, type DecodedText } from './decode.js';
@@ -45,9 +45,10 @@ function extensionOf(fileName: string): string {
 /**
  * Parse an uploaded contacts file, sniffed by content (not by name): `BEGIN:VCARD` → vCard,
  * otherwise Outlook CSV. Throws `ParseError`: 'empty', 'not_a_contacts_file' (binary),
- * 'not_outlook_csv', 'unterminated_quote', 'vcard_unterminated'.
+ * 'not_outlook_csv', 'unterminated_quote', 'vcard_unterminated', and 'too_many_rows' as soon as
+ * the file has more contacts than `limits.maxRows` (the rest is not read).
  */
-export function parseContactsFile(buf: Buffer, fileName: string): ContactsFileResult {
+export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits): ContactsFileResult {
   if (buf.length === 0) throw new ParseError('empty');
   const decoded = decodeText(buf);
   const utf16 = decoded.encoding === 'utf-16le' || decoded.encoding === 'utf-16be';
@@ -62,12 +63,12 @@ export function parseContactsFile(buf: Buffer, fileName: string): ContactsFileRe
   const ext = extensionOf(fileName);
   const isVcard = decoded.text.slice(start, start + 11).toUpperCase() === 'BEGIN:VCARD';
   if (isVcard) {
-    const r = parseVcard(buf);
+    const r = parseVcard(buf, limits);
     const problems = [...r.problems];
     if (ext === 'csv' || ext === 'txt') problems.unshift({ code: 'extension_mismatch', detail: ext });
     return { format: 'vcard', encoding: r.encoding, version: r.version, rows: r.rows, problems };
   }
-  const r = parseOutlookCsvText(decoded.text, decoded.encoding);
+  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits);
   const problems = [...r.problems];
   if (ext === 'vcf' || ext === 'vcard') problems.unshift({ code: 'extension_mismatch', detail: ext });
   return {

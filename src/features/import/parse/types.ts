@@ -75,7 +75,20 @@ export type ParseErrorCode =
   /** A vCard has BEGIN:VCARD but no matching END:VCARD. */
   | 'vcard_unterminated'
   /** Binary content (NUL bytes outside UTF-16, control characters, archives...). */
-  | 'not_a_contacts_file';
+  | 'not_a_contacts_file'
+  /** More contacts than `ParseLimits.maxRows`: reading stopped at the first one over. */
+  | 'too_many_rows';
+
+/** Bounds on what a parser reads before it gives up on the file. */
+export interface ParseLimits {
+  /** Most contacts in one file; the parser stops at the first one beyond. */
+  maxRows?: number;
+}
+
+/** Throws 'too_many_rows' once `count` contacts exceed the limit (call it before adding one). */
+export function checkRowLimit(count: number, limits: ParseLimits | undefined, line: number): void {
+  if (limits?.maxRows !== undefined && count >= limits.maxRows) throw new ParseError('too_many_rows', { line });
+}
 
 /** A fatal problem: the file as a whole cannot be imported. */
 export class ParseError extends Error {

@@ -14,11 +14,13 @@ import {
 } from './common.js';
 import { bytesDecoderFor, decodeText, type BytesDecoder } from './decode.js';
 import {
+  checkRowLimit,
   emptyRow,
   ParseError,
   type Address,
   type ContactRow,
   type FileProblem,
+  type ParseLimits,
   type PhoneKind,
   type RowProblem,
   type TextEncodingName,
@@ -530,7 +532,7 @@ function formatAddress(a: Address): string {
  * Parse a .vcf file (one or more cards). Throws `ParseError` 'empty' or 'vcard_unterminated'
  * (with the BEGIN line of the card that has no END).
  */
-export function parseVcard(buf: Buffer): VcardResult {
+export function parseVcard(buf: Buffer, limits?: ParseLimits): VcardResult {
   if (buf.length === 0) throw new ParseError('empty');
   let bytes = buf;
   let encoding: TextEncodingName;
@@ -579,6 +581,7 @@ export function parseVcard(buf: Buffer): VcardResult {
       }
       depth--;
       if (depth > 0) continue;
+      checkRowLimit(rows.length, limits, cardStart + 1);
       let version = '';
       for (const l of cardLines) {
         if (/^\s*VERSION\s*:/i.test(l)) {

@@ -1,3 +1,4 @@
+import { timeSlicer } from '../../../lib/limit.js';
 import { PhotoError } from './errors.js';
 
 /**
@@ -157,7 +158,8 @@ function channelValue(px: number, c: Channel): number {
   return c.max === 255 ? v : Math.round((v * 255) / c.max);
 }
 
-export function decodeBmp(buf: Buffer, limits: BmpLimits): DecodedImage {
+/** Checks the header against the limits and the file's length; allocates nothing yet. */
+function prepare(buf: Buffer, limits: BmpLimits) {
   const h = readBmpHeader(buf);
   const { width, height, bitsPerPixel: bpp } = h;
 
@@ -170,9 +172,12 @@ export function decodeBmp(buf: Buffer, limits: BmpLimits): DecodedImage {
   const rowBytes = Math.ceil((width * bpp) / 8);
   // The padding of the last row is often omitted by writers, so it is not required.
   if (h.pixelOffset + stride * (height - 1) + rowBytes > buf.length) fail('truncated', 'pixel data');
+  return { h, stride };
+}
 
-  const rgba = Buffer.alloc(width * height * 4);
-
+/** Decodes rows [y0, y1) of the image into `rgba`. */
+function decodeRows(buf: Buffer, h: BmpHeader, stride: number, rgba: Buffer, y0: number, y1: number): void {
+  const { width, height, bitsPerPixel: bpp } = h;
   const palette = h.palette;
   const putIndex = (out: number, index: number): void => {
     if (index >= palette.count) fail('corrupt', `palette index ${index} out of range`);
@@ -185,7 +190,7 @@ export function decodeBmp(buf: Buffer, limits: BmpLimits): DecodedImage {
 
   const [r, g, b, a] = h.masks.map((m) => toChannel(m, bpp));
 
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y1; y++) {
     const row = h.pixelOffset + (h.topDown ? y : height - 1 - y) * stride;
     let out = y * width * 4;
     for (let x = 0; x < width; x++, out += 4) {
@@ -219,6 +224,28 @@ export function decodeBmp(buf: Buffer, limits: BmpLimits): DecodedImage {
       }
     }
   }
+}
 
-  return { width, height, rgba };
+export function decodeBmp(buf: Buffer, limits: BmpLimits): DecodedImage {
+  const { h, stride } = prepare(buf, limits);
+  const rgba = Buffer.alloc(h.width * h.height * 4);
+  decodeRows(buf, h, stride, rgba, 0, h.height);
+  return { width: h.width, height: h.height, rgba };
+}
+
+/**
+ * The same as `decodeBmp`, in slices of rows with a turn of the event loop between them, so a
+ * 40-megapixel bitmap (a 5 MB 1-bit file) never holds the server for more than a few milliseconds.
+ */
+export async function decodeBmpSliced(buf: Buffer, limits: BmpLimits, sliceMs = 8): Promise<DecodedImage> {
+  const { h, stride } = prepare(buf, limits);
+  const rgba = Buffer.alloc(h.width * h.height * 4);
+  const clock = timeSlicer(sliceMs);
+  // Rows per step: about 64k pixels, small enough that one step stays well inside a slice.
+  const step = Math.max(1, Math.floor(65536 / h.width));
+  for (let y = 0; y < h.height; y += step) {
+    decodeRows(buf, h, stride, rgba, y, Math.min(h.height, y + step));
+    if (clock.due()) await clock.yield();
+  }
+  return { width: h.width, height: h.height, rgba };
 }

@@ -1,6 +1,6 @@
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { decodeBmp, readBmpHeader, type DecodedImage } from './bmp.js';
+import type { Sharp } from 'sharp';
+import { limitConcurrency } from '../../../lib/limit.js';
+import { decodeBmpSliced, readBmpHeader } from './bmp.js';
 import { PhotoError } from './errors.js';
 import { sniffImageType, type ImageType } from './sniff.js';
 
@@ -15,16 +15,45 @@ export interface ThumbnailOptions {
 
 export interface Thumbnail {
   png: Buffer;
+  /** Of the thumbnail, upright (after the EXIF orientation is applied). */
   width: number;
   height: number;
   sourceType: ImageType;
 }
 
 /**
- * Turns an uploaded photo (BMP, PNG or JPEG, identified by content) into a PNG thumbnail.
- * Throws PhotoError for anything it refuses.
+ * Photos being decoded at once, whatever the number of uploads and imports asking: each may hold a
+ * 40-megapixel canvas (160 MB for a bitmap), and sharp runs in libuv's thread pool, which the rest
+ * of the server (file system, password hashing) shares.
  */
-export function makeThumbnail(buf: Buffer, opts: ThumbnailOptions): Thumbnail {
+const PHOTO_JOBS = 2;
+const inPhotoSlot = limitConcurrency(PHOTO_JOBS);
+
+type SharpFactory = typeof import('sharp').default;
+let sharpModule: Promise<SharpFactory> | null = null;
+
+/**
+ * sharp is loaded on first use: the import's parse worker imports this module's neighbours but
+ * never decodes a photo, and should not load libvips into its thread.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then((m) => {
+    const sharp = m.default;
+    // One libvips thread per image (PHOTO_JOBS images at most), and no cache of decoded images
+    // kept between requests: a thumbnail is made once and stored.
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpModule;
+}
+
+/**
+ * Turns an uploaded photo (BMP, PNG or JPEG, identified by content) into an upright PNG thumbnail.
+ * The decoding and scaling run in sharp (libvips, off the main thread); our own BMP decoder runs
+ * in slices that yield to the event loop. Throws PhotoError for anything it refuses.
+ */
+export async function makeThumbnail(buf: Buffer, opts: ThumbnailOptions): Promise<Thumbnail> {
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError('size must be a positive integer');
   if (buf.length > opts.maxBytes) throw new PhotoError('too_large', `${buf.length} bytes`);
 
@@ -38,12 +67,31 @@ export function makeThumbnail(buf: Buffer, opts: ThumbnailOptions): Thumbnail {
     throw new PhotoError('too_many_pixels', `${sourceType}: ${dims.width}x${dims.height}`);
   }
 
-  const image = decode(buf, sourceType, opts.maxPixels);
-  const scaled = downscale(image, opts.size);
-
-  const png = new PNG({ width: scaled.width, height: scaled.height });
-  scaled.rgba.copy(png.data);
-  return { png: PNG.sync.write(png), width: scaled.width, height: scaled.height, sourceType };
+  const sharp = await loadSharp();
+  return inPhotoSlot(async () => {
+    let image: Sharp;
+    if (sourceType === 'bmp') {
+      // No library decodes hostile bitmaps safely: ours does, and hands sharp the raw pixels.
+      const bmp = await decodeBmpSliced(buf, { maxPixels: opts.maxPixels });
+      image = sharp(bmp.rgba, { raw: { width: bmp.width, height: bmp.height, channels: 4 }, limitInputPixels: opts.maxPixels });
+    } else {
+      // sharp checks the pixel limit again from the header; `sequentialRead` lets libvips stream
+      // a PNG through the resize instead of holding the whole canvas, and a JPEG is shrunk while
+      // it is decoded.
+      image = sharp(buf, { limitInputPixels: opts.maxPixels, sequentialRead: true, failOn: 'error' });
+    }
+    try {
+      const { data, info } = await image
+        .rotate() // EXIF orientation: a phone's portrait comes out upright
+        .resize(opts.size, opts.size, { fit: 'inside', withoutEnlargement: true })
+        .png()
+        .toBuffer({ resolveWithObject: true });
+      return { png: data, width: info.width, height: info.height, sourceType };
+    } catch (err) {
+      // libvips reports bad input as plain Errors; callers only ever see PhotoError.
+      throw new PhotoError('corrupt', `${sourceType}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 }
 
 export function readDimensions(buf: Buffer, type: ImageType): { width: number; height: number } {
@@ -88,122 +136,16 @@ function readJpegDimensions(buf: Buffer): { width: number; height: number } {
     if (length < 2) throw new PhotoError('corrupt', 'jpeg: bad segment length');
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      // jpeg-js decodes baseline, extended sequential and progressive Huffman only.
+      // Baseline, extended sequential and progressive Huffman only, as before: arithmetic and
+      // lossless files are rare enough that refusing them keeps the decoder's surface small.
       if (marker > 0xc2) throw new PhotoError('unsupported_format', `jpeg: SOF${marker - 0xc0}`);
       if (pos + 9 > buf.length) throw new PhotoError('truncated', 'jpeg: frame header');
       const height = buf.readUInt16BE(pos + 5);
       const width = buf.readUInt16BE(pos + 7);
-      // Height 0 means "defined later by a DNL marker", which jpeg-js does not support.
+      // Height 0 means "defined later by a DNL marker": the header check cannot bound it.
       if (width === 0 || height === 0) throw new PhotoError('unsupported_format', 'jpeg: zero dimension');
       return { width, height };
     }
     pos += 2 + length;
   }
-}
-
-function decode(buf: Buffer, type: ImageType, maxPixels: number): DecodedImage {
-  if (type === 'bmp') return decodeBmp(buf, { maxPixels });
-
-  // Third-party decoders throw plain Errors on bad input; those become 'corrupt' so callers only
-  // ever see PhotoError. Anything else (our own PhotoError) passes through unchanged.
-  try {
-    if (type === 'png') {
-      const png = PNG.sync.read(buf); // always yields 8-bit RGBA
-      return { width: png.width, height: png.height, rgba: png.data };
-    }
-    const img = jpeg.decode(buf, {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxResolutionInMP: maxPixels / 1e6,
-      // jpeg-js accounts roughly 4 bytes per pixel per component for DCT blocks plus the colour
-      // planes and the output; 32 bytes per pixel covers 4-component (CMYK) files.
-      maxMemoryUsageInMB: Math.ceil((maxPixels * 32) / 2 ** 20) + 16,
-    });
-    return { width: img.width, height: img.height, rgba: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
-  } catch (err) {
-    if (err instanceof PhotoError) throw err;
-    throw new PhotoError('corrupt', `${type}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/**
- * Area-averaging downscale so that the longest side becomes `size` (never upscales).
- * Colours are averaged premultiplied by alpha, so fully transparent pixels (whose RGB is
- * arbitrary) do not bleed into their neighbours.
- */
-export function downscale(src: DecodedImage, size: number): DecodedImage {
-  const scale = Math.min(1, size / Math.max(src.width, src.height));
-  if (scale === 1) return src;
-  const width = Math.max(1, Math.round(src.width * scale));
-  const height = Math.max(1, Math.round(src.height * scale));
-
-  const xs = boxWeights(src.width, width);
-  const ys = boxWeights(src.height, height);
-
-  // Horizontal pass: src.height rows × width columns, premultiplied RGBA as floats.
-  const tmp = new Float64Array(width * src.height * 4);
-  for (let y = 0; y < src.height; y++) {
-    for (let x = 0; x < width; x++) {
-      const { start, weights } = xs[x];
-      let r = 0, g = 0, b = 0, a = 0;
-      for (let i = 0; i < weights.length; i++) {
-        const p = (y * src.width + start + i) * 4;
-        const wa = weights[i] * src.rgba[p + 3];
-        r += wa * src.rgba[p];
-        g += wa * src.rgba[p + 1];
-        b += wa * src.rgba[p + 2];
-        a += wa;
-      }
-      const t = (y * width + x) * 4;
-      tmp[t] = r;
-      tmp[t + 1] = g;
-      tmp[t + 2] = b;
-      tmp[t + 3] = a;
-    }
-  }
-
-  // Vertical pass, then undo the premultiplication.
-  const rgba = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    const { start, weights } = ys[y];
-    for (let x = 0; x < width; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
-      for (let i = 0; i < weights.length; i++) {
-        const t = ((start + i) * width + x) * 4;
-        r += weights[i] * tmp[t];
-        g += weights[i] * tmp[t + 1];
-        b += weights[i] * tmp[t + 2];
-        a += weights[i] * tmp[t + 3];
-      }
-      const o = (y * width + x) * 4;
-      if (a > 0) {
-        // Buffer assignment truncates, so round explicitly; the clamp guards float drift.
-        rgba[o] = Math.min(255, Math.round(r / a));
-        rgba[o + 1] = Math.min(255, Math.round(g / a));
-        rgba[o + 2] = Math.min(255, Math.round(b / a));
-        rgba[o + 3] = Math.min(255, Math.round(a));
-      }
-    }
-  }
-  return { width, height, rgba };
-}
-
-/** For each destination index: the first source index it covers and the normalized coverage of each. */
-function boxWeights(srcLen: number, dstLen: number): { start: number; weights: number[] }[] {
-  const step = srcLen / dstLen;
-  const result: { start: number; weights: number[] }[] = [];
-  for (let i = 0; i < dstLen; i++) {
-    const lo = i * step;
-    const hi = Math.min(srcLen, (i + 1) * step);
-    const start = Math.floor(lo);
-    const weights: number[] = [];
-    let sum = 0;
-    for (let j = start; j < hi; j++) {
-      const w = Math.min(hi, j + 1) - Math.max(lo, j);
-      weights.push(w);
-      sum += w;
-    }
-    result.push({ start, weights: weights.map((w) => w / sum) });
-  }
-  return result;
 }

@@ -1,0 +1,17 @@
+import sharp from 'sharp';
+import { makeThumbnail } from '../src/features/persons/photo/thumbnail.ts';
+import { readFileSync } from 'node:fs';
+const pngOf = (w: number, h: number, rgba: number[]) => sharp(Buffer.from(rgba), { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+const readPng = async (b: Buffer) => { const { data, info } = await sharp(b).ensureAlpha().raw().toBuffer({ resolveWithObject: true }); return { width: info.width, height: info.height, rgba: [...data] }; };
+const OPTS = { maxBytes: 5 * 1024 * 1024, maxPixels: 4_000_000, size: 64 };
+const px = (r: number, g: number, b: number, a: number) => [r, g, b, a];
+let t = await makeThumbnail(await pngOf(4, 2, [...px(0, 0, 0, 255), ...px(10, 0, 0, 255), ...px(255, 0, 0, 0), ...px(0, 0, 255, 255), ...px(20, 0, 0, 255), ...px(31, 0, 0, 255), ...px(0, 0, 255, 255), ...px(0, 0, 255, 255)]), { ...OPTS, size: 2 });
+console.log(await readPng(t.png));
+t = await makeThumbnail(await pngOf(3, 1, [0, 0, 0, 255, 90, 90, 90, 255, 180, 180, 180, 255]), { ...OPTS, size: 2 });
+console.log(await readPng(t.png));
+const rgba = [255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 10, 20, 30, 40, 50, 60, 70, 80, 1, 2, 3, 255];
+t = await makeThumbnail(await pngOf(3, 2, rgba), OPTS);
+console.log(await readPng(t.png), rgba.join());
+const bmp = readFileSync('/work/shared/samples/photo-24bit.bmp');
+t = await makeThumbnail(bmp, { ...OPTS, size: 64 });
+const o = await readPng(t.png); console.log(o.width, o.height, o.rgba.slice(0, 4), o.rgba.slice(-4));
