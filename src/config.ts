@@ -26,6 +26,16 @@ export interface Config {
   importMaxBytes: number;
   /** Most contacts (rows, cards, records) one import may hold. */
   importMaxRows: number;
+  /** Jobs this instance runs at once, per kind of job; 0 = a web-only instance that runs none. */
+  workers: number;
+  /** Kinds of job this instance runs (null: all); a dedicated PDF instance names the PDF kinds. */
+  jobKinds: string[] | null;
+  /** How long a finished job's result (file, report) is kept. */
+  jobResultHours: number;
+  /** Envelope and label PDFs for more recipients than this are made as a job. */
+  jobPdfThreshold: number;
+  /** Graceful shutdown: how long running requests and jobs get before the process exits. */
+  shutdownSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -86,5 +96,10 @@ export function loadConfig(env: Env = process.env): Config {
     demoPassword: secret(env, 'DEMO_PASSWORD') ?? 'demo',
     importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxRows: int(env, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+    workers: int(env, 'WORKERS', 1, 0, 64),
+    jobKinds: env.JOB_KINDS ? env.JOB_KINDS.split(',').map((k) => k.trim()).filter(Boolean) : null,
+    jobResultHours: int(env, 'JOB_RESULT_HOURS', 24, 1, 24 * 365),
+    jobPdfThreshold: int(env, 'JOB_PDF_THRESHOLD', 200, 0, 1_000_000),
+    shutdownSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 15, 1, 3600),
   };
 }
