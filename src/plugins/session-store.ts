@@ -11,7 +11,7 @@ export interface StoredSessionData {
   createdAt?: number;
   /** ms since epoch: last request seen (idle expiry counts from here). */
   lastSeenAt?: number;
-  flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number> }[];
+  flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; link?: string }[];
 }
 
 /**
