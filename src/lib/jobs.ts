@@ -498,6 +498,17 @@ export class JobSystem {
     return { running: n, finished };
   }
 
+  /** Waits up to `ms` for a job to finish (a request that can answer at once when the job is short). */
+  async waitFor(id: number, ms: number): Promise<Job | null> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
+      if (!row || isFinished(row.state)) return row ?? null;
+      if (Date.now() >= until) return null;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async markSeen(id: number): Promise<void> {
     await this.db.update(jobs).set({ notified: true }).where(and(eq(jobs.id, id), eq(jobs.notified, false), inArray(jobs.state, [...FINISHED_STATES])));
   }
