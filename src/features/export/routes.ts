@@ -20,6 +20,9 @@ const ExportQuery = Type.Object({
 });
 type ExportQueryT = { group?: string; group_by?: string; q?: string; org?: string; archived?: string; photos?: string };
 type IdReq = { Params: { id: number } };
+const ExportJobBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })), photos: Type.Optional(Type.String({ maxLength: 5 })) });
+
+export const EXPORT_JOB = 'export.xml';
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/schema');
 
@@ -39,6 +42,30 @@ export default async function exportRoutes(app: FastifyInstance) {
       .header('Content-Disposition', `attachment; filename="contacts-${today()}.xml"`)
       .header('Cache-Control', 'no-store')
       .send(stream);
+  });
+
+  // The whole directory as a file made in the background, to download later from the job's page.
+  app.jobs.registerHandler<{ photos: boolean; day: string }>(EXPORT_JOB, {
+    title: 'export.job.title',
+    async run(ctx) {
+      const parts: Buffer[] = [];
+      let size = 0;
+      ctx.progress(0, 0, 'export.job.phase', { mb: 0 });
+      for await (const chunk of contactsXml(db, { kind: 'all' }, { photos: ctx.payload.photos })) {
+        if (ctx.signal.aborted) throw new Error('export aborted');
+        parts.push(chunk);
+        size += chunk.length;
+        ctx.progress(0, 0, 'export.job.phase', { mb: Math.round((size / 1024 / 1024) * 10) / 10 });
+      }
+      return { file: { name: `contacts-${ctx.payload.day}.xml`, type: 'application/xml; charset=utf-8', bytes: Buffer.concat(parts, size) } };
+    },
+  });
+
+  app.post<{ Body: { photos?: string } }>('/export/jobs', { config: { access: 'user' }, schema: { body: ExportJobBody } }, async (req, reply) => {
+    const photos = req.body?.photos === '1';
+    const job = await app.jobs.enqueue(EXPORT_JOB, { photos, day: today() }, { owner: req.user!, dedupeKey: `all:${photos}` });
+    reply.flash('info', job.deduped ? 'jobs.deduped' : 'jobs.started');
+    return reply.seeOther(`/jobs/${job.id}`);
   });
 
   app.get('/export/schema.xsd', { config: { access: 'user' } }, async (_req, reply) =>
