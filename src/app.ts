@@ -12,6 +12,7 @@ import renderPlugin from './plugins/render.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
 import { ensureFirstAdmin, firstAdminNotice } from './features/users/service.js';
+import jobsPlugin from './plugins/jobs.js';
 import { ensureRegions } from './features/references/service.js';
 import { registerFeatures } from './features/index.js';
 
@@ -82,6 +83,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(renderPlugin);
   await app.register(errorsPlugin);
   await app.register(staticPlugin);
+  await app.register(jobsPlugin);
   await registerFeatures(app);
   return app;
 }

@@ -29,6 +29,16 @@ export interface Config {
   importMaxRows: number;
   /** Sign-in through the organization's LDAP directory; null when LDAP_URL is unset. */
   ldap: LdapConfig | null;
+  /** Jobs this instance runs at once, per kind of job; 0 = a web-only instance that runs none. */
+  workers: number;
+  /** Kinds of job this instance runs (null: all); a dedicated PDF instance names the PDF kinds. */
+  jobKinds: string[] | null;
+  /** How long a finished job's result (file, report) is kept. */
+  jobResultHours: number;
+  /** Envelope and label PDFs for more recipients than this are made as a job. */
+  jobPdfThreshold: number;
+  /** Graceful shutdown: how long running requests and jobs get before the process exits. */
+  shutdownSeconds: number;
 }
 
 /** The directory (LDAP / Active Directory) behind sign-in, from the LDAP_* variables. */
@@ -187,5 +197,10 @@ export function loadConfig(env: Env = process.env): Config {
     importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxRows: int(env, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
     ldap: loadLdap(env),
+    workers: int(env, 'WORKERS', 1, 0, 64),
+    jobKinds: env.JOB_KINDS ? env.JOB_KINDS.split(',').map((k) => k.trim()).filter(Boolean) : null,
+    jobResultHours: int(env, 'JOB_RESULT_HOURS', 24, 1, 24 * 365),
+    jobPdfThreshold: int(env, 'JOB_PDF_THRESHOLD', 200, 0, 1_000_000),
+    shutdownSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 15, 1, 3600),
   };
 }

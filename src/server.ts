@@ -25,8 +25,9 @@ export async function start(extra?: (app: Awaited<ReturnType<typeof buildApp>>) 
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    // In-flight requests finish; a hung one cannot hold the process forever.
-    const timer = setTimeout(() => process.exit(1), 15_000);
+    // In-flight requests and running jobs finish (the jobs plugin stops taking new ones and gives
+    // the running ones this long, less a margin); a hung one cannot hold the process forever.
+    const timer = setTimeout(() => process.exit(1), config.shutdownSeconds * 1000 + 2000);
     timer.unref();
     app.close().then(
       () => process.exit(0),

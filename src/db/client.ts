@@ -14,6 +14,11 @@ export interface Database {
   db: Db;
   driver: 'pg' | 'pglite';
   /**
+   * What a library with its own SQL needs to reach the same database (the job queue, pg-boss):
+   * the connection string on PostgreSQL, the one embedded client on PGlite.
+   */
+  connection: { driver: 'pg'; url: string } | { driver: 'pglite'; client: unknown };
+  /**
    * A transaction whose statements go to the server without waiting for each answer in turn
    * (PostgreSQL's pipeline mode, node-postgres `pipeline`): for a long run of bulk writes the
    * database works while the app prepares the next ones. Same semantics as `db.transaction`
@@ -57,6 +62,7 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   return {
     db,
     driver: 'pg',
+    connection: { driver: 'pg', url },
     async pipelinedTransaction(fn) {
       const client = await pool.connect();
       // Switched only while the connection is idle (just checked out, and after the
@@ -131,6 +137,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     db,
     driver: 'pglite',
+    connection: { driver: 'pglite', client },
     pipelinedTransaction: (fn) => db.transaction(fn),
     async migrate() {
       await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });

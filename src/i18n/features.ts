@@ -10,6 +10,7 @@ import { importDictionary } from '../features/import/i18n.js';
 import { exportDictionary } from '../features/export/i18n.js';
 import { choicesDictionary } from '../features/choices/i18n.js';
 import { authDictionary } from '../features/auth/i18n.js';
+import { jobsDictionary } from '../features/jobs/i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -17,4 +18,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, authDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, jobsDictionary, authDictionary];

@@ -61,6 +61,21 @@ function commonData(req: FastifyRequest, reply: FastifyReply) {
   };
 }
 
+/**
+ * The layout's "My jobs" count, and a flash for each of the user's jobs that finished since their
+ * last page (each said once).
+ */
+async function jobsInfo(req: FastifyRequest) {
+  const jobs = req.server.jobs;
+  const info = await jobs.pageInfo(req.user!.id);
+  const flash = info.finished.map((j) => {
+    const def = jobs.kind(j.kind);
+    const title = def ? req.t(def.title, j.titleParams as Record<string, string | number>) : j.kind;
+    return { kind: (j.state === 'done' ? 'success' : j.state === 'failed' ? 'error' : 'info') as FlashKind, key: `jobs.flash.${j.state}`, params: { title }, link: `/jobs/${j.id}` };
+  });
+  return { running: info.running, flash };
+}
+
 export default fp(
   async (app) => {
     const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, autoTrim: false, cache: true });
@@ -103,7 +118,9 @@ export default fp(
       if (opts.fragment && wantsFragment(req)) return this.fragment(opts.fragment, data, status);
       const flash = req.session?.flash ?? [];
       if (req.session && flash.length) req.session.flash = [];
-      const html = await this.viewAsync(viewName, { ...commonData(req, this), flash, ...data }, { layout: 'layouts/app' });
+      const jobs = req.user && req.server.jobs ? await jobsInfo(req) : null;
+      if (jobs) flash.push(...jobs.flash);
+      const html = await this.viewAsync(viewName, { ...commonData(req, this), flash, jobsRunning: jobs?.running ?? 0, ...data }, { layout: 'layouts/app' });
       return this.code(status).header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html);
     });
   },

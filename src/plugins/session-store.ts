@@ -13,7 +13,7 @@ export interface StoredSessionData {
   lastSeenAt?: number;
   /** The CSRF secret of this session (tokens are derived from it); a new session gets a new one. */
   _csrf?: string;
-  flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number> }[];
+  flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; link?: string }[];
 }
 
 /**

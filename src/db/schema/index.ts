@@ -10,3 +10,4 @@ export * from './documents.js';
 export * from './imports.js';
 export * from './search.js';
 export * from './rate-limits.js';
+export * from './jobs.js';

@@ -1,5 +1,9 @@
 export const envelopesDictionary = {
   ru: {
+    'envelopes.job.title': { one: 'Конверты: {name} ({count} конверт)', few: 'Конверты: {name} ({count} конверта)', many: 'Конверты: {name} ({count} конвертов)', other: 'Конверты: {name} ({count} конверта)' },
+    'envelopes.job.phase': { one: 'рендеринг {done} из {total} конверта', few: 'рендеринг {done} из {total} конвертов', many: 'рендеринг {done} из {total} конвертов', other: 'рендеринг {done} из {total} конверта' },
+    'labels.job.title': { one: 'Наклейки: {name} ({count} наклейка)', few: 'Наклейки: {name} ({count} наклейки)', many: 'Наклейки: {name} ({count} наклеек)', other: 'Наклейки: {name} ({count} наклейки)' },
+    'labels.job.phase': { one: 'рендеринг {done} из {total} листа', few: 'рендеринг {done} из {total} листов', many: 'рендеринг {done} из {total} листов', other: 'рендеринг {done} из {total} листа' },
     'envelopes.title': 'Конверты: {name}',
     'envelopes.titleOne': 'Конверт: {name}',
     'envelopes.count': {
@@ -86,6 +90,10 @@ export const envelopesDictionary = {
     'settings.saved': 'Настройки сохранены.',
   },
   en: {
+    'envelopes.job.title': { one: 'Envelopes: {name} ({count} envelope)', other: 'Envelopes: {name} ({count} envelopes)' },
+    'envelopes.job.phase': { one: 'rendering {done} of {total} envelope', other: 'rendering {done} of {total} envelopes' },
+    'labels.job.title': { one: 'Labels: {name} ({count} label)', other: 'Labels: {name} ({count} labels)' },
+    'labels.job.phase': { one: 'rendering {done} of {total} sheet', other: 'rendering {done} of {total} sheets' },
     'envelopes.title': 'Envelopes: {name}',
     'envelopes.titleOne': 'Envelope: {name}',
     'envelopes.count': { one: '{count} envelope', other: '{count} envelopes' },

@@ -31,6 +31,8 @@ export interface RenderRequest<T> {
   /** Items per batch when they are not single envelopes (a label sheet holds two dozen). */
   batchSize?: number;
   onProgress?(p: Progress): void;
+  /** Aborted (a cancelled job, a shutdown): no further batch is started and the render fails. */
+  signal?: AbortSignal;
 }
 
 export class PdfTimeoutError extends Error {
@@ -209,6 +211,7 @@ export class PdfEngine {
         try {
           // One failed batch fails the request: do not spend Chromium on the rest.
           if (failed) return;
+          if (req.signal?.aborted) throw new Error('PDF rendering aborted');
           pdf = await this.renderBatch(await req.html(batch, i), req.css);
           done += batch.length;
           req.onProgress?.({ done, total: req.items.length });

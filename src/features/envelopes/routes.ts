@@ -5,6 +5,7 @@ import { Form, IdParams, Line, NoQuery, Query, Word } from '../../lib/schemas.js
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { BrowserMissingError } from '../../lib/browser.js';
 import { ValidationError } from '../../lib/errors.js';
+import { JobError, type JobContext } from '../../lib/jobs.js';
 import { translator } from '../../i18n/index.js';
 import { VIEWS_DIR } from '../../plugins/render.js';
 import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat, type EnvelopeFormat } from './formats.js';
@@ -17,6 +18,19 @@ const FormatQuery = Query({ format: Word(40) });
 const LabelsQuery = Query({ sheet: Word(40), start: Word(10) });
 const SettingsForm = Form({ name: Line(), defaultFormat: Word(40), ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])) });
 type IdReq<Q> = { Params: { id: number }; Querystring: Q };
+
+export const ENVELOPES_JOB = 'envelopes.pdf';
+export const LABELS_JOB = 'labels.pdf';
+interface EnvelopeJob {
+  kind: TargetKind;
+  id: number;
+  format: string;
+}
+interface LabelsJob {
+  id: number;
+  sheet: string;
+  start: number;
+}
 
 /** The envelope face is a Russian Post form whatever language the page around it is in. */
 const face = translator('ru');
@@ -116,6 +130,77 @@ export default async function envelopeRoutes(app: FastifyInstance) {
       .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
   }
 
+  // ---- large runs: a job whose page shows the progress and then offers the PDF ----
+
+  function toJob(reply: FastifyReply, job: { id: number; deduped: boolean }) {
+    reply.flash('info', job.deduped ? 'jobs.deduped' : 'jobs.started');
+    return reply.seeOther(`/jobs/${job.id}`);
+  }
+
+  async function renderJob<T>(ctx: JobContext<unknown>, job: RenderRequest<T>, phase: string, count: number) {
+    ctx.progress(0, count, phase);
+    const pdf = await engine.render({ ...job, signal: ctx.signal, onProgress: (p) => ctx.progress(p.done, p.total, phase) });
+    return Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+  }
+
+  /** Chromium missing or stuck: the job fails with the same words the synchronous page uses. */
+  function jobFailure(err: unknown): never {
+    if (err instanceof BrowserMissingError) throw new JobError('envelopes.browserMissing');
+    if (err instanceof PdfTimeoutError) throw new JobError('envelopes.pdfFailed');
+    throw err;
+  }
+
+  app.jobs.registerHandler<EnvelopeJob>(ENVELOPES_JOB, {
+    title: 'envelopes.job.title',
+    private: true,
+    async run(ctx) {
+      const { kind, id, format: formatId } = ctx.payload;
+      // Read when the job runs: the envelopes are those of the group as it is now.
+      const { format, target, run } = await envelopeRun(kind, id, formatId);
+      if (run.envelopes.length === 0) throw new JobError('envelopes.nobodyPrintable');
+      try {
+        const bytes = await renderJob(
+          ctx,
+          {
+            items: run.envelopes,
+            css: `${PRINT_CSS}\n${envelopeCss(format)}`,
+            html: (batch) => app.view('envelopes/pdf', { envelopes: batch, sender: run.sender, face, forPdf: true, locale: 'ru', pageTitle: target.name }),
+          },
+          'envelopes.job.phase',
+          run.envelopes.length,
+        );
+        return { file: { name: `envelopes-${kind}-${target.id}-${format.id}.pdf`, type: 'application/pdf', bytes }, report: { count: run.envelopes.length, skipped: run.skipped.length }, link: links(target, format).htmlUrl };
+      } catch (err) {
+        return jobFailure(err);
+      }
+    },
+  });
+
+  app.jobs.registerHandler<LabelsJob>(LABELS_JOB, {
+    title: 'labels.job.title',
+    private: true,
+    async run(ctx) {
+      const { sheet, start, target, labels, skipped } = await labelRun(ctx.payload.id, { sheet: ctx.payload.sheet, start: String(ctx.payload.start) });
+      if (labels.length === 0) throw new JobError('envelopes.nobodyPrintable');
+      try {
+        const bytes = await renderJob(
+          ctx,
+          {
+            items: paginateLabels(labels, sheet, start),
+            css: `${PRINT_CSS}\n${labelsCss(sheet)}`,
+            batchSize: Math.max(1, Math.floor(engine.batchSize / perSheet(sheet))),
+            html: (batch) => app.view('envelopes/labels-pdf', { sheets: batch, forPdf: true, locale: 'ru', pageTitle: target.name }),
+          },
+          'labels.job.phase',
+          paginateLabels(labels, sheet, start).length,
+        );
+        return { file: { name: `labels-group-${target.id}-${sheet.id}.pdf`, type: 'application/pdf', bytes }, report: { count: labels.length, skipped: skipped.length }, link: `/groups/${target.id}/labels?sheet=${sheet.id}&start=${start}` };
+      } catch (err) {
+        return jobFailure(err);
+      }
+    },
+  });
+
   for (const kind of ['group', 'person', 'organization'] as const) {
     const base = kind === 'group' ? '/groups/:id/envelopes' : `/${PATHS[kind]}/:id/envelope`;
 
@@ -139,6 +224,11 @@ export default async function envelopeRoutes(app: FastifyInstance) {
     app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
       const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
       if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 422);
+      if (run.envelopes.length > app.config.jobPdfThreshold) {
+        const payload: EnvelopeJob = { kind, id: target.id, format: format.id };
+        const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: target.name, count: run.envelopes.length } });
+        return toJob(reply, job);
+      }
       const job: RenderRequest<(typeof run.envelopes)[number]> = {
         items: run.envelopes,
         css: `${PRINT_CSS}\n${envelopeCss(format)}`,
@@ -181,6 +271,11 @@ export default async function envelopeRoutes(app: FastifyInstance) {
   app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels.pdf', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
     const { sheet, start, target, labels, skipped } = await labelRun(req.params.id, req.query);
     if (labels.length === 0) return nothingToPrint(reply, target, skipped, 422);
+    if (labels.length > app.config.jobPdfThreshold) {
+      const payload: LabelsJob = { id: target.id, sheet: sheet.id, start };
+      const job = await app.jobs.enqueue(LABELS_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: target.name, count: labels.length } });
+      return toJob(reply, job);
+    }
     // Batches are whole sheets, so the blank places at the start stay on the first sheet only.
     const job: RenderRequest<(typeof labels[number] | null)[]> = {
       items: paginateLabels(labels, sheet, start),

@@ -1,5 +1,9 @@
 export const exportDictionary = {
   ru: {
+    'export.job.title': 'XML-выгрузка всего справочника',
+    'export.job.phase': 'записано {mb} МБ',
+    'export.job.start': 'Весь справочник файлом',
+    'export.job.startTitle': 'Выгрузить весь справочник в XML в фоне; файл будет ждать на странице задания',
     'export.toolbar': 'Экспорт в XML',
     'export.toolbarTitle': 'Выгрузить в XML то, что показано: весь справочник или текущую выборку',
     'export.groupXml': 'XML',
@@ -9,6 +13,10 @@ export const exportDictionary = {
     'export.personVcard': 'vCard',
   },
   en: {
+    'export.job.title': 'XML export of the whole directory',
+    'export.job.phase': '{mb} MB written',
+    'export.job.start': 'Whole directory as a file',
+    'export.job.startTitle': 'Export the whole directory to XML in the background; the file waits on the job’s page',
     'export.toolbar': 'Export to XML',
     'export.toolbarTitle': 'Export what is shown to XML: the whole directory or the current selection',
     'export.groupXml': 'XML',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { IdParams, IdText, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
+import { Form, IdParams, IdText, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
 import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.js';
 import { attachment } from './vcard.js';
 import { contactsXml } from './xml.js';
@@ -14,6 +14,9 @@ const ExportQuery = Query({ group: IdText(), group_by: Word(20), q: SafeText(500
 const PhotosQuery = Query({ photos: Word(5) });
 type ExportQueryT = Static<typeof ExportQuery>;
 type IdReq = { Params: { id: number } };
+const ExportJobBody = Form({ photos: Word(5) });
+
+export const EXPORT_JOB = 'export.xml';
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/schema');
 
@@ -33,6 +36,30 @@ export default async function exportRoutes(app: FastifyInstance) {
       .header('Content-Disposition', `attachment; filename="contacts-${today()}.xml"`)
       .header('Cache-Control', 'no-store')
       .send(stream);
+  });
+
+  // The whole directory as a file made in the background, to download later from the job's page.
+  app.jobs.registerHandler<{ photos: boolean; day: string }>(EXPORT_JOB, {
+    title: 'export.job.title',
+    async run(ctx) {
+      const parts: Buffer[] = [];
+      let size = 0;
+      ctx.progress(0, 0, 'export.job.phase', { mb: 0 });
+      for await (const chunk of contactsXml(db, { kind: 'all' }, { photos: ctx.payload.photos })) {
+        if (ctx.signal.aborted) throw new Error('export aborted');
+        parts.push(chunk);
+        size += chunk.length;
+        ctx.progress(0, 0, 'export.job.phase', { mb: Math.round((size / 1024 / 1024) * 10) / 10 });
+      }
+      return { file: { name: `contacts-${ctx.payload.day}.xml`, type: 'application/xml; charset=utf-8', bytes: Buffer.concat(parts, size) } };
+    },
+  });
+
+  app.post<{ Body: { photos?: string } }>('/export/jobs', { config: { access: 'user' }, schema: { querystring: NoQuery, body: ExportJobBody } }, async (req, reply) => {
+    const photos = req.body?.photos === '1';
+    const job = await app.jobs.enqueue(EXPORT_JOB, { photos, day: today() }, { owner: req.user!, dedupeKey: `all:${photos}` });
+    reply.flash('info', job.deduped ? 'jobs.deduped' : 'jobs.started');
+    return reply.seeOther(`/jobs/${job.id}`);
   });
 
   app.get('/export/schema.xsd', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (_req, reply) =>

@@ -43,15 +43,45 @@ async function readRows(tx: Tx, batchId: number): Promise<StoredRow[]> {
   ).map((r) => ({ ...r, data: unpackRow(r.data) }));
 }
 
-export async function runCommit(database: Database, actor: User, batchId: number, log: FastifyBaseLogger): Promise<void> {
+/** Every import commit and undo takes this lock first (see runCommit). */
+const IMPORT_LOCK = 727_003;
+
+/**
+ * Two commits (or a commit and an undo) run one after the other: each resolves organizations,
+ * groups and reference entries by name and creates the missing ones, so two at once would both
+ * create the same organization. A transaction-scoped advisory lock, released by its commit or
+ * rollback; the statements after it see what the other one committed.
+ */
+export async function lockImports(tx: Tx) {
+  await tx.execute(sql`select pg_advisory_xact_lock(${IMPORT_LOCK})`);
+}
+
+/** The commit failed and the batch says so (status 'failed', nothing written). */
+export class CommitFailed extends Error {}
+
+/** Cancelled by the user: the commit's transaction rolls back and the batch goes back to preview. */
+export class CommitCancelled extends Error {}
+
+export interface CommitControl {
+  /** Aborted on cancel ('cancel') or shutdown: the transaction rolls back at the next progress point. */
+  signal?: AbortSignal;
+  progress?: (done: number, total: number) => void;
+}
+
+export async function runCommit(database: Database, actor: User, batchId: number, log: FastifyBaseLogger, control: CommitControl = {}): Promise<void> {
   const db = database.db;
   const progress = { done: 0, total: 0 };
   running.set(batchId, progress);
   let lastWrite = 0;
+  const stopIfAsked = () => {
+    if (control.signal?.aborted) throw control.signal.reason === 'cancel' ? new CommitCancelled() : new Error('commit interrupted');
+  };
   // On PostgreSQL another connection can record progress while the transaction runs; PGlite has
   // one connection, held by the transaction, so there the in-process counter is all there is.
   const report = async (done: number) => {
     progress.done = done;
+    control.progress?.(done, progress.total);
+    stopIfAsked();
     if (database.driver !== 'pg' || done - lastWrite < PROGRESS_EVERY) return;
     lastWrite = done;
     await db.update(importBatches).set({ done, progressAt: new Date() }).where(eq(importBatches.id, batchId));
@@ -61,10 +91,13 @@ export async function runCommit(database: Database, actor: User, batchId: number
     await database.pipelinedTransaction(async (tx) => {
       // Not locked: startCommit's conditional update already made this the only commit of the
       // batch, and progress is written to the row from another connection meanwhile.
+      await lockImports(tx);
       const [batch] = await tx.select().from(importBatches).where(eq(importBatches.id, batchId));
       if (!batch || batch.status !== 'committing') return;
       const rows = await readRows(tx, batchId);
       progress.total = rows.length;
+      control.progress?.(0, rows.length);
+      stopIfAsked();
       const stamp: Stamp = { userId: actor.id, at: new Date(), batchId };
       const commit = new RowWriter(tx, stamp, batch.options as ImportOptions, batch.fileName, actor, await instanceId(tx), report);
       const result = await commit.run(rows);
@@ -74,12 +107,21 @@ export async function runCommit(database: Database, actor: User, batchId: number
         .where(eq(importBatches.id, batchId));
     });
   } catch (err) {
+    if (err instanceof CommitCancelled) {
+      // Nothing was written: the batch is a preview again, with its choices.
+      await db.update(importBatches).set({ status: 'preview', done: 0, error: null, progressAt: new Date() }).where(eq(importBatches.id, batchId));
+      throw err;
+    }
+    // Shut down mid-commit: nothing was written, the batch stays 'committing' and the job runs
+    // again (here after a restart, or on another instance).
+    if (control.signal?.aborted) throw err;
     log.error({ err, batchId }, 'import commit failed');
     await db
       .update(importBatches)
       .set({ status: 'failed', error: 'import.commitFailed', progressAt: new Date() })
       .where(eq(importBatches.id, batchId))
       .catch((e: unknown) => log.error({ err: e, batchId }, 'could not mark the import as failed'));
+    throw new CommitFailed();
   } finally {
     running.delete(batchId);
   }

@@ -3,12 +3,13 @@ import type { Static } from 'typebox';
 import { Form, IdParams, Next, NoQuery, Query, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { ValidationError } from '../../lib/errors.js';
 import { type ImportBatch } from '../../db/schema/imports.js';
-import { liveProgress, runCommit } from './commit.js';
+import { liveProgress } from './commit.js';
+import { COMMIT_JOB, registerImportJobs, UNDO_JOB } from './jobs.js';
 import { readOptions } from './options.js';
 import { addressText, existingOrganizationNames, normalizeKey, problemText } from './view.js';
 import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
 import * as service from './service.js';
-import { laterBatches, undoBatch, UndoBlockedError, type LaterBatch } from './undo.js';
+import { laterBatches, UndoBlockedError, type LaterBatch } from './undo.js';
 
 // Row cursors are row numbers (checked again where they are read).
 const RowCursor = Type.String({ maxLength: 9, pattern: '^[0-9]*$' });
@@ -18,14 +19,22 @@ const ChoicesForm = Form({ all: Word(20), options: Word(10), createGroups: Word(
 type IdReq = { Params: { id: number } };
 type Body = Static<typeof ChoicesForm> & Record<string, unknown>;
 const PAGE_SIZE = 100;
+/** How long the undo request waits for its job before sending the user to the job's page. */
+const UNDO_WAIT_MS = 10_000;
 
 const cursor = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : null);
 
 export default async function importRoutes(app: FastifyInstance) {
   const db = app.db;
   const limits = { maxBytes: app.config.importMaxBytes, maxRows: app.config.importMaxRows };
-  /** Commits to start once their request has been answered (see the route's onResponse). */
-  const pending = new WeakMap<FastifyRequest, () => Promise<void>>();
+  registerImportJobs(app);
+
+  /** The batch's commit job is queued or running (on any instance): the batch is not stuck. */
+  async function commitLive(batchId: number): Promise<boolean> {
+    if (liveProgress(batchId)) return true;
+    const job = await app.jobs.latestOf(COMMIT_JOB, { batchId });
+    return job !== null && (job.state === 'queued' || job.state === 'running');
+  }
 
   async function uploadPage(reply: FastifyReply, errors: object = {}, status = 200) {
     const batches = await recentBatches(db);
@@ -66,7 +75,7 @@ export default async function importRoutes(app: FastifyInstance) {
   /** `refused`: the undo was just refused for these later batches (the page answers with 409). */
   async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch, refused?: LaterBatch[]) {
     const live = liveProgress(batch.id);
-    const stale = service.isStale(batch, Boolean(live));
+    const stale = service.isStale(batch, batch.status === 'committing' && (Boolean(live) || (await commitLive(batch.id))));
     const q = req.query;
     const defaultFilter: RowFilter = batch.status === 'committed' ? 'failed' : 'all';
     const show: RowFilter = ROW_FILTERS.includes(q.show as RowFilter) ? (q.show as RowFilter) : defaultFilter;
@@ -135,36 +144,52 @@ export default async function importRoutes(app: FastifyInstance) {
 
   app.post<IdReq & { Body: Body }>(
     '/import/:id/commit',
-    {
-      config: { access: 'secretary' },
-      schema: { params: IdParams, body: ChoicesForm },
-      // The work starts once the answer is out: the page that follows shows its progress.
-      onResponse: async (req) => {
-        const job = pending.get(req);
-        if (!job) return;
-        pending.delete(req);
-        void job();
-      },
-    },
+    { config: { access: 'secretary' }, schema: { params: IdParams, body: ChoicesForm } },
     async (req, reply) => {
       const id = req.params.id;
-      await service.startCommit(db, req.user!, id, req.body ?? {}, Boolean(liveProgress(id)));
-      const actor = req.user!;
-      pending.set(req, () => runCommit(app.database, actor, id, app.log));
+      const batch = await service.startCommit(db, req.user!, id, req.body ?? {}, await commitLive(id));
+      // A job: any instance takes it (this one, another, or this one after a restart); the batch
+      // page that follows shows its progress.
+      try {
+        await app.jobs.enqueue(COMMIT_JOB, { batchId: id }, { owner: req.user!, titleParams: { file: batch.fileName } });
+      } catch (err) {
+        await service.failCommit(db, id);
+        throw err;
+      }
       return reply.seeOther(`/import/${id}`);
     },
   );
 
   app.post<IdReq>('/import/:id/undo', { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
+    const id = req.params.id;
+    const batch = await service.loadBatch(db, id);
     try {
-      await undoBatch(db, req.user!, req.params.id);
+      await service.checkUndo(db, req.user!, batch);
     } catch (err) {
       if (!(err instanceof UndoBlockedError)) throw err;
       // The batch page again, with the later imports to undo first as links (nothing changed).
-      return batchPage(req as FastifyRequest<IdReq & { Querystring: Record<string, never> }>, reply, await service.loadBatch(db, req.params.id), err.later);
+      return batchPage(req as FastifyRequest<IdReq & { Querystring: Record<string, never> }>, reply, batch, err.later);
     }
-    reply.flash('success', 'import.undone.flash');
-    return reply.seeOther(`/import/${req.params.id}`);
+    // A job (durable, one at a time with commits); an undo of ordinary size is over within a few
+    // seconds, and then the answer is the batch page as before; a longer one goes on in the background.
+    const job = await app.jobs.enqueue(UNDO_JOB, { batchId: id }, { owner: req.user!, dedupeKey: `undo:${id}`, titleParams: { file: batch.fileName } });
+    const end = await app.jobs.waitFor(job.id, UNDO_WAIT_MS);
+    if (end?.state === 'done') {
+      await app.jobs.markSeen(job.id);
+      reply.flash('success', 'import.undone.flash');
+      return reply.seeOther(`/import/${id}`);
+    }
+    if (end?.state === 'failed' && end.error === 'import.undo.blocked') {
+      await app.jobs.markSeen(job.id);
+      return batchPage(req as FastifyRequest<IdReq & { Querystring: Record<string, never> }>, reply, await service.loadBatch(db, id), await laterBatches(db, id));
+    }
+    if (end?.state === 'failed' && end.error) {
+      await app.jobs.markSeen(job.id);
+      reply.flash('error', end.error);
+      return reply.seeOther(`/import/${id}`);
+    }
+    reply.flash('info', 'jobs.started');
+    return reply.seeOther(`/jobs/${job.id}`);
   });
 
   app.post<IdReq>('/import/:id/discard', { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {

@@ -2,7 +2,8 @@ import { sanitizeFileName } from '../../lib/file-name.js';
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { IMPORT_DECISIONS, importBatches, type ImportDecision } from '../../db/schema/imports.js';
+import { IMPORT_DECISIONS, importBatches, type ImportBatch, type ImportDecision } from '../../db/schema/imports.js';
+import { laterBatches, UndoBlockedError } from './undo.js';
 import type { User } from '../../db/schema/users.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { allows } from '../../plugins/access.js';
@@ -29,8 +30,11 @@ export interface ImportLimits {
 const MULTIPART_OVERHEAD = 64 * 1024;
 /** Bytes looked at to tell this system's XML from an Outlook file. */
 const SNIFF_BYTES = 512;
-/** A commit whose process stopped reporting for this long died with it (its transaction rolled back). */
-const STALE_MS = 10 * 60 * 1000;
+/**
+ * A committing batch that no queued or running job holds (its job was lost): after this grace
+ * (the moment between marking it and queueing its job) it may be committed again or discarded.
+ */
+const STALE_MS = 5 * 1000;
 
 function requireSecretary(actor: User) {
   if (!allows('secretary', actor.role)) throw new ForbiddenError();
@@ -151,6 +155,7 @@ export async function loadBatch(db: Db, id: number) {
 /** A commit that nobody is running any more (its process stopped): it can be started again. */
 export function isStale(batch: { status: string; progressAt: Date | null; startedAt: Date | null }, live: boolean): boolean {
   if (batch.status !== 'committing' || live) return false;
+  // No job holds it (its job failed or was lost): after a short grace for a job being queued.
   const last = batch.progressAt ?? batch.startedAt;
   return !last || Date.now() - last.getTime() > STALE_MS;
 }
@@ -192,7 +197,7 @@ export async function saveChoices(db: Db, actor: User, id: number, body: Record<
  * Saves the last choices and marks the batch as committing, unless it already is (a second click,
  * another secretary): only one commit of a batch ever runs. The caller starts the work.
  */
-export async function startCommit(db: Db, actor: User, id: number, body: Record<string, unknown>, live: boolean): Promise<void> {
+export async function startCommit(db: Db, actor: User, id: number, body: Record<string, unknown>, live: boolean): Promise<ImportBatch> {
   requireSecretary(actor);
   const batch = await loadBatch(db, id);
   const stale = isStale(batch, live);
@@ -209,6 +214,23 @@ export async function startCommit(db: Db, actor: User, id: number, body: Record<
     )
     .returning({ id: importBatches.id });
   if (!started.length) throw new ConflictError('import.notInPreview');
+  return batch;
+}
+
+/** The commit could not even be queued: the batch may be committed again. */
+export async function failCommit(db: Db, id: number) {
+  await db.update(importBatches).set({ status: 'failed', error: 'import.commitFailed' }).where(and(eq(importBatches.id, id), eq(importBatches.status, 'committing')));
+}
+
+/**
+ * What the undo would be refused for, checked before its job is queued (the job checks again in
+ * its transaction): a batch that is not committed, or later imports resting on it.
+ */
+export async function checkUndo(db: Db, actor: User, batch: ImportBatch) {
+  requireSecretary(actor);
+  if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
+  const later = await laterBatches(db, batch.id);
+  if (later.length) throw new UndoBlockedError(later);
 }
 
 /** Drops a batch that was never written (preview or failed): its rows and photos go with it. */

@@ -1,4 +1,5 @@
 import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { lockImports } from './commit.js';
 import type { Db, Tx } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
@@ -64,6 +65,7 @@ const REFERENCE_KIND: Record<string, ReferenceKind> = { region: 'regions', activ
 export async function undoBatch(db: Db, actor: User, batchId: number): Promise<UndoReport> {
   if (!allows('secretary', actor.role)) throw new ForbiddenError();
   return db.transaction(async (tx) => {
+    await lockImports(tx);
     const batch = await lockBatch(tx, batchId);
     if (!batch) throw new NotFoundError();
     if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
