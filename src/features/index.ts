@@ -13,6 +13,7 @@ import groupRoutes from './groups/routes.js';
 import importRoutes from './import/routes.js';
 import exportRoutes from './export/routes.js';
 import choiceRoutes from './choices/routes.js';
+import duplicateRoutes from './duplicates/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -30,4 +31,5 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(importRoutes);
   await app.register(exportRoutes);
   await app.register(choiceRoutes);
+  await app.register(duplicateRoutes);
 }

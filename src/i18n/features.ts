@@ -9,6 +9,7 @@ import { envelopesDictionary } from '../features/envelopes/i18n.js';
 import { importDictionary } from '../features/import/i18n.js';
 import { exportDictionary } from '../features/export/i18n.js';
 import { choicesDictionary } from '../features/choices/i18n.js';
+import { duplicatesDictionary } from '../features/duplicates/i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -16,4 +17,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, duplicatesDictionary];

@@ -9,3 +9,4 @@ export * from './groups.js';
 export * from './documents.js';
 export * from './imports.js';
 export * from './search.js';
+export * from './duplicates.js';
