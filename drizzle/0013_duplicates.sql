@@ -43,7 +43,8 @@ CREATE INDEX "duplicate_candidates_kind_score_idx" ON "duplicate_candidates" USI
 CREATE INDEX "duplicate_candidates_b_idx" ON "duplicate_candidates" USING btree ("kind","b_id");--> statement-breakpoint
 -- The duplicate finder's keys (src/features/duplicates/queries.ts). Their JS twins for display
 -- live in src/features/organizations/model.ts; test/duplicates/keys.test.ts holds them equal.
--- Cyrillic to Latin, so that «Ромашка» and Romashka meet.
+-- Cyrillic to Latin, so that «Ромашка» and Romashka meet. Calls between these functions name the
+-- schema: an index build runs them with a search_path of pg_catalog only.
 CREATE FUNCTION crm_translit(s text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT translate(
     replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(s,
@@ -54,7 +55,7 @@ $$;
 -- An organization's name without legal form, quotes and punctuation, in Latin letters:
 -- ООО «Ромашка», «Ромашка» and Romashka LLC are all 'romashka'.
 CREATE FUNCTION crm_org_name_key(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(string_agg(crm_translit(w), ' ' ORDER BY n), '')
+  SELECT coalesce(string_agg(public.crm_translit(w), ' ' ORDER BY n), '')
   FROM regexp_split_to_table(
     regexp_replace(
       replace(replace(replace(replace(replace(replace(replace(replace(lower(name), 'ё', 'е'),
@@ -74,7 +75,7 @@ $$;
 -- Near names are compared within a block: the same first letter and the same digits ("Школа № 5"
 -- and "Школа № 6" are two schools), so the full scan is a hash join, not 20,000 trigram searches.
 CREATE FUNCTION crm_org_name_block(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT left(crm_org_name_key(name), 1) || '|' || regexp_replace(crm_org_name_key(name), '[^0-9]+', '', 'g')
+  SELECT left(public.crm_org_name_key(name), 1) || '|' || regexp_replace(public.crm_org_name_key(name), '[^0-9]+', '', 'g')
 $$;
 --> statement-breakpoint
 -- A website's host: no scheme, no "www.", no path or port; null when there is none.

@@ -331,7 +331,7 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
 
     const t = kind === 'person' ? persons : organizations;
     await tx.execute(sql`
-      update ${t} x set archived_at = b.archived_at, merged_into = null, version = x.version + 1, updated_at = now(), updated_by = ${actor.id}
+      update ${t} x set archived_at = b."archivedAt", merged_into = null, version = x.version + 1, updated_at = now(), updated_by = ${actor.id}
       from jsonb_to_recordset(${JSON.stringify(snap.losers)}::jsonb) as b(id int, "archivedAt" timestamptz)
       where x.id = b.id`);
     if (kind === 'person') {
