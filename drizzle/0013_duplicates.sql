@@ -83,12 +83,12 @@ CREATE FUNCTION crm_web_domain(w text) RETURNS text LANGUAGE sql IMMUTABLE PARAL
   SELECT nullif(rtrim(split_part(regexp_replace(regexp_replace(regexp_replace(lower(btrim(w)), '^[a-z][a-z0-9+.-]*://', ''), '^www\.', ''), '[/?#].*$', ''), ':', 1), '.'), '')
 $$;
 --> statement-breakpoint
--- "Иванов И. И." and "Иванов Иван Иванович": the surname and the initials of the other names.
+-- "Иванов И. И." and "Иванов Иван Иванович": the surname and the first letter of every other name
+-- ("иванов ии"). One regular expression, no set-returning call: the full scan computes it for
+-- every person.
 CREATE FUNCTION crm_person_initials(surname text, first_name text, patronymic text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT replace(lower(btrim(surname)), 'ё', 'е') || ' ' || coalesce((
-    SELECT string_agg(left(w, 1), '' ORDER BY n)
-    FROM regexp_split_to_table(replace(replace(lower(first_name || ' ' || patronymic), 'ё', 'е'), '.', ' '), '\s+') WITH ORDINALITY AS t(w, n)
-    WHERE w <> ''), '')
+  SELECT replace(lower(btrim(surname)), 'ё', 'е') || ' ' ||
+    btrim(regexp_replace(replace(replace(lower(' ' || first_name || ' ' || patronymic), 'ё', 'е'), '.', ' '), '\s+(\S)\S*', '\1', 'g'))
 $$;
 --> statement-breakpoint
 CREATE INDEX "person_phones_e164_idx" ON "person_phones" USING btree ("e164") WHERE "e164" IS NOT NULL;

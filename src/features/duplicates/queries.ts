@@ -32,11 +32,15 @@ function personPairs(s: Scope): SQL[] {
       join persons p1 on p1.id = f1.person_id and p1.archived_at is null
       join persons p2 on p2.id = f2.person_id and p2.archived_at is null
       where f1.e164 is not null`,
+    // Two halves, each an equality the index (organization_id, sort_key) or a hash join serves.
     sql`select p1.id, p2.id, 'name'
-      from persons p1 join persons p2 on p2.sort_key = p1.sort_key
-        and (p2.organization_id = p1.organization_id or (p1.organization_id is null and p2.organization_id is null))
+      from persons p1 join persons p2 on p2.organization_id = p1.organization_id and p2.sort_key = p1.sort_key
         and ${side(sql`p1.id`, sql`p2.id`, s)} and p2.archived_at is null
       where p1.archived_at is null`,
+    sql`select p1.id, p2.id, 'name'
+      from persons p1 join persons p2 on p2.sort_key = p1.sort_key and p2.organization_id is null
+        and ${side(sql`p1.id`, sql`p2.id`, s)} and p2.archived_at is null
+      where p1.archived_at is null and p1.organization_id is null`,
     sql`select p1.id, p2.id, 'initials'
       from persons p1 join persons p2 on p2.organization_id = p1.organization_id
         and crm_person_initials(p2.surname, p2.first_name, p2.patronymic) = crm_person_initials(p1.surname, p1.first_name, p1.patronymic)
@@ -206,14 +210,24 @@ export async function candidatesOf(db: Db | Tx, kind: DuplicateKind, id: number)
   return r.map((x) => ({ otherId: Number(x.other), name: String(x.name ?? ''), reasons: x.reasons, score: Number(x.score) }));
 }
 
-/** The cards linked to these by candidate pairs (one step): a cluster to merge at once. */
-export async function clusterOf(db: Db, kind: DuplicateKind, ids: number[]): Promise<number[]> {
-  const r = rows<{ id: number }>(
+/**
+ * For each pair, the cards linked to either of its two by candidate pairs (one step): a cluster to
+ * merge at once. One query for the whole page.
+ */
+export async function clustersOf(db: Db, list: { kind: DuplicateKind; aId: number; bId: number }[]): Promise<number[][]> {
+  if (list.length === 0) return [];
+  const r = rows<{ i: number; ids: number[] }>(
     await db.execute(sql`
-      select a_id as id from duplicate_candidates where kind = ${kind} and (a_id = ${intArray(ids)} or b_id = ${intArray(ids)})
-      union select b_id from duplicate_candidates where kind = ${kind} and (a_id = ${intArray(ids)} or b_id = ${intArray(ids)})`),
+      select x.i, array_agg(distinct n order by n) as ids
+      from jsonb_to_recordset(${JSON.stringify(list.map((p, i) => ({ i, kind: p.kind, a: p.aId, b: p.bId })))}::jsonb) as x(i int, kind text, a int, b int)
+      cross join lateral (
+        select x.a as n union all select x.b
+        union all select case when c.a_id in (x.a, x.b) then c.b_id else c.a_id end
+        from duplicate_candidates c where c.kind = x.kind and (c.a_id in (x.a, x.b) or c.b_id in (x.a, x.b))) ns
+      group by x.i`),
   );
-  return [...new Set([...ids, ...r.map((x) => Number(x.id))])].sort((a, b) => a - b);
+  const byIndex = new Map(r.map((x) => [Number(x.i), x.ids.map(Number)]));
+  return list.map((p, i) => byIndex.get(i) ?? [p.aId, p.bId]);
 }
 
 export async function dismissPair(db: Db | Tx, kind: DuplicateKind, a: number, b: number, userId: number): Promise<void> {

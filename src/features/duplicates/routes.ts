@@ -74,7 +74,7 @@ export default async function duplicateRoutes(app: FastifyInstance) {
       next: pairs.length && (backwards ? Boolean(before) : more) ? link({ after: encodeCursor(pairs[pairs.length - 1]) }) : null,
       last: (backwards ? Boolean(before) : more) ? link({ last: '1' }) : null,
     };
-    const clusters = await Promise.all(pairs.map((p) => q.clusterOf(db, p.kind, [p.aId, p.bId])));
+    const clusters = await q.clustersOf(db, pairs);
     return reply.page('duplicates/index', {
       pairs: pairs.map((p, i) => ({ ...p, cluster: clusters[i] })),
       counts,
