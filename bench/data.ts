@@ -127,6 +127,7 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
     await q('phones', `insert into person_phones (person_id, kind, number, e164, position)
       select id, 'work', '+7 (495) ' || lpad(id::text, 7, '0'), '+7495' || lpad(id::text, 7, '0'), 0 from persons`);
     await q('emails', `insert into person_emails (person_id, email, position) select id, 'p' || id || '@mail.ru', 0 from persons`);
+    await plantDuplicates(q);
 
     await q('groups', `insert into mailing_groups (name, sort_key, mark)
       select 'Группа ' || lpad(g::text, 3, '0'), 'группа ' || lpad(g::text, 3, '0'),
@@ -159,6 +160,50 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Known duplicates, the ground truth of the duplicates scenario, kept in bench_duplicates (kind,
+ * a_id, b_id): every 97th person (one with a typo, 'ь' at the end of the surname) once more in the
+ * same organization, in turn as the same name in capitals, with initials, with the typo fixed, or
+ * under another surname with the same phone and e-mail; every 100th organization once more without
+ * its legal form, every 200th in Latin letters with "LLC". The copies are added after the
+ * memberships and documents, so every other scenario's figures stay those of the original rows.
+ */
+async function plantDuplicates(q: (label: string, sql: string) => Promise<void>) {
+  await q('duplicates: ground truth table', `create table if not exists bench_duplicates (kind text not null, a_id int not null, b_id int not null);
+    truncate bench_duplicates`);
+  await q('duplicates: persons', `
+    insert into persons (organization_id, surname, first_name, patronymic, influence, job_title, gender, note, sort_key, search_text, phone_digits)
+    select s.organization_id, s.surname2, s.first2, s.pat2, 0, s.job_title, s.gender, 'bench-duplicate-of:' || s.id,
+      ${norm(`s.surname2 || ' ' || s.first2 || ' ' || s.pat2`)},
+      ${norm(`concat_ws(' ', s.surname2, s.first2, s.pat2, o.name, o.short_name, case when s.v = 3 then 'p' || s.id || '@mail.ru' else '' end)`)}, ''
+    from (
+      select p.*, (p.id / 97) % 4 as v,
+        case (p.id / 97) % 4 when 0 then upper(p.surname) when 2 then rtrim(p.surname, 'ь') when 3 then p.surname || '-Смирнова' else p.surname end as surname2,
+        case (p.id / 97) % 4 when 1 then left(p.first_name, 1) || '.' else p.first_name end as first2,
+        case (p.id / 97) % 4 when 1 then left(p.patronymic, 1) || '.' else p.patronymic end as pat2
+      from persons p where p.id % 97 = 0 and p.organization_id is not null) s
+    join organizations o on o.id = s.organization_id`);
+  await q('duplicates: persons truth', `
+    insert into bench_duplicates (kind, a_id, b_id)
+    select 'person', split_part(note, ':', 2)::int, id from persons where note like 'bench-duplicate-of:%'`);
+  await q('duplicates: persons contacts', `
+    insert into person_phones (person_id, kind, number, e164, position)
+    select b_id, 'mobile', '8 (495) ' || lpad(a_id::text, 7, '0'), '+7495' || lpad(a_id::text, 7, '0'), 0 from bench_duplicates where kind = 'person' and (a_id / 97) % 4 = 3;
+    insert into person_emails (person_id, email, position)
+    select b_id, upper('p' || a_id || '@mail.ru'), 0 from bench_duplicates where kind = 'person' and (a_id / 97) % 4 = 3;
+    update persons set note = '' where note like 'bench-duplicate-of:%'`);
+  await q('duplicates: organizations', `
+    insert into organizations (name, short_name, region_id, note, sort_key, search_text)
+    select n.name, '', o.region_id, 'bench-duplicate-of:' || o.id, ${norm('n.name')}, ${norm('n.name')}
+    from organizations o
+    cross join lateral (select case when o.id % 200 = 0 then initcap(crm_translit(lower(o.short_name))) || ' LLC' else '«' || o.short_name || '»' end as name) n
+    where o.id % 100 = 0`);
+  await q('duplicates: organizations truth', `
+    insert into bench_duplicates (kind, a_id, b_id)
+    select 'organization', split_part(note, ':', 2)::int, id from organizations where note like 'bench-duplicate-of:%';
+    update organizations set note = '' where note like 'bench-duplicate-of:%'`);
 }
 
 const isMain = process.argv[1]?.endsWith('/bench/data.ts');

@@ -15,6 +15,7 @@ import importRoutes from './import/routes.js';
 import exportRoutes from './export/routes.js';
 import choiceRoutes from './choices/routes.js';
 import jobRoutes from './jobs/routes.js';
+import duplicateRoutes from './duplicates/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -34,4 +35,5 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(exportRoutes);
   await app.register(choiceRoutes);
   await app.register(jobRoutes);
+  await app.register(duplicateRoutes);
 }

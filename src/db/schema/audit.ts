@@ -1,7 +1,7 @@
 import { index, integer, jsonb, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './users.js';
 
-export const AUDIT_ACTIONS = ['create', 'update', 'archive', 'restore', 'delete'] as const;
+export const AUDIT_ACTIONS = ['create', 'update', 'archive', 'restore', 'delete', 'merge', 'unmerge'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Every change to a record: who, when, and each field's value before and after. */

@@ -11,3 +11,4 @@ export * from './imports.js';
 export * from './search.js';
 export * from './rate-limits.js';
 export * from './jobs.js';
+export * from './duplicates.js';

@@ -24,6 +24,8 @@ export const organizations = pgTable(
     /** Normalized name and short name, for the locator. */
     searchText: textC('search_text').notNull(),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
+    /** Set when the organization was merged into another (archived): its old links lead there. */
+    mergedInto: integer('merged_into'),
     /**
      * How many current memberships, in groups not archived, the organization has itself or through
      * its active persons. Kept by triggers (drizzle/0004_group_refs.sql), never by the app: it lets

@@ -34,6 +34,8 @@ export const persons = pgTable(
     /** All phone digits, space-separated, for matching by digits. */
     phoneDigits: textC('phone_digits').notNull().default(''),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
+    /** Set when the card was merged into another (archived): its old links lead there. */
+    mergedInto: integer('merged_into'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     createdBy: integer('created_by').references(() => users.id),

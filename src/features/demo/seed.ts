@@ -8,6 +8,7 @@ import { hashPassword } from '../../lib/passwords.js';
 import { normalizeKey } from '../../lib/text.js';
 import { createOrganization } from '../organizations/service.js';
 import { createPerson } from '../persons/service.js';
+import { seedDemoDuplicates } from './duplicates.js';
 import { ensureRegions } from '../references/service.js';
 import { seedCorrespondence } from '../correspondence/demo.js';
 import { ACTIVITIES, CATEGORIES, CITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
@@ -142,6 +143,7 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
     });
   }
   await seedCorrespondence(db, actor, r);
+  await seedDemoDuplicates(db, actor);
   opts.log?.info({ organizations: orgs.length, persons: total }, 'demo directory loaded');
   return { organizations: orgs.length, persons: total };
 }

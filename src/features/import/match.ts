@@ -10,6 +10,7 @@ import { personEmails, persons } from '../../db/schema/persons.js';
 import { normalizeKey } from '../../lib/text.js';
 import { parseNativeKey, type KeyedEntity } from '../export/keys.js';
 import { isEmptyAddress } from './mapping.js';
+import { emailKey, personSortKey } from '../persons/model.js';
 
 /**
  * Finding what a file's records already are in the directory, in bulk (one query per few thousand
@@ -90,7 +91,7 @@ export async function recordsByKey(db: Db | Tx, entity: KeyedEntity, keys: strin
 
 /** Active persons by lower-cased e-mail. */
 export async function personsByEmail(db: Db | Tx, emails: string[]): Promise<Map<string, number>> {
-  const keys = [...new Set(emails.map((e) => e.toLowerCase()))];
+  const keys = [...new Set(emails.map(emailKey))];
   const map = new Map<string, number>();
   for (const part of chunks(keys)) {
     const rows = await db
@@ -152,6 +153,4 @@ export async function personsByName(db: Db | Tx, pairs: { sortKey: string; organ
   return map;
 }
 
-export function personSortKey(p: { surname: string; firstName: string; patronymic: string }): string {
-  return normalizeKey(`${p.surname} ${p.firstName} ${p.patronymic}`);
-}
+export { personSortKey };

@@ -189,6 +189,7 @@ export async function insertOrganizations(tx: Target, stamp: Stamp, items: Organ
     note: v.note ?? '',
     ...organizationKeys(v),
     archivedAt: v.archivedAt ?? null,
+    mergedInto: null,
     // New organizations have no memberships yet; the triggers count them as they come.
     groupRefs: 0,
     version: 1,

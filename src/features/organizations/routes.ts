@@ -10,6 +10,8 @@ import { findOrganization } from './queries.js';
 import * as service from './service.js';
 import { organizationGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
+import { cardHints } from '../../lib/card-hooks.js';
+import { allows } from '../../plugins/access.js';
 
 const OrganizationForm = Form({
   name: Line(), shortName: Line(), regionId: Line(20), activityId: Line(20), categoryId: Line(20),
@@ -58,6 +60,8 @@ export default async function organizationRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
+    // An organization merged into another: old bookmarks lead to the one it became.
+    if (org.mergedInto) return reply.redirect(`/organizations/${org.mergedInto}`, 302);
     const [people, history, hasHistory, documentCounts] = await Promise.all([
       personsOfOrganization(db, org.id, { includeArchived: true }),
       historyOf(db, 'organization', org.id),
@@ -65,7 +69,8 @@ export default async function organizationRoutes(app: FastifyInstance) {
       countDocuments(db, { organizationId: org.id }),
     ]);
     const groups = await organizationGroups(db, org.id);
-    return reply.page('organizations/show', { org, people, history, hasHistory, documentCounts, ...groups, pageTitle: org.name });
+    const duplicateHints = allows('secretary', req.user?.role) ? await cardHints(db, 'organization', org.id) : [];
+    return reply.page('organizations/show', { org, people, history, hasHistory, documentCounts, ...groups, duplicateHints, hintKind: 'organization', hintId: org.id, pageTitle: org.name });
   });
 
   app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {

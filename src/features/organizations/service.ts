@@ -13,6 +13,7 @@ import { allows } from '../../plugins/access.js';
 import { countPersonsOf, lockOrganization } from './queries.js';
 import { personSearchText } from '../persons/search-text.js';
 import { historyCheckers } from '../../lib/history.js';
+import { cardSaved } from '../../lib/card-hooks.js';
 
 /** The fields a secretary edits, in form order; also the fields the audit trail compares. */
 export const ORGANIZATION_FIELDS = [
@@ -72,7 +73,7 @@ function keysOf(input: OrganizationInput) {
 
 export async function createOrganization(db: Db, actor: User, input: OrganizationInput): Promise<Organization> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const org = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(organizations)
       .values({ ...input, ...keysOf(input), createdBy: actor.id, updatedBy: actor.id })
@@ -80,6 +81,23 @@ export async function createOrganization(db: Db, actor: User, input: Organizatio
     await recordAudit(tx, { userId: actor.id, entityType: 'organization', entityId: row.id, action: 'create', after: row, fields: ORGANIZATION_FIELDS });
     return row;
   });
+  await cardSaved(db, 'organization', org.id);
+  return org;
+}
+
+/**
+ * Writes an organization's values and keys in the caller's transaction, with the given version,
+ * and its persons' search texts when its names changed: no rights, version check or audit.
+ */
+export async function writeOrganization(tx: Tx, actor: User, id: number, input: OrganizationInput, version: number): Promise<Organization> {
+  const [before] = await tx.select({ name: organizations.name, shortName: organizations.shortName }).from(organizations).where(eq(organizations.id, id));
+  const [row] = await tx
+    .update(organizations)
+    .set({ ...input, ...keysOf(input), version, updatedAt: new Date(), updatedBy: actor.id })
+    .where(eq(organizations.id, id))
+    .returning();
+  if (before && (before.name !== row.name || before.shortName !== row.shortName)) await refreshPersonsSearchText(tx, id);
+  return row;
 }
 
 /**
@@ -88,23 +106,20 @@ export async function createOrganization(db: Db, actor: User, input: Organizatio
  */
 export async function updateOrganization(db: Db, actor: User, id: number, version: number, input: OrganizationInput): Promise<Organization> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const saved = await db.transaction(async (tx) => {
     const before = await lockOrganization(tx, id);
     if (!before) throw new NotFoundError();
     if (before.version !== version) throw new ConflictError('errors.conflict.text', before);
-    const [row] = await tx
-      .update(organizations)
-      .set({ ...input, ...keysOf(input), version: before.version + 1, updatedAt: new Date(), updatedBy: actor.id })
-      .where(eq(organizations.id, id))
-      .returning();
-    if (before.name !== row.name || before.shortName !== row.shortName) await refreshPersonsSearchText(tx, id);
+    const row = await writeOrganization(tx, actor, id, input, before.version + 1);
     await recordAudit(tx, { userId: actor.id, entityType: 'organization', entityId: id, action: 'update', before, after: row, fields: ORGANIZATION_FIELDS });
     return row;
   });
+  await cardSaved(db, 'organization', id);
+  return saved;
 }
 
 /** The organization's name is part of its persons' search text. */
-async function refreshPersonsSearchText(tx: Tx, organizationId: number) {
+export async function refreshPersonsSearchText(tx: Tx, organizationId: number) {
   await tx.execute(sql`
     update ${persons} p set search_text = ${personSearchText.sql(sql`p`, sql`o`)}
     from ${organizations} o where o.id = p.organization_id and o.id = ${organizationId}`);
@@ -112,7 +127,7 @@ async function refreshPersonsSearchText(tx: Tx, organizationId: number) {
 
 export async function setOrganizationArchived(db: Db, actor: User, id: number, archived: boolean): Promise<Organization> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const saved = await db.transaction(async (tx) => {
     const before = await lockOrganization(tx, id);
     if (!before) throw new NotFoundError();
     if (Boolean(before.archivedAt) === archived) return before;
@@ -124,6 +139,8 @@ export async function setOrganizationArchived(db: Db, actor: User, id: number, a
     await recordAudit(tx, { userId: actor.id, entityType: 'organization', entityId: id, action: archived ? 'archive' : 'restore', before, after: row, fields: ['archivedAt'] });
     return row;
   });
+  await cardSaved(db, 'organization', id);
+  return saved;
 }
 
 /** True when erasing the organization would lose history: persons, documents, memberships. */

@@ -13,6 +13,8 @@ import { readPhotoUpload } from './photo-upload.js';
 import { personTabs, type PersonTab } from './tabs.js';
 import { personCardGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
+import { cardHints } from '../../lib/card-hooks.js';
+import { allows } from '../../plugins/access.js';
 
 const TabQuery = Query({ tab: Word(20) });
 const NewQuery = Query({ organization: IdText() });
@@ -26,6 +28,7 @@ const PersonForm = Form({
 const DeleteForm = Form({ confirm: Word(5) });
 type Body = Static<typeof PersonForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
+const tabQuery = (t: string | undefined) => (t && personTabs.includes(t as PersonTab) ? `?tab=${t}` : '');
 
 /** The form's values from a stored person (phones and e-mails as the parallel lists the form posts). */
 function formOf(p: PersonFull): Record<string, unknown> {
@@ -78,6 +81,8 @@ export default async function personRoutes(app: FastifyInstance) {
     { config: { access: 'user' }, schema: { params: IdParams, querystring: TabQuery } },
     async (req, reply) => {
       const person = await load(req.params.id);
+      // A card merged into another: old bookmarks lead to the card it became.
+      if (person.mergedInto) return reply.redirect(`/persons/${person.mergedInto}${tabQuery(req.query.tab)}`, 302);
       const tab: PersonTab = personTabs.includes(req.query.tab as PersonTab) ? (req.query.tab as PersonTab) : 'main';
       const [org, history, hasHistory, documentCounts] = await Promise.all([
         person.organizationId ? findOrganization(db, person.organizationId) : undefined,
@@ -86,9 +91,10 @@ export default async function personRoutes(app: FastifyInstance) {
         countDocuments(db, { personId: person.id }),
       ]);
       const groups = await personCardGroups(db, person.id, tab === 'groups');
+      const duplicateHints = allows('secretary', req.user?.role) ? await cardHints(db, 'person', person.id) : [];
       return reply.page(
         'persons/show',
-        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, errors: {}, ...groups, pageTitle: `${person.surname} ${person.firstName}`.trim() },
+        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, errors: {}, ...groups, duplicateHints, hintKind: 'person', hintId: person.id, pageTitle: `${person.surname} ${person.firstName}`.trim() },
         { fragment: 'persons/_tabs' },
       );
     },

@@ -6,6 +6,7 @@ import { GENDERS, PHONE_KINDS, personEmails, personPhones, personPhotos, persons
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { historyCheckers } from '../../lib/history.js';
+import { cardSaved } from '../../lib/card-hooks.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
 import { FormReader, isEmail, parsePhone } from '../../lib/validate.js';
 import { allows } from '../../plugins/access.js';
@@ -29,7 +30,7 @@ export const PERSON_FIELDS = [
   'note',
   ...ADDRESS_FIELDS,
 ] as const;
-const AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
+export const AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
 
 export interface PhoneInput {
   kind: PhoneKind;
@@ -122,7 +123,7 @@ async function writeContacts(tx: Tx, personId: number, input: PersonInput) {
 }
 
 /** The person as the audit trail compares it: own fields plus phones and e-mails as text. */
-function auditable(p: Person | PersonInput, phones: { kind: string; number: string }[], emails: string[]) {
+export function auditable(p: Person | PersonInput, phones: { kind: string; number: string }[], emails: string[]) {
   return { ...p, phones: phones.map((x) => `${x.kind}: ${x.number}`), emails };
 }
 
@@ -133,7 +134,7 @@ function personValues(input: PersonInput) {
 
 export async function createPerson(db: Db, actor: User, input: PersonInput): Promise<Person> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const person = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(persons)
       .values({ ...personValues(input), ...(await derived(tx, input)), createdBy: actor.id, updatedBy: actor.id })
@@ -142,22 +143,33 @@ export async function createPerson(db: Db, actor: User, input: PersonInput): Pro
     await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: row.id, action: 'create', after: auditable(row, input.phones, input.emails), fields: AUDIT_FIELDS });
     return row;
   });
+  await cardSaved(db, 'person', person.id);
+  return person;
+}
+
+/**
+ * Writes a person's values, derived columns, phones and e-mails in the caller's transaction, with
+ * the given version: no rights, version or audit of its own (the caller's action has them).
+ */
+export async function writePerson(tx: Tx, actor: User, id: number, input: PersonInput, version: number): Promise<Person> {
+  const [row] = await tx
+    .update(persons)
+    .set({ ...personValues(input), ...(await derived(tx, input)), version, updatedAt: new Date(), updatedBy: actor.id })
+    .where(eq(persons.id, id))
+    .returning();
+  await writeContacts(tx, id, input);
+  return row;
 }
 
 /** Saves the card unless someone saved it since the form was opened (then ConflictError). */
 export async function updatePerson(db: Db, actor: User, id: number, version: number, input: PersonInput): Promise<Person> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const saved = await db.transaction(async (tx) => {
     const locked = await lockPerson(tx, id);
     if (!locked) throw new NotFoundError();
     const before = (await findPerson(tx, id))!;
     if (locked.version !== version) throw new ConflictError('errors.conflict.text', before);
-    const [row] = await tx
-      .update(persons)
-      .set({ ...personValues(input), ...(await derived(tx, input)), version: locked.version + 1, updatedAt: new Date(), updatedBy: actor.id })
-      .where(eq(persons.id, id))
-      .returning();
-    await writeContacts(tx, id, input);
+    const row = await writePerson(tx, actor, id, input, locked.version + 1);
     await recordAudit(tx, {
       userId: actor.id,
       entityType: 'person',
@@ -169,11 +181,13 @@ export async function updatePerson(db: Db, actor: User, id: number, version: num
     });
     return row;
   });
+  await cardSaved(db, 'person', id);
+  return saved;
 }
 
 export async function setPersonArchived(db: Db, actor: User, id: number, archived: boolean): Promise<Person> {
   requireSecretary(actor);
-  return db.transaction(async (tx) => {
+  const saved = await db.transaction(async (tx) => {
     const before = await lockPerson(tx, id);
     if (!before) throw new NotFoundError();
     if (Boolean(before.archivedAt) === archived) return before;
@@ -185,6 +199,8 @@ export async function setPersonArchived(db: Db, actor: User, id: number, archive
     await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: id, action: archived ? 'archive' : 'restore', before, after: row, fields: ['archivedAt'] });
     return row;
   });
+  await cardSaved(db, 'person', id);
+  return saved;
 }
 
 export async function personHasHistory(db: Db | Tx, id: number): Promise<boolean> {

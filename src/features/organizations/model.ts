@@ -1,0 +1,63 @@
+/**
+ * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
+ * functions of drizzle/0013_duplicates.sql (crm_org_name_key, crm_web_domain); these are their
+ * twins for the page that explains a match, held to the same answers by
+ * test/duplicates/keys.test.ts.
+ */
+
+/** Legal forms, written out or abbreviated, that do not tell one organization from another. */
+export const LEGAL_FORM_PHRASES = [
+  'общество с ограниченной ответственностью',
+  'публичное акционерное общество',
+  'закрытое акционерное общество',
+  'открытое акционерное общество',
+  'акционерное общество',
+  'индивидуальный предприниматель',
+  'limited liability company',
+];
+export const LEGAL_FORM_WORDS = [
+  'ооо', 'оао', 'зао', 'пао', 'ао', 'ип', 'нко', 'ано', 'фгуп', 'гуп', 'муп', 'фгбу', 'гбу', 'мбу', 'тоо',
+  'llc', 'ltd', 'inc', 'gmbh', 'corp', 'co', 'plc', 'jsc', 'pjsc', 'cjsc', 'ojsc', 'ag', 'limited', 'incorporated', 'company',
+];
+
+/** Punctuation and quotes that separate words: «Ромашка», "Ромашка", Ромашка-Н. */
+export const NAME_PUNCTUATION = '«»"“”„\'`.,;:()!?&/\\–—№_+-';
+
+const TRANSLIT: [string, string][] = [
+  ['щ', 'shch'], ['ж', 'zh'], ['х', 'kh'], ['ц', 'ts'], ['ч', 'ch'], ['ш', 'sh'], ['ю', 'yu'], ['я', 'ya'], ['ъ', ''], ['ь', ''],
+];
+const SINGLE_FROM = 'абвгдезийклмнопрстуфыэ';
+const SINGLE_TO = 'abvgdeziyklmnoprstufye';
+
+/** Cyrillic to Latin letters, so that «Ромашка» and Romashka meet. */
+export function transliterate(s: string): string {
+  let out = s;
+  for (const [from, to] of TRANSLIT) out = out.split(from).join(to);
+  return [...out].map((c) => { const i = SINGLE_FROM.indexOf(c); return i < 0 ? c : SINGLE_TO[i]; }).join('');
+}
+
+/**
+ * The name without its legal form, quotes and punctuation, in Latin letters: ООО «Ромашка»,
+ * «Ромашка» and Romashka LLC are all "romashka".
+ */
+export function organizationNameKey(name: string): string {
+  let s = name.toLowerCase().replace(/ё/g, 'е');
+  for (const p of LEGAL_FORM_PHRASES) s = s.split(p).join(' ');
+  const punct = new RegExp(`[${NAME_PUNCTUATION.replace(/[\\\]\-^]/g, '\\$&')}]+`, 'g');
+  s = s.replace(punct, ' ');
+  return s
+    .split(/\s+/)
+    .filter((w) => w && !LEGAL_FORM_WORDS.includes(w))
+    .map(transliterate)
+    .join(' ');
+}
+
+/** A website's host without scheme, "www." and path: "https://www.Romashka.ru/about" → "romashka.ru". */
+export function webDomain(website: string): string {
+  return website.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/^www\./, '').split(/[/?#]/)[0].split(':')[0].replace(/\.+$/, '');
+}
+
+/** An organization's phones field (free text) as a list: split at commas and semicolons. */
+export function splitPhones(phones: string): string[] {
+  return phones.split(/[,;]/).map((p) => p.trim()).filter(Boolean);
+}

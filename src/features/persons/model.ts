@@ -1,0 +1,50 @@
+import { normalizeKey } from '../../lib/text.js';
+import { parsePhone } from '../../lib/validate.js';
+
+/**
+ * A person's matching keys, pure: the import preview (src/features/import/match.ts) and the
+ * duplicate finder (src/features/duplicates) tell cards apart by the same rules. The duplicate
+ * finder's SQL compares the columns these fill: persons.sort_key, person_phones.e164 and
+ * lower(person_emails.email).
+ */
+
+/** "фамилия имя отчество": lower case, Ё = Е, spaces collapsed (persons.sort_key). */
+export function personSortKey(p: { surname: string; firstName: string; patronymic: string }): string {
+  return normalizeKey(`${p.surname} ${p.firstName} ${p.patronymic}`);
+}
+
+/** An e-mail as matched: case does not tell two addresses apart. */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** A phone as matched: E.164 (libphonenumber-js, Russia by default), or null when unparseable. */
+export function phoneKey(number: string): string | null {
+  return parsePhone(number)?.e164 ?? null;
+}
+
+/** E-mail lists united, first spelling kept, the same address (any case) once. */
+export function uniteEmails(lists: string[][]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of lists.flat()) {
+    const k = emailKey(e);
+    if (!k || seen.has(k)) continue;
+    seen.add(k);
+    out.push(e.trim());
+  }
+  return out;
+}
+
+/** Phone lists united: the same number (E.164, else its digits) once, the first kind and spelling kept. */
+export function unitePhones<T extends { number: string }>(lists: T[][]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const p of lists.flat()) {
+    const k = phoneKey(p.number) ?? p.number.replace(/\D+/g, '');
+    if (!k || seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}

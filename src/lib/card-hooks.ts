@@ -1,0 +1,44 @@
+import type { Db, Tx } from '../db/client.js';
+
+export type CardKind = 'person' | 'organization';
+
+/** Another card that may be the same person or organization, for the card's hint. */
+export interface CardHint {
+  otherId: number;
+  name: string;
+  reasons: string[];
+  score: number;
+}
+
+type Saved = (db: Db, id: number) => Promise<void>;
+type Hints = (db: Db | Tx, id: number) => Promise<CardHint[]>;
+
+/**
+ * Features that watch persons and organizations (the duplicate finder) register here, so the
+ * persons and organizations features call them without importing them: a card saved, archived or
+ * restored is re-checked, and its page asks for hints.
+ */
+export const cardHooks: { saved: Record<CardKind, Saved[]>; hints: Record<CardKind, Hints[]> } = {
+  saved: { person: [], organization: [] },
+  hints: { person: [], organization: [] },
+};
+
+/**
+ * Runs after the card's transaction committed. A failing watcher must not undo or fail the save
+ * the user made: its work is redone by the next full check, so it is only reported.
+ */
+export async function cardSaved(db: Db, kind: CardKind, id: number, onError?: (err: unknown) => void): Promise<void> {
+  for (const hook of cardHooks.saved[kind]) {
+    try {
+      await hook(db, id);
+    } catch (err) {
+      onError?.(err);
+    }
+  }
+}
+
+export async function cardHints(db: Db | Tx, kind: CardKind, id: number): Promise<CardHint[]> {
+  const out: CardHint[] = [];
+  for (const hints of cardHooks.hints[kind]) out.push(...(await hints(db, id)));
+  return out;
+}
