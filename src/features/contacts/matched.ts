@@ -19,7 +19,7 @@ export async function listMatched(
   const column = ref?.column ?? null;
   const keyed = rows<{ id: number; sortKey: string; ref: number | null }>(
     await tx.execute(sql`
-      select o.id, o.sort_key as "sortKey", ${column ? sql`o.${column}` : sql`null::int`} as ref
+      select o.id, o.sort_name as "sortKey", ${column ? sql`o.${column}` : sql`null::int`} as ref
       from organizations o
       where o.id = any(${match.ids}::int[]) ${p.showArchived ? sql`` : sql`and o.archived_at is null`}`),
   );

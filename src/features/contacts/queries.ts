@@ -139,7 +139,7 @@ function grouping(groupBy: 'organization' | 'group') {
   if (groupBy === 'organization') {
     // Alphabetical index: the first letter of the normalized name (upper-cased for display in
     // JS: PGlite's upper() leaves Cyrillic alone).
-    return { join: sql``, empty: sql`false`, key: sql`left(o.sort_key, 1)`, label: sql`null::text` };
+    return { join: sql``, empty: sql`false`, key: sql`left(o.sort_name, 1)`, label: sql`null::text` };
   }
   // An organization stands under every group that it, or any of its persons, belongs to; one
   // with no memberships at all under "No group". Used with a locator, over the matched
@@ -251,7 +251,7 @@ async function letterCounts(tx: Tx, letters: string[], showArchived: boolean): P
   if (!letters.length) return [];
   const found = rows<{ i: number; n: number }>(
     await tx.execute(sql.join(
-      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_key like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
+      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_name like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
       sql` union all `,
     )),
   );
