@@ -46,6 +46,10 @@ export const contactsDictionary = {
       other: 'Без организации: {count} человека',
     },
     'contacts.unaffiliatedTitle': 'Контактные лица без организации',
+    'contacts.headerMatched': 'Совпадает с запросом: показаны все организации группы',
+    'contacts.similar': 'похожие',
+    'contacts.includeSimilar': 'включая похожие',
+    'contacts.includeSimilarTitle': 'Выборка в группу и экспорт возьмут и похожие (неточные) совпадения',
   },
   en: {
     'contacts.title': 'External contacts',
@@ -78,6 +82,10 @@ export const contactsDictionary = {
     'contacts.noPersons': 'No contact persons.',
     'contacts.morePersons': 'Not all are shown: open the organization',
     'contacts.unaffiliated': { one: 'Without organization: {count} person', other: 'Without organization: {count} persons' },
+    'contacts.headerMatched': 'Matches the query: all organizations of the group are shown',
+    'contacts.similar': 'similar',
+    'contacts.includeSimilar': 'including similar',
+    'contacts.includeSimilarTitle': 'Adding the selection to a group and the export take the similar (approximate) matches too',
     'contacts.unaffiliatedTitle': 'Contact persons without an organization',
   },
 };

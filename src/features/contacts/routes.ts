@@ -5,7 +5,8 @@ import { contactsOf } from '../persons/queries.js';
 import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
 import { badgesForOrganizations, badgesForPersons, findGroup } from '../groups/queries.js';
-import { countSelection } from '../groups/selection.js';
+import { countSelection, selectionQuery, type Selection } from '../groups/selection.js';
+import { LATIN_BLOCK } from '../organizations/model.js';
 import { allows } from '../../plugins/access.js';
 
 export const PAGE_SIZE = 50;
@@ -21,8 +22,10 @@ const Query = Type.Object({
   page: Type.Optional(Type.String({ maxLength: 10 })),
   size: Type.Optional(Type.String({ maxLength: 5 })),
   add_to: Type.Optional(Type.String({ maxLength: 12 })),
+  approx: Type.Optional(Type.String({ maxLength: 5 })),
+  from: Type.Optional(Type.String({ maxLength: 10 })),
 });
-type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string; add_to?: string };
+type QueryT = { group_by?: string; q?: string; org?: string; archived?: string; after?: string; before?: string; page?: string; size?: string; add_to?: string; approx?: string; from?: string };
 
 export function encodeCursor(key: RowKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -66,7 +69,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
     const orgParam = q.org === 'none' ? 'none' : Number(q.org) > 0 ? Number(q.org) : null;
     const selectedOrg = typeof orgParam === 'number' ? await findOrganization(db, orgParam) : undefined;
     const selected = orgParam === 'none' ? 'none' : selectedOrg ? selectedOrg.id : null;
-    const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT });
+    const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT, groupBy });
     const contacts = cards ? await contactsOf(db, cards.persons.map((p) => p.id)) : null;
     const unaffiliated = list.unaffiliated;
     const [personBadges, orgBadges] = await Promise.all([
@@ -77,7 +80,9 @@ export default async function contactsRoutes(app: FastifyInstance) {
     // "Add this selection to a group", started from a group page (secretaries only).
     const addToId = Number(q.add_to);
     const addTo = addToId > 0 && allows('secretary', req.user?.role) ? await findGroup(db, addToId) : undefined;
-    const selectionCount = addTo && !addTo.archivedAt ? await countSelection(db, { q: q.q ?? '', org: selected }, addTo.id) : null;
+    const approx = q.approx === '1';
+    const sel: Selection = { q: q.q ?? '', org: selected, groupBy, approx };
+    const selectionCount = addTo && !addTo.archivedAt ? await countSelection(db, sel, addTo.id) : null;
 
     // Links keep the view (grouping, locator, archived, size) and change one thing.
     const base: Record<string, string> = {};
@@ -86,6 +91,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
     if (showArchived) base.archived = '1';
     if (q.size) base.size = String(size);
     if (addTo) base.add_to = String(addTo.id);
+    if (approx) base.approx = '1';
     const link = (extra: Record<string, string | undefined>) => {
       const u = new URLSearchParams(base);
       for (const [k, v] of Object.entries(extra)) if (v !== undefined) u.set(k, v);
@@ -126,7 +132,12 @@ export default async function contactsRoutes(app: FastifyInstance) {
         orgBadges,
         addTo,
         selectionCount,
-        selectionQuery: new URLSearchParams({ q: q.q ?? '', ...(selected !== null ? { org: String(selected) } : {}) }).toString(),
+        selectionQuery: selectionQuery(sel),
+        approx,
+        headers: list.headers,
+        approximate: list.approximate,
+        locator,
+        headerLabel: (key: string) => (key === LATIN_BLOCK ? 'A–Z' : key.toLocaleUpperCase(req.locale)),
         orgLink: (id: number | 'none') => link({ ...here, org: String(id) }),
         link,
       },

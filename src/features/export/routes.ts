@@ -17,8 +17,9 @@ const ExportQuery = Type.Object({
   org: Type.Optional(Type.String({ maxLength: 20 })),
   archived: Type.Optional(Type.String({ maxLength: 5 })),
   photos: Type.Optional(Type.String({ maxLength: 5 })),
+  approx: Type.Optional(Type.String({ maxLength: 5 })),
 });
-type ExportQueryT = { group?: string; group_by?: string; q?: string; org?: string; archived?: string; photos?: string };
+type ExportQueryT = { group?: string; group_by?: string; q?: string; org?: string; archived?: string; photos?: string; approx?: string };
 type IdReq = { Params: { id: number } };
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/schema');
