@@ -123,3 +123,47 @@ describe('alphabetical order without legal form', () => {
     expect(sortNameOf('ООО')).toBe('ооо');
   });
 });
+
+describe('paging with the position shown', () => {
+  function pageLink(body: string, page: string): string | null {
+    const m = new RegExp(`href="([^"]+)"[^>]*data-page="${page}"`).exec(body);
+    return m ? m[1].replace(/&amp;/g, '&') : null;
+  }
+  function position(body: string): string {
+    return /data-testid="position">([^<]*)</.exec(body)?.[1] ?? '';
+  }
+
+  for (const groupBy of ['organization', 'region', 'group']) {
+    it(`${groupBy}: "1–5 из N", next "6–10 из N", the last page the true remainder and previous from it aligned`, async () => {
+      const db = t.database.db;
+      const [{ n }] = rows<{ n: number }>(await db.execute(sql`select count(*)::int as n from organizations`));
+      for (let i = Number(n); i < 11; i++) await makeOrganization(db, t.users.secretary, { name: `ООО «Пример ${String(i).padStart(2, '0')}»` });
+      const c = await t.as('employee');
+      const base = `/contacts?group_by=${groupBy}&size=5`;
+      const p1 = await c.get(base);
+      const total = Number(/из (\d+)/.exec(position(p1.body))?.[1]);
+      expect(total).toBeGreaterThanOrEqual(11);
+      expect(position(p1.body)).toBe(`1–5 из ${total}`);
+      const p2 = await c.get(pageLink(p1.body, 'next')!);
+      expect(position(p2.body)).toBe(`6–10 из ${total}`);
+      const firstTwo = [...orgIdsOf(p1.body), ...orgIdsOf(p2.body)];
+      const last = await c.get(pageLink(p1.body, 'last')!);
+      const rest = total % 5 || 5;
+      expect(orgIdsOf(last.body)).toHaveLength(rest);
+      expect(position(last.body)).toBe(`${total - rest + 1}–${total} из ${total}`);
+      expect(pageLink(last.body, 'next')).toBeNull();
+      const before = await c.get(pageLink(last.body, 'prev')!);
+      expect(position(before.body)).toBe(`${total - rest - 4}–${total - rest} из ${total}`);
+      if (total <= 15) expect(orgIdsOf(before.body)).toEqual(firstTwo.slice(5, 10));
+    });
+  }
+
+  it('with a locator the same: the remainder last, positions exact', async () => {
+    const c = await t.as('employee');
+    const p1 = await c.get(`/contacts?q=${encodeURIComponent('Пример')}&size=5`);
+    expect(position(p1.body)).toBe('1–5 из 7');
+    const last = await c.get(pageLink(p1.body, 'last')!);
+    expect(position(last.body)).toBe('6–7 из 7');
+    expect(orgIdsOf(last.body)).toHaveLength(2);
+  });
+});

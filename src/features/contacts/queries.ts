@@ -212,6 +212,10 @@ export interface OrgPage {
   total: number;
   /** Matching persons without an organization (all of them without a locator). */
   unaffiliated: number;
+  /** Rows of the whole list (under mailing groups an organization may stand several times). */
+  rowTotal: number;
+  /** The first row's place in the whole list (1-based), when the query knows it. */
+  position: number | null;
   /** Header keys the locator matched, and whether near misses are among the rows' match. */
   headers: Set<string>;
   approximate: boolean;
@@ -221,7 +225,8 @@ export interface OrgPage {
  * One page of the organizations list, by keyset: the cost of a page does not grow with its
  * number. Reverse modes (prev, last) read backwards and flip the rows.
  */
-export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage> {
+export async function listOrganizations(db: Db, params: ListParams): Promise<OrgPage> {
+  let p = params;
   return db.transaction(async (tx) => {
     const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived, p.groupBy) : null;
     const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
@@ -235,8 +240,12 @@ export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage>
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
-      return { ...page, total: n, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
+      return { ...page, total: n, rowTotal: n, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
     }
+    const orgTotal = await total();
+    const rowTotal = p.groupBy === 'group' ? await groupRows(tx, match, p) : orgTotal;
+    // The last page is the remainder of the order, so that pages stay aligned with the first.
+    if (p.mode === 'last') p = { ...p, size: rowTotal % p.size || p.size };
     let page: PageCore;
     if (p.groupBy === 'organization' || (match && p.groupBy === 'group')) page = await listFiltered(tx, { ...p, groupBy: p.groupBy }, match);
     else {
@@ -246,11 +255,36 @@ export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage>
       const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
       page = { ...done, counts: walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
     }
-    return { ...page, total: await total(), unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
+    const position = p.mode === 'first' ? 1 : p.mode === 'last' ? Math.max(1, rowTotal - page.rows.length + 1) : null;
+    return { ...page, total: orgTotal, rowTotal, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
   });
 }
 
-type PageCore = Omit<OrgPage, 'total' | 'unaffiliated' | 'headers' | 'approximate'>;
+type PageCore = Omit<OrgPage, 'total' | 'rowTotal' | 'position' | 'unaffiliated' | 'headers' | 'approximate'>;
+
+/**
+ * Rows of the list by mailing group: an organization stands under each group it or one of its
+ * active persons is in, and once under "No group" when in none.
+ */
+async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<number> {
+  if (match) {
+    const [r] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from ${filtered({ ...p, groupBy: 'group' }, match)}`));
+    return Number(r.n);
+  }
+  const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  const [r] = rows<{ n: number }>(
+    await tx.execute(sql`
+      select (select count(*) from (
+        select m.group_id, m.organization_id as id from group_memberships m
+        where m.removed_at is null and m.organization_id is not null
+        union
+        select m.group_id, ps.organization_id from group_memberships m join persons ps on ps.id = m.person_id
+        where m.removed_at is null and ps.archived_at is null and ps.organization_id is not null
+      ) gm join mailing_groups g on g.id = gm.group_id and g.archived_at is null join organizations o on o.id = gm.id and ${live})
+      + (select count(*) from organizations o where o.group_refs = 0 and ${live}) as n`),
+  );
+  return Number(r.n);
+}
 
 function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): Omit<PageCore, 'counts'> {
   const more = page.length > size;

@@ -98,15 +98,20 @@ export default async function contactsRoutes(app: FastifyInstance) {
       const s = u.toString();
       return s ? `/contacts?${s}` : '/contacts';
     };
-    const here = { ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}), ...(q.page ? { page: q.page } : {}) };
+    const here = { ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}), ...(q.page ? { page: q.page } : {}), ...(q.from ? { from: q.from } : {}) };
     const first = list.rows[0];
     const last = list.rows[list.rows.length - 1];
     const keyOf = (r: typeof first): RowKey => [r.groupEmpty, r.groupKey, r.rank, r.sortKey, r.id];
+    // The first row's place: known to the query (first, last, a locator's page) or carried by the
+    // link that led here; a bookmarked middle page without it shows the total only.
+    const fromParam = Number(q.from);
+    const position = list.position ?? (Number.isInteger(fromParam) && fromParam >= 1 && fromParam <= list.rowTotal ? fromParam : null);
     const pager = {
       first: list.hasPrev ? link({}) : null,
-      prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)) }) : null,
-      next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)) }) : null,
+      prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)), from: position ? String(Math.max(1, position - size)) : undefined }) : null,
+      next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)), from: position ? String(position + list.rows.length) : undefined }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
+      position: list.rows.length ? { from: position, to: position ? position + list.rows.length - 1 : null, total: list.rowTotal } : null,
     };
     const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
