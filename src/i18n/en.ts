@@ -40,6 +40,12 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'validation.confirmDelete': 'Confirm the deletion.',
   'validation.tooMany': { one: 'At most {count} value.', other: 'At most {count} values.' },
 
+  'pager.position': '{from}–{to} of {total}',
+  'pager.ofTotal': '{total} in all',
+  'pager.key.first': 'Home',
+  'pager.key.prev': 'PageUp',
+  'pager.key.next': 'PageDown',
+  'pager.key.last': 'End',
   'pager.label': 'Pages',
   'pager.first': 'First page',
   'pager.prev': 'Previous page',

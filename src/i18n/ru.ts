@@ -44,6 +44,12 @@ export const ru = {
     other: 'Не больше {count} значения.',
   },
 
+  'pager.position': '{from}–{to} из {total}',
+  'pager.ofTotal': 'всего {total}',
+  'pager.key.first': 'Home',
+  'pager.key.prev': 'PageUp',
+  'pager.key.next': 'PageDown',
+  'pager.key.last': 'End',
   'pager.label': 'Страницы',
   'pager.first': 'Первая страница',
   'pager.prev': 'Предыдущая страница',

@@ -43,7 +43,7 @@ export function Word(max = 40) {
 }
 
 /** A keyset cursor: the opaque URL-safe text our own links carry (its content is checked where it is decoded). */
-export const Cursor = Type.String({ maxLength: 400, pattern: '^[A-Za-z0-9_=-]*$' });
+export const Cursor = Type.String({ maxLength: 4000, pattern: '^[A-Za-z0-9_=-]*$' });
 
 /** `next=`: shape only; `safeNext` / `backTo` decide, and anything odd falls back to a known page. */
 export const Next = Type.String({ maxLength: 2000 });

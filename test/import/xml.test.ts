@@ -152,12 +152,15 @@ describe('XML export and re-import', () => {
     expect((await b.database.db.select({ n: count() }).from(persons))[0].n).toBe(before);
   });
 
-  it('exports for a typo what /contacts shows for it (near misses when exact matches are few)', async () => {
+  it('exports for a typo what /contacts shows for it when "including similar" is ticked, nothing otherwise', async () => {
     const c = await a.as('employee');
     const q = encodeURIComponent('ёлкена');
     const list = await c.get(`/contacts?q=${q}`);
     expect(list.body).toContain('Ромашка');
-    const sel = await c.get(`/export.xml?q=${q}`);
+    const exact = await c.get(`/export.xml?q=${q}`);
+    await assertValid(exact.body);
+    expect(exact.body).not.toContain('<surname>Ёлкина</surname>');
+    const sel = await c.get(`/export.xml?q=${q}&approx=1`);
     expect(sel.statusCode).toBe(200);
     await assertValid(sel.body);
     expect(sel.body).toContain('<surname>Ёлкина</surname>');

@@ -21,6 +21,15 @@ export const organizations = pgTable(
     note: text('note').notNull().default(''),
     /** Normalized name (lower case, Ё→Е): Russian alphabetical order under the C collation. */
     sortKey: textC('sort_key').notNull(),
+    /**
+     * The alphabetical grouping's key: the normalized name without legal form and quotes, Latin
+     * names after Cyrillic (organizations/model.ts, sortNameOf). The list orders by it.
+     */
+    sortName: textC('sort_name').notNull().default(''),
+    /** The city, normalized like the keys (case, Ё→Е): the locator matches it in the alphabetical grouping. */
+    localityKey: textC('locality_key').generatedAlwaysAs(
+      sql`translate(lower(addr_locality), 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё', 'абвгдеежзийклмнопрстуфхцчшщъыьэюяе')`,
+    ),
     /** Normalized name and short name, for the locator. */
     searchText: textC('search_text').notNull(),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
@@ -44,13 +53,15 @@ export const organizations = pgTable(
     index('organizations_activity_idx').on(t.activityId),
     index('organizations_category_idx').on(t.categoryId),
     index('organizations_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
-    index('organizations_no_group_idx').on(t.sortKey, t.id).where(sql`${t.groupRefs} = 0`),
+    index('organizations_no_group_name_idx').on(t.sortName, t.id).where(sql`${t.groupRefs} = 0`),
+    index('organizations_locality_trgm_idx').using('gin', sql`${t.localityKey} gin_trgm_ops`),
     // The list's hot path hides archived organizations: counts by letter and in all become
     // index-only scans, and each region/activity/category is an index range in name order.
-    index('organizations_live_sort_idx').on(t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
-    index('organizations_live_region_idx').on(t.regionId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
-    index('organizations_live_activity_idx').on(t.activityId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
-    index('organizations_live_category_idx').on(t.categoryId, t.sortKey, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_name_idx').on(t.sortName, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_name_idx').on(t.sortName, t.id),
+    index('organizations_live_region_name_idx').on(t.regionId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_activity_name_idx').on(t.activityId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
+    index('organizations_live_category_name_idx').on(t.categoryId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
   ],
 );
 

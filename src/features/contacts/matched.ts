@@ -14,12 +14,12 @@ export async function listMatched(
   tx: Tx,
   p: ListParams & { groupBy: 'organization' | 'region' | 'activity' | 'category' },
   match: Match,
-): Promise<{ rows: OrgRow[]; counts: GroupCount[]; hasPrev: boolean; hasNext: boolean; total: number }> {
+): Promise<{ rows: OrgRow[]; counts: GroupCount[]; hasPrev: boolean; hasNext: boolean; total: number; position: number }> {
   const ref = p.groupBy === 'organization' ? null : REFERENCE_TABLE[p.groupBy];
   const column = ref?.column ?? null;
   const keyed = rows<{ id: number; sortKey: string; ref: number | null }>(
     await tx.execute(sql`
-      select o.id, o.sort_key as "sortKey", ${column ? sql`o.${column}` : sql`null::int`} as ref
+      select o.id, o.sort_name as "sortKey", ${column ? sql`o.${column}` : sql`null::int`} as ref
       from organizations o
       where o.id = any(${match.ids}::int[]) ${p.showArchived ? sql`` : sql`and o.archived_at is null`}`),
   );
@@ -43,10 +43,14 @@ export async function listMatched(
   if (!reverse) {
     const from = c ? all.findIndex((r) => compareKeys(r.key, c) > 0) : 0;
     start = from < 0 ? all.length : from;
+  } else if (p.mode === 'last') {
+    // The last page is the remainder: pages stay aligned with the first ("51–60 из 60").
+    start = all.length - (all.length % p.size || p.size);
   } else {
     const upTo = c ? all.findIndex((r) => compareKeys(r.key, c) >= 0) : all.length;
     start = Math.max(0, (upTo < 0 ? all.length : upTo) - p.size);
   }
+  start = Math.max(0, start);
   const slice = all.slice(start, start + p.size);
 
   // Header counts of the groups this page shows, over everything matched.
@@ -77,7 +81,7 @@ export async function listMatched(
     rank: r.key[2],
     sortKey: r.key[3],
   }));
-  return { rows: page, counts: [...counts.values()], hasPrev: start > 0, hasNext: start + slice.length < all.length, total: all.length };
+  return { rows: page, counts: [...counts.values()], hasPrev: start > 0, hasNext: start + slice.length < all.length, total: all.length, position: start + 1 };
 }
 
 async function referenceKeys(tx: Tx, table: SQL) {

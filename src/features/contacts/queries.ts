@@ -58,12 +58,19 @@ export interface Match {
   size: number;
   /** Matching persons without an organization. */
   unaffiliated: number;
+  /** The grouping's header keys the query matched (their organizations are all in the match). */
+  headers: Set<string>;
+  /** Some organizations are there as near misses only (rank APPROXIMATE). */
+  approximate: boolean;
 }
+
+/** The rank of a near miss (typo): after every exact match, under the "similar" divider. */
+export const APPROXIMATE = 2;
 
 type MatchRow = { id: number | null; rank: number; n: number; own: number };
 
 /** The persons and organizations the locator matches: the exact pass, then near misses when few. */
-export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): Promise<Match> {
+export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, groupBy: Grouping | null = null): Promise<Match> {
   await tx.execute(Locator.setup());
   const pass = L.byWords ? (fuzzy: boolean) => wordsPass(tx, L, showArchived, fuzzy) : (fuzzy: boolean) => textPass(tx, L, showArchived, fuzzy);
   const found = new Map<number | null, { rank: number; n: number }>();
@@ -77,12 +84,22 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean): 
   };
   await L.viaTrigramIndex(tx, async () => {
     add(await pass(false));
+    // Organizations under a header the query names: exact matches (rank 0), each counted once.
+    if (groupBy) {
+      add(rows<MatchRow>(
+        await tx.execute(sql`
+          select o.id, 0 as rank, 0 as n, 1 as own from organizations o
+          where ${L.header(sql`o`, groupBy)} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
+      ));
+    }
     // Persons and organizations matched exactly, the same count prepare() makes for other queries.
     await L.decide(tx, L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
     if (L.useFuzzy) add(await pass(true));
   });
   const orgs = [...found].filter(([id]) => id !== null) as [number, { rank: number }][];
   return {
+    headers: groupBy ? await L.matchedHeaders(tx, groupBy) : new Set(),
+    approximate: orgs.some(([, v]) => v.rank >= APPROXIMATE),
     ids: `{${orgs.map(([id]) => id).join(',')}}`,
     ranks: `{${orgs.map(([, v]) => v.rank).join(',')}}`,
     orgRanks: orgs.map(([id, v]) => [id, v.rank]),
@@ -99,12 +116,12 @@ async function textPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolea
   return rows<MatchRow>(
     await tx.execute(sql`
       select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
-        select p.organization_id as id, case when ${L.personPrefix(sql`p`)} then 0 else 1 end as rank, 1 as n, 0 as own
+        select p.organization_id as id, case when ${fuzzy ? sql`false` : L.personPrefix(sql`p`)} then 0 else ${sql.raw(String(fuzzy ? APPROXIMATE : 1))} end as rank, 1 as n, 0 as own
         from persons p
         where ${fuzzy ? sql`${L.fuzzy(sql`p`)} and not ${L.personExact(sql`p`)}` : L.personExact(sql`p`)}
           and (p.archived_at is null ${showArchived ? sql`or p.organization_id is null` : sql``})
         union all
-        select o.id, case when ${L.organizationPrefix(sql`o`)} then 0 else 1 end, 0, 1
+        select o.id, case when ${fuzzy ? sql`false` : L.organizationPrefix(sql`o`)} then 0 else ${sql.raw(String(fuzzy ? APPROXIMATE : 1))} end, 0, 1
         from organizations o
         where ${fuzzy ? sql`${L.fuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
       ) u group by id`),
@@ -121,7 +138,7 @@ async function textPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolea
 async function wordsPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolean): Promise<MatchRow[]> {
   const live = showArchived ? sql`(c.live or c.organization_id is null)` : sql`c.live`;
   const words = fuzzy ? L.nearMissWords() : L.containingWords();
-  const rank = fuzzy ? sql`1` : L.wordRank(sql`c.word`);
+  const rank = fuzzy ? sql.raw(String(APPROXIMATE)) : L.wordRank(sql`c.word`);
   const notExact = fuzzy ? sql`and c.card not in (select e.card from contact_words e where e.word = any(${L.containingWords()}))` : sql``;
   return rows<MatchRow>(
     await tx.execute(sql`
@@ -139,7 +156,7 @@ function grouping(groupBy: 'organization' | 'group') {
   if (groupBy === 'organization') {
     // Alphabetical index: the first letter of the normalized name (upper-cased for display in
     // JS: PGlite's upper() leaves Cyrillic alone).
-    return { join: sql``, empty: sql`false`, key: sql`left(o.sort_key, 1)`, label: sql`null::text` };
+    return { join: sql``, empty: sql`false`, key: sql`left(o.sort_name, 1)`, label: sql`null::text` };
   }
   // An organization stands under every group that it, or any of its persons, belongs to; one
   // with no memberships at all under "No group". Used with a locator, over the matched
@@ -195,15 +212,23 @@ export interface OrgPage {
   total: number;
   /** Matching persons without an organization (all of them without a locator). */
   unaffiliated: number;
+  /** Rows of the whole list (under mailing groups an organization may stand several times). */
+  rowTotal: number;
+  /** The first row's place in the whole list (1-based), when the query knows it. */
+  position: number | null;
+  /** Header keys the locator matched, and whether near misses are among the rows' match. */
+  headers: Set<string>;
+  approximate: boolean;
 }
 
 /**
  * One page of the organizations list, by keyset: the cost of a page does not grow with its
  * number. Reverse modes (prev, last) read backwards and flip the rows.
  */
-export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage> {
+export async function listOrganizations(db: Db, params: ListParams): Promise<OrgPage> {
+  let p = params;
   return db.transaction(async (tx) => {
-    const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived) : null;
+    const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived, p.groupBy) : null;
     const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
     const unaffiliated = async () =>
       match
@@ -215,8 +240,12 @@ export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage>
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
-      return { ...page, total: n, unaffiliated: await unaffiliated() };
+      return { ...page, total: n, rowTotal: n, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
     }
+    const orgTotal = await total();
+    const rowTotal = p.groupBy === 'group' ? await groupRows(tx, match, p) : orgTotal;
+    // The last page is the remainder of the order, so that pages stay aligned with the first.
+    if (p.mode === 'last') p = { ...p, size: rowTotal % p.size || p.size };
     let page: PageCore;
     if (p.groupBy === 'organization' || (match && p.groupBy === 'group')) page = await listFiltered(tx, { ...p, groupBy: p.groupBy }, match);
     else {
@@ -226,11 +255,36 @@ export async function listOrganizations(db: Db, p: ListParams): Promise<OrgPage>
       const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
       page = { ...done, counts: walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
     }
-    return { ...page, total: await total(), unaffiliated: await unaffiliated() };
+    const position = p.mode === 'first' ? 1 : p.mode === 'last' ? Math.max(1, rowTotal - page.rows.length + 1) : null;
+    return { ...page, total: orgTotal, rowTotal, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
   });
 }
 
-type PageCore = Omit<OrgPage, 'total' | 'unaffiliated'>;
+type PageCore = Omit<OrgPage, 'total' | 'rowTotal' | 'position' | 'unaffiliated' | 'headers' | 'approximate'>;
+
+/**
+ * Rows of the list by mailing group: an organization stands under each group it or one of its
+ * active persons is in, and once under "No group" when in none.
+ */
+async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<number> {
+  if (match) {
+    const [r] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from ${filtered({ ...p, groupBy: 'group' }, match)}`));
+    return Number(r.n);
+  }
+  const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  const [r] = rows<{ n: number }>(
+    await tx.execute(sql`
+      select (select count(*) from (
+        select m.group_id, m.organization_id as id from group_memberships m
+        where m.removed_at is null and m.organization_id is not null
+        union
+        select m.group_id, ps.organization_id from group_memberships m join persons ps on ps.id = m.person_id
+        where m.removed_at is null and ps.archived_at is null and ps.organization_id is not null
+      ) gm join mailing_groups g on g.id = gm.group_id and g.archived_at is null join organizations o on o.id = gm.id and ${live})
+      + (select count(*) from organizations o where o.group_refs = 0 and ${live}) as n`),
+  );
+  return Number(r.n);
+}
 
 function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): Omit<PageCore, 'counts'> {
   const more = page.length > size;
@@ -251,7 +305,7 @@ async function letterCounts(tx: Tx, letters: string[], showArchived: boolean): P
   if (!letters.length) return [];
   const found = rows<{ i: number; n: number }>(
     await tx.execute(sql.join(
-      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_key like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
+      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_name like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
       sql` union all `,
     )),
   );
@@ -311,14 +365,17 @@ export interface PersonRow {
  * The person cards of one organization (or of persons with none, organizationId = null). With a
  * locator, the matching persons first; all of them when the organization itself matches.
  */
-export async function listPersonsOf(db: Db, organizationId: number | null, locator: Locator, opts: { showArchived: boolean; limit: number }) {
+export async function listPersonsOf(db: Db, organizationId: number | null, locator: Locator, opts: { showArchived: boolean; limit: number; groupBy?: Grouping }) {
   return inTx(db, locator, async (tx) => {
     const orgCond = organizationId === null ? sql`p.organization_id is null` : sql`p.organization_id = ${organizationId}`;
     const archived = opts.showArchived ? sql`` : sql`and p.archived_at is null`;
     let filter = sql``;
     let rank = sql`0`;
     if (locator.active) {
-      const orgMatches = organizationId === null ? sql`false` : sql`exists (select 1 from organizations o where o.id = ${organizationId} and ${locator.organization(sql`o`)})`;
+      const orgMatches =
+        organizationId === null
+          ? sql`false`
+          : sql`exists (select 1 from organizations o where o.id = ${organizationId} and (${locator.organization(sql`o`)} or ${opts.groupBy ? locator.header(sql`o`, opts.groupBy) : sql`false`}))`;
       filter = sql`and (${orgMatches} or ${locator.person(sql`p`)})`;
       rank = sql`case when ${locator.personPrefix(sql`p`)} then 0 when ${locator.person(sql`p`)} then 1 else 2 end`;
     }

@@ -6,7 +6,8 @@ import { contactsOf } from '../persons/queries.js';
 import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
 import { badgesForOrganizations, badgesForPersons, findGroup } from '../groups/queries.js';
-import { countSelection } from '../groups/selection.js';
+import { countSelection, selectionQuery, type Selection } from '../groups/selection.js';
+import { LATIN_BLOCK } from '../organizations/model.js';
 import { allows } from '../../plugins/access.js';
 
 export const PAGE_SIZE = 50;
@@ -22,6 +23,8 @@ const Query = QuerySchema({
   page: Word(10),
   size: Type.String({ maxLength: 3, pattern: '^[0-9]*$' }),
   add_to: IdText(),
+  approx: Word(5),
+  from: Type.String({ maxLength: 10, pattern: '^[0-9]*$' }),
 });
 type QueryT = Static<typeof Query>;
 
@@ -70,7 +73,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
     const orgParam = q.org === 'none' ? 'none' : Number(q.org) > 0 ? Number(q.org) : null;
     const selectedOrg = typeof orgParam === 'number' ? await findOrganization(db, orgParam) : undefined;
     const selected = orgParam === 'none' ? 'none' : selectedOrg ? selectedOrg.id : null;
-    const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT });
+    const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT, groupBy });
     const contacts = cards ? await contactsOf(db, cards.persons.map((p) => p.id)) : null;
     const unaffiliated = list.unaffiliated;
     const [personBadges, orgBadges] = await Promise.all([
@@ -81,7 +84,9 @@ export default async function contactsRoutes(app: FastifyInstance) {
     // "Add this selection to a group", started from a group page (secretaries only).
     const addToId = Number(q.add_to);
     const addTo = addToId > 0 && allows('secretary', req.user?.role) ? await findGroup(db, addToId) : undefined;
-    const selectionCount = addTo && !addTo.archivedAt ? await countSelection(db, { q: q.q ?? '', org: selected }, addTo.id) : null;
+    const approx = q.approx === '1';
+    const sel: Selection = { q: q.q ?? '', org: selected, groupBy, approx };
+    const selectionCount = addTo && !addTo.archivedAt ? await countSelection(db, sel, addTo.id) : null;
 
     // Links keep the view (grouping, locator, archived, size) and change one thing.
     const base: Record<string, string> = {};
@@ -90,21 +95,27 @@ export default async function contactsRoutes(app: FastifyInstance) {
     if (showArchived) base.archived = '1';
     if (q.size) base.size = String(size);
     if (addTo) base.add_to = String(addTo.id);
+    if (approx) base.approx = '1';
     const link = (extra: Record<string, string | undefined>) => {
       const u = new URLSearchParams(base);
       for (const [k, v] of Object.entries(extra)) if (v !== undefined) u.set(k, v);
       const s = u.toString();
       return s ? `/contacts?${s}` : '/contacts';
     };
-    const here = { ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}), ...(q.page ? { page: q.page } : {}) };
+    const here = { ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}), ...(q.page ? { page: q.page } : {}), ...(q.from ? { from: q.from } : {}) };
     const first = list.rows[0];
     const last = list.rows[list.rows.length - 1];
     const keyOf = (r: typeof first): RowKey => [r.groupEmpty, r.groupKey, r.rank, r.sortKey, r.id];
+    // The first row's place: known to the query (first, last, a locator's page) or carried by the
+    // link that led here; a bookmarked middle page without it shows the total only.
+    const fromParam = Number(q.from);
+    const position = list.position ?? (Number.isInteger(fromParam) && fromParam >= 1 && fromParam <= list.rowTotal ? fromParam : null);
     const pager = {
       first: list.hasPrev ? link({}) : null,
-      prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)) }) : null,
-      next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)) }) : null,
+      prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)), from: position ? String(Math.max(1, position - size)) : undefined }) : null,
+      next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)), from: position ? String(position + list.rows.length) : undefined }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
+      position: list.rows.length ? { from: position, to: position ? position + list.rows.length - 1 : null, total: list.rowTotal } : null,
     };
     const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
@@ -130,7 +141,12 @@ export default async function contactsRoutes(app: FastifyInstance) {
         orgBadges,
         addTo,
         selectionCount,
-        selectionQuery: new URLSearchParams({ q: q.q ?? '', ...(selected !== null ? { org: String(selected) } : {}) }).toString(),
+        selectionQuery: selectionQuery(sel),
+        approx,
+        headers: list.headers,
+        approximate: list.approximate,
+        locator,
+        headerLabel: (key: string) => (key === LATIN_BLOCK ? 'A–Z' : key.toLocaleUpperCase(req.locale)),
         orgLink: (id: number | 'none') => link({ ...here, org: String(id) }),
         link,
       },

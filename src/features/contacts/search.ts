@@ -7,6 +7,19 @@ interface Executor {
   execute(query: SQL): Promise<unknown>;
 }
 
+/** The reference lists a header can stand for: their table and the organization's column. */
+const HEADER_TABLE = {
+  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
+  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
+  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
+} as const;
+
+/** `word` begins one of the words of `text` (space-separated, normalized). */
+function wordPrefix(text: SQL, word: string): SQL {
+  const e = escapeLike(word);
+  return sql`(${text} like ${`${e}%`} or ${text} like ${`% ${e}%`})`;
+}
+
 /** Typo tolerance: pg_trgm word similarity at or above this counts as a match. */
 export const FUZZY_THRESHOLD = 0.4;
 /** Shorter queries are matched exactly only: three letters have too few trigrams to compare. */
@@ -45,17 +58,26 @@ export class Locator {
    * (drizzle/0006_contact_words.sql), index-only, instead of the persons' search texts.
    */
   readonly byWords: boolean;
+  /** The query's words: with several, each must begin some word of the card (or of the header). */
+  readonly words: string[];
+  /** Near misses never count (the selection's "exact only": group additions, exports). */
+  readonly exactOnly: boolean;
 
-  /** `words: false` keeps the search-text path for every query (tests compare the two). */
-  constructor(q: string, opts: { words?: boolean } = {}) {
+  /**
+   * `words: false` keeps the search-text path for every query (tests compare the two);
+   * `exact: true` leaves near misses out whatever their number.
+   */
+  constructor(q: string, opts: { words?: boolean; exact?: boolean } = {}) {
     this.normalized = normalizeKey(q).slice(0, 200);
+    this.words = this.normalized.split(' ').filter(Boolean);
+    this.exactOnly = opts.exact === true;
     const e = escapeLike(this.normalized);
     this.contains = `%${e}%`;
     this.prefix = `${e}%`;
     this.wordPrefix = `% ${e}%`;
     const d = digitsOf(q);
     this.digits = d.length >= DIGITS_MIN_LENGTH ? `%${d}%` : null;
-    this.fuzzyEligible = this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
+    this.fuzzyEligible = !this.exactOnly && this.normalized.length >= FUZZY_MIN_LENGTH && /\p{L}/u.test(this.normalized);
     this.oneWord = !this.normalized.includes(' ');
     this.byWords = opts.words !== false && this.oneWord && this.normalized.length >= 3 && this.digits === null;
   }
@@ -126,9 +148,9 @@ export class Locator {
 
   /** Records the decision; near misses of one word need their similar words, looked up once here. */
   async decide(tx: Executor, useFuzzy: boolean): Promise<void> {
-    this.useFuzzy = useFuzzy;
+    this.useFuzzy = useFuzzy && !this.exactOnly;
     this.decided = true;
-    if (useFuzzy && this.oneWord) this.nearWords = await this.similarWords(tx);
+    if (this.useFuzzy && this.oneWord) this.nearWords = await this.similarWords(tx);
   }
 
   /**
@@ -149,7 +171,14 @@ export class Locator {
 
   /** Typo matching only, of a person or an organization; used alone in the list's near-miss pass. */
   fuzzy(alias: SQL): SQL {
-    if (!this.oneWord) return sql`(${this.normalized} <% ${alias}.search_text)`;
+    if (!this.oneWord) {
+      // Several words narrow: each begins a word of the card or is similar to one of its words;
+      // short words (no trigrams to compare) must begin a word.
+      const each = this.words.map((w) =>
+        w.length >= FUZZY_MIN_LENGTH ? sql`(${wordPrefix(sql`${alias}.search_text`, w)} or ${w} <% ${alias}.search_text)` : wordPrefix(sql`${alias}.search_text`, w),
+      );
+      return sql`(${sql.join(each, sql` and `)})`;
+    }
     if (!this.nearWords.length) return sql`false`;
     // A card containing a word that begins with a similar word: the same test as the prefix rank.
     const likes = this.nearWords.flatMap((w) => [
@@ -159,14 +188,69 @@ export class Locator {
     return sql`(${sql.join(likes, sql` or `)})`;
   }
 
+  /**
+   * A text matches exactly: one word anywhere in it ("ванов" finds Иванов, ranked after prefixes);
+   * several words each at the beginning of one of its words, in any order ("давыдов кир").
+   */
+  textMatch(text: SQL): SQL {
+    if (this.oneWord) return sql`${text} like ${this.contains}`;
+    return sql`(${sql.join(this.words.map((w) => wordPrefix(text, w)), sql` and `)})`;
+  }
+
   personExact(p: SQL): SQL {
-    const parts = [sql`${p}.search_text like ${this.contains}`];
+    const parts = [this.textMatch(sql`${p}.search_text`)];
     if (this.digits) parts.push(sql`${p}.phone_digits like ${this.digits}`);
     return sql`(${sql.join(parts, sql` or `)})`;
   }
 
   organizationExact(o: SQL): SQL {
-    return sql`(${o}.search_text like ${this.contains})`;
+    return sql`(${this.textMatch(sql`${o}.search_text`)})`;
+  }
+
+  /**
+   * The organizations `o` filed under a header of the grouping that the query matches: the region,
+   * activity or category name, a mailing group's name (the organization or one of its active
+   * persons is a member), or, in the alphabetical grouping, the organization's city. A header that
+   * matched brings all its organizations.
+   */
+  header(o: SQL, groupBy: string): SQL {
+    if (!this.active) return sql`false`;
+    switch (groupBy) {
+      case 'region':
+      case 'activity':
+      case 'category': {
+        const { table, column } = HEADER_TABLE[groupBy];
+        return sql`${o}.${column} in (select r.id from ${table} r where ${this.textMatch(sql`r.sort_key`)})`;
+      }
+      case 'group':
+        return sql`${o}.id in (
+          select m.organization_id from group_memberships m join mailing_groups g on g.id = m.group_id and g.archived_at is null
+          where m.removed_at is null and m.organization_id is not null and ${this.textMatch(sql`g.sort_key`)}
+          union
+          select hp.organization_id from persons hp join group_memberships m on m.person_id = hp.id and m.removed_at is null
+            join mailing_groups g on g.id = m.group_id and g.archived_at is null
+          where hp.organization_id is not null and hp.archived_at is null and ${this.textMatch(sql`g.sort_key`)})`;
+      default:
+        return this.textMatch(sql`${o}.locality_key`);
+    }
+  }
+
+  /** The keys of the grouping's headers that the query matches (shown marked on the screen). */
+  async matchedHeaders(tx: Executor, groupBy: string): Promise<Set<string>> {
+    if (!this.active) return new Set();
+    const table = groupBy === 'group' ? sql.raw('mailing_groups') : groupBy in HEADER_TABLE ? HEADER_TABLE[groupBy as keyof typeof HEADER_TABLE].table : null;
+    if (!table) return new Set();
+    const found = rows<{ key: string }>(await tx.execute(sql`select distinct r.sort_key as key from ${table} r where ${this.textMatch(sql`r.sort_key`)}`));
+    return new Set(found.map((r) => r.key));
+  }
+
+  /** Whether a text shown on the screen matches (to mark what matched), by the same rule as textMatch. */
+  matchesText(text: string): boolean {
+    if (!this.active) return false;
+    const t = normalizeKey(text);
+    if (this.oneWord) return t.includes(this.normalized);
+    const words = t.split(/\s+/);
+    return this.words.every((w) => words.some((x) => x.startsWith(w)));
   }
 
   person(p: SQL): SQL {
@@ -174,7 +258,7 @@ export class Locator {
   }
 
   personPrefix(p: SQL): SQL {
-    const parts = [sql`${p}.search_text like ${this.prefix}`, sql`${p}.search_text like ${this.wordPrefix}`];
+    const parts = this.oneWord ? [sql`${p}.search_text like ${this.prefix}`, sql`${p}.search_text like ${this.wordPrefix}`] : [this.textMatch(sql`${p}.search_text`)];
     if (this.digits) parts.push(sql`${p}.phone_digits like ${this.digits}`);
     return sql`(${sql.join(parts, sql` or `)})`;
   }
@@ -184,6 +268,7 @@ export class Locator {
   }
 
   organizationPrefix(o: SQL): SQL {
+    if (!this.oneWord) return this.textMatch(sql`${o}.search_text`);
     return sql`(${o}.search_text like ${this.prefix} or ${o}.search_text like ${this.wordPrefix})`;
   }
 }

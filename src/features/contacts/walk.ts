@@ -24,7 +24,7 @@ export interface WalkGroup {
   ids: number[];
 }
 
-export const ORG_COLUMNS = sql`o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality", o.sort_key as "sortKey"`;
+export const ORG_COLUMNS = sql`o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality", o.sort_name as "sortKey"`;
 export const PERSON_COUNT = sql`(select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"`;
 
 /** The reference lists a grouping can stand for: their table and the organization's column. */
@@ -132,8 +132,8 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
         select x.*, ${PERSON_COUNT} from (
           select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", 0 as "rank"
           from organizations o where ${source.none} and ${live}
-          ${after ? sql`and (o.sort_key, o.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
-          order by o.sort_key ${order}, o.id ${order}
+          ${after ? sql`and (o.sort_name, o.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
+          order by o.sort_name ${order}, o.id ${order}
           limit ${want - out.length}
         ) x`),
     );

@@ -10,7 +10,7 @@ import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/queries.js';
 import { NotFoundError } from '../../lib/errors.js';
 
-const ExportQuery = Query({ group: IdText(), group_by: Word(20), q: SafeText(500), org: IdText('none'), archived: Word(5), photos: Word(5) });
+const ExportQuery = Query({ group: IdText(), group_by: Word(20), q: SafeText(500), org: IdText('none'), archived: Word(5), photos: Word(5), approx: Word(5) });
 const PhotosQuery = Query({ photos: Word(5) });
 type ExportQueryT = Static<typeof ExportQuery>;
 type IdReq = { Params: { id: number } };

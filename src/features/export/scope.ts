@@ -14,7 +14,7 @@ import { Locator } from '../contacts/search.js';
  */
 export type ExportScope =
   | { kind: 'all' }
-  | { kind: 'selection'; q: string; org: number | 'none' | null; archived: boolean }
+  | { kind: 'selection'; q: string; org: number | 'none' | null; archived: boolean; groupBy?: string; approx?: boolean }
   | { kind: 'group'; groupId: number };
 
 /** Ids at the start of the export: rows created while it streams wait for the next one. */
@@ -32,7 +32,8 @@ export class ScopeSql {
     readonly scope: ExportScope,
     private readonly bounds: Bounds,
   ) {
-    this.locator = scope.kind === 'selection' ? new Locator(scope.q) : null;
+    // The exact matches only, unless near misses were asked for ("включая похожие").
+    this.locator = scope.kind === 'selection' ? new Locator(scope.q, { exact: !scope.approx }) : null;
   }
 
   private selectedPerson(p: SQL, po: SQL): SQL {
@@ -42,8 +43,15 @@ export class ScopeSql {
     if (!s.archived) parts.push(sql`${p}.archived_at is null`, sql`(${po}.id is null or ${po}.archived_at is null)`);
     if (s.org === 'none') parts.push(sql`${p}.organization_id is null`);
     else if (typeof s.org === 'number') parts.push(sql`${p}.organization_id = ${s.org}`);
-    if (this.locator?.active) parts.push(sql`(${this.locator.person(p)} or (${po}.id is not null and ${this.locator.organization(po)}))`);
+    if (this.locator?.active) parts.push(sql`(${this.locator.person(p)} or (${po}.id is not null and ${this.matchedOrganization(po)}))`);
     return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+  }
+
+  /** An organization the locator matches by its name or by the header it stands under on the screen. */
+  private matchedOrganization(o: SQL): SQL {
+    const s = this.scope;
+    const header = s.kind === 'selection' && s.groupBy ? this.locator!.header(o, s.groupBy) : sql`false`;
+    return sql`(${this.locator!.organization(o)} or ${header})`;
   }
 
   person(p: SQL, po: SQL): SQL {
@@ -79,7 +87,7 @@ export class ScopeSql {
     else if (typeof s.org === 'number') parts.push(sql`${o}.id = ${s.org}`);
     if (this.locator?.active) {
       const active = sql`lp.organization_id = ${o}.id ${s.archived ? sql`` : sql`and lp.archived_at is null`}`;
-      parts.push(sql`(${this.locator.organization(o)} or exists (select 1 from persons lp where ${active} and ${this.locator.person(sql`lp`)}))`);
+      parts.push(sql`(${this.matchedOrganization(o)} or exists (select 1 from persons lp where ${active} and ${this.locator.person(sql`lp`)}))`);
     }
     const own = parts.length ? sql.join(parts, sql` and `) : sql`true`;
     return sql`${bound} and ((${own}) or ${ofPersons})`;

@@ -10,7 +10,7 @@ import { ScopeSql, type ExportScope } from './scope.js';
 import { streetLine, vcard, type VcardAddress } from './vcard.js';
 
 /** Export parameters from the query string: the /contacts filter, or one group. */
-export function scopeOf(q: { group?: string; q?: string; org?: string; archived?: string }): ExportScope {
+export function scopeOf(q: { group?: string; group_by?: string; q?: string; org?: string; archived?: string; approx?: string }): ExportScope {
   const group = Number(q.group);
   if (Number.isInteger(group) && group > 0) return { kind: 'group', groupId: group };
   const org = q.org === 'none' ? 'none' : Number(q.org) > 0 && Number.isInteger(Number(q.org)) ? Number(q.org) : null;
@@ -18,7 +18,8 @@ export function scopeOf(q: { group?: string; q?: string; org?: string; archived?
   // No locator and no organization: the whole directory, archived records and history included,
   // so that an export re-imports without loss.
   if (!text && org === null) return { kind: 'all' };
-  return { kind: 'selection', q: text, org, archived: q.archived === '1' };
+  const groupBy = ['organization', 'region', 'activity', 'category', 'group'].includes(q.group_by ?? '') ? q.group_by! : 'organization';
+  return { kind: 'selection', q: text, org, archived: q.archived === '1', groupBy, approx: q.approx === '1' };
 }
 
 export async function assertGroupExists(db: Db, id: number) {

@@ -13,7 +13,9 @@ import { findPerson } from '../persons/queries.js';
 import { historyOf } from '../audit/service.js';
 import * as q from './queries.js';
 import * as service from './service.js';
-import { addSelection, countSelection } from './selection.js';
+import { addSelection, countSelection, parseSelection, selectionQuery } from './selection.js';
+
+type SelectionQueryT = { q?: string; org?: string; group_by?: string; approx?: string };
 
 const ListQuery = Query({ archived: Word(5) });
 const PickerFor = Word(40);
@@ -24,7 +26,7 @@ const SelectionForm = Form({ q: SafeText(500), org: IdText('none'), reason: Safe
 const RemoveForm = Form({ next: Next });
 const ShowQuery = Query({ sort: Word(20), former: Word(5), after: Cursor, before: Cursor, page: Word(10), find: SafeText(500) });
 const RenameQuery = Query({ rename: IdText() });
-const SelectionQuery = Query({ q: SafeText(500), org: IdText('none') });
+const SelectionQuery = Query({ q: SafeText(500), org: IdText('none'), group_by: Word(20), approx: Word(5) });
 type Body = Static<typeof GroupForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 const MEMBERS_PAGE = 50;
@@ -207,7 +209,9 @@ export default async function groupRoutes(app: FastifyInstance) {
 
   app.post<IdReq & { Body: Body }>('/groups/:id/members/selection', { config: { access: 'secretary' }, schema: { params: IdParams, body: SelectionForm } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
-    const sel = { q: typeof req.body.q === 'string' ? req.body.q : '', org: parseSelectionOrg(req.body.org) };
+    const b = req.body as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const sel = parseSelection({ q: str(b.q), group_by: str(b.group_by), approx: str(b.approx) }, parseSelectionOrg(b.org));
     const reason = typeof req.body.reason === 'string' ? req.body.reason.trim().slice(0, 1000) : '';
     const added = await addSelection(db, req.user!, group.id, sel, reason);
     reply.flash('success', 'groups.selectionAdded', { count: added, name: group.name });
@@ -253,9 +257,9 @@ export default async function groupRoutes(app: FastifyInstance) {
 
   // ---- adding the /contacts selection: choose the group, then confirm ----
   app.get<{ Querystring: Static<typeof SelectionQuery> }>('/groups/choose', { config: { access: 'secretary' }, schema: { querystring: SelectionQuery } }, async (req, reply) => {
-    const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };
+    const sel = parseSelection(req.query, parseSelectionOrg(req.query.org));
     const [groups, counts] = await Promise.all([q.listGroups(db), countSelection(db, sel)]);
-    const query = new URLSearchParams({ q: sel.q, ...(sel.org !== null ? { org: String(sel.org) } : {}) }).toString();
+    const query = selectionQuery(sel);
     return reply.page('groups/choose', { groups, sel, counts, query, pageTitle: req.t('groups.selectionToGroup') });
   });
 
@@ -264,7 +268,7 @@ export default async function groupRoutes(app: FastifyInstance) {
     { config: { access: 'secretary' }, schema: { params: IdParams, querystring: SelectionQuery } },
     async (req, reply) => {
       const group = await loadGroup(req.params.id);
-      const sel = { q: (req.query.q ?? '').slice(0, 200), org: parseSelectionOrg(req.query.org) };
+      const sel = parseSelection(req.query, parseSelectionOrg(req.query.org));
       const counts = await countSelection(db, sel, group.id);
       return reply.page('groups/selection', { group, sel, counts, pageTitle: group.name });
     },

@@ -16,19 +16,51 @@ import { rows } from '../../db/rows.js';
 export interface Selection {
   q: string;
   org: number | 'none' | null;
+  /** The screen's grouping: the locator also matches its headers (region, group names…). */
+  groupBy?: string;
+  /** Near misses too ("включая похожие"); by default the exact matches only. */
+  approx?: boolean;
 }
 
-function selectionWhere(sel: Selection, locator: Locator): SQL {
+/** The locator of a selection: exact matches only unless near misses were asked for. */
+export function selectionLocator(sel: Selection): Locator {
+  return new Locator(sel.q, { exact: !sel.approx });
+}
+
+/**
+ * The persons `p` (their organization joined as `o`) of a selection, as one condition: the one
+ * definition of "the /contacts selection" that adding to a group and every export use.
+ */
+export function selectionWhere(sel: Selection, locator: Locator): SQL {
   const parts: SQL[] = [sql`p.archived_at is null`, sql`(o.id is null or o.archived_at is null)`];
   if (sel.org === 'none') parts.push(sql`p.organization_id is null`);
   else if (typeof sel.org === 'number') parts.push(sql`p.organization_id = ${sel.org}`);
-  if (locator.active) parts.push(sql`(${locator.person(sql`p`)} or (o.id is not null and ${locator.organization(sql`o`)}))`);
+  if (locator.active) {
+    const header = sel.groupBy ? locator.header(sql`o`, sel.groupBy) : sql`false`;
+    parts.push(sql`(${locator.person(sql`p`)} or (o.id is not null and (${locator.organization(sql`o`)} or ${header})))`);
+  }
   return sql.join(parts, sql` and `);
+}
+
+/** Parses the selection's URL parameters (as /contacts writes them). */
+export function parseSelection(q: { q?: string; org?: string; group_by?: string; approx?: string }, org: number | 'none' | null): Selection {
+  const groupBy = ['organization', 'region', 'activity', 'category', 'group'].includes(q.group_by ?? '') ? q.group_by : 'organization';
+  return { q: (q.q ?? '').slice(0, 200), org, groupBy, approx: q.approx === '1' };
+}
+
+/** The selection's URL parameters, for links that carry it on. */
+export function selectionQuery(sel: Selection): string {
+  return new URLSearchParams({
+    q: sel.q,
+    ...(sel.org !== null ? { org: String(sel.org) } : {}),
+    ...(sel.groupBy && sel.groupBy !== 'organization' ? { group_by: sel.groupBy } : {}),
+    ...(sel.approx ? { approx: '1' } : {}),
+  }).toString();
 }
 
 
 export async function countSelection(db: Db, sel: Selection, groupId: number | null = null): Promise<{ total: number; new: number }> {
-  const locator = new Locator(sel.q);
+  const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {
     if (locator.active) await locator.prepare(tx);
     const notMember = groupId
@@ -46,7 +78,7 @@ export async function countSelection(db: Db, sel: Selection, groupId: number | n
 /** Adds every person of the selection who is not yet a member, in one statement. */
 export async function addSelection(db: Db, actor: User, groupId: number, sel: Selection, reason: string): Promise<number> {
   if (!allows('secretary', actor.role)) throw new ForbiddenError();
-  const locator = new Locator(sel.q);
+  const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {
     const group = await findGroup(tx, groupId);
     if (!group) throw new NotFoundError();

@@ -6,7 +6,7 @@ import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { normalizeKey } from '../../lib/text.js';
+import { organizationKeys } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
 import { allows } from '../../plugins/access.js';
@@ -66,10 +66,7 @@ export async function readOrganizationForm(db: Db, body: Record<string, unknown>
   return input;
 }
 
-function keysOf(input: OrganizationInput) {
-  const sortKey = normalizeKey(input.name);
-  return { sortKey, searchText: normalizeKey(`${input.name} ${input.shortName}`) };
-}
+const keysOf = (input: OrganizationInput) => organizationKeys(input);
 
 export async function createOrganization(db: Db, actor: User, input: OrganizationInput): Promise<Organization> {
   requireSecretary(actor);
