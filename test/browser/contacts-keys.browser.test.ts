@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HTTPRequest } from 'puppeteer';
+import type { HTTPRequest } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { addMember, createGroup } from '../../src/features/groups/service.js';
