@@ -15,7 +15,6 @@ import * as q from './queries.js';
 import * as service from './service.js';
 import { addSelection, countSelection, parseSelection, selectionQuery } from './selection.js';
 
-type SelectionQueryT = { q?: string; org?: string; group_by?: string; approx?: string };
 
 const ListQuery = Query({ archived: Word(5) });
 const PickerFor = Word(40);
