@@ -80,7 +80,14 @@ type Env = Record<string, string | undefined>;
 /** Reads NAME, or the contents of the file named by NAME_FILE (Docker/Kubernetes secrets). */
 function secret(env: Env, name: string): string | undefined {
   const file = env[`${name}_FILE`];
-  if (file) return readFileSync(file, 'utf8').trim();
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      // A missing or unreadable secret stops the boot with its name, never a default.
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
   const v = env[name];
   return v === '' ? undefined : v;
 }
@@ -172,9 +179,18 @@ export function loadConfig(env: Env = process.env): Config {
   if (sessionSecret !== null && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET must be at least 32 characters');
   }
-  const databaseUrl = secret(env, 'DATABASE_URL') ?? null;
+  let databaseUrl = secret(env, 'DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  // The password apart from the URL (compose.yaml: one secret file serves PostgreSQL's
+  // POSTGRES_PASSWORD_FILE and the app), URL-encoded here so any character works.
+  const databasePassword = secret(env, 'DATABASE_PASSWORD');
+  if (databasePassword !== undefined) {
+    if (databaseUrl === null) throw new ConfigError('DATABASE_PASSWORD needs DATABASE_URL');
+    const url = new URL(databaseUrl);
+    url.password = encodeURIComponent(databasePassword);
+    databaseUrl = url.toString();
   }
   const dataDir = env.DATA_DIR || './data';
   return {

@@ -4,7 +4,7 @@ import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeOrganization } from '../helpers/factories.js';
 
-const SAMPLE_BMP = fileURLToPath(new URL('../../../shared/samples/photo-24bit.bmp', import.meta.url));
+const SAMPLE_BMP = fileURLToPath(new URL('../../src/features/import/parse/__fixtures__/photo-24bit.bmp', import.meta.url));
 
 let h: BrowserHarness;
 beforeAll(async () => {

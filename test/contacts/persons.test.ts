@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const SAMPLE_BMP = readFileSync(new URL('../../../shared/samples/photo-24bit.bmp', import.meta.url));
+const SAMPLE_BMP = readFileSync(new URL('../../src/features/import/parse/__fixtures__/photo-24bit.bmp', import.meta.url));
 
 function multipart(fields: { name: string; filename: string; content: Buffer }[]) {
   const boundary = '----crmtest' + Math.random().toString(16).slice(2);

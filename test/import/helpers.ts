@@ -5,7 +5,7 @@ import { importBatches } from '../../src/db/schema/imports.js';
 import { eq } from 'drizzle-orm';
 
 export function sample(name: string): Buffer {
-  return readFileSync(new URL(`../../../shared/samples/${name}`, import.meta.url));
+  return readFileSync(new URL(`../../src/features/import/parse/__fixtures__/${name}`, import.meta.url));
 }
 
 /** A multipart body with one file field, as a browser sends it. */

@@ -87,7 +87,7 @@ export function foldBase64(bytes: Buffer, width: number, indent: string): string
   return lines.join('\r\n');
 }
 
-/** Copies of /work/shared/samples kept next to the tests. */
+/** The sample files (Outlook exports, a BMP photo) kept next to the tests. */
 export function fixture(name: string): Buffer {
   return readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
 }

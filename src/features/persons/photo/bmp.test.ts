@@ -5,7 +5,7 @@ import { PhotoError, type PhotoErrorCode } from './errors.js';
 import { bmpHeaderOnly, encodeBmp, type BmpSpec } from './test-bmp.js';
 
 const LIMITS = { maxPixels: 1_000_000 };
-const SAMPLE_BMP = new URL('../../../../../shared/samples/photo-24bit.bmp', import.meta.url);
+const SAMPLE_BMP = new URL('../../import/parse/__fixtures__/photo-24bit.bmp', import.meta.url);
 
 type Rgba = [number, number, number, number];
 

@@ -6,7 +6,7 @@ import { PhotoError, type PhotoErrorCode } from './errors.js';
 import { bmpHeaderOnly, encodeBmp } from './test-bmp.js';
 import { makeThumbnail, type ThumbnailOptions } from './thumbnail.js';
 
-const SAMPLE_BMP = new URL('../../../../../shared/samples/photo-24bit.bmp', import.meta.url);
+const SAMPLE_BMP = new URL('../../import/parse/__fixtures__/photo-24bit.bmp', import.meta.url);
 const OPTS: ThumbnailOptions = { maxBytes: 5 * 1024 * 1024, maxPixels: 4_000_000, size: 64 };
 
 async function codeOf(fn: () => Promise<unknown>): Promise<PhotoErrorCode | 'no error'> {
