@@ -10,8 +10,16 @@ export { Type };
 
 export const MAX_ID = 2147483647;
 
+/**
+ * An integer in [min, max]. Ajv coerces `1e309` from a URL to Infinity and then lets it through
+ * `integer` and `maximum` both (it came out as `null` in the handler): the infinities are refused by name.
+ */
+export function Int(minimum: number, maximum: number) {
+  return Type.Integer({ minimum, maximum, not: { enum: [Infinity, -Infinity] } });
+}
+
 /** A row id: PostgreSQL `integer`, 1..2^31-1 (`1e309`, `-1`, `99999999999` are refused). */
-export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
+export const Id = Int(1, MAX_ID);
 export const IdParams = Type.Object({ id: Id });
 
 // The same bound as a pattern, for query and form fields that carry an id as text.

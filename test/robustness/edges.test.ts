@@ -41,7 +41,8 @@ describe('errors never come out as Fastify JSON', () => {
     const c = await t.as('secretary');
     const person = await makePerson(t.database.db, t.users.secretary);
     const cases: [string, string, Record<string, string>, string | Buffer, number][] = [
-      ['POST', '/groups', { 'content-type': 'text/plain' }, 'x', 415],
+      // Fastify parses text/plain itself: the form's token is then missing, so CSRF refuses it.
+      ['POST', '/groups', { 'content-type': 'text/plain' }, 'x', 403],
       ['POST', '/groups', { 'content-type': 'application/json' }, '{"name":', 400],
       ['POST', '/groups', { 'content-type': 'application/xml' }, '<a/>', 415],
       ['POST', `/persons/${person.id}/photo?_csrf=${encodeURIComponent(c.csrf)}`, { 'content-type': 'multipart/form-data' }, 'xxxx', 400],
@@ -142,7 +143,7 @@ describe('CSRF is bound to the session', () => {
     expect(fresh.statusCode).toBe(303);
   });
 
-  it('never writes the multipart token into the request log', async () => {
+  it('never writes the multipart token into the request log', { timeout: 240_000 }, async () => {
     const lines: string[] = [];
     const stream = new Writable({
       write(chunk, _enc, done) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { Csrf, Form, IdParams, Line, MAX_ID, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
+import { Int, Csrf, Form, IdParams, Line, MAX_ID, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { wantsFragment } from '../../plugins/render.js';
 import * as service from './service.js';
@@ -9,7 +9,7 @@ import { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind } from './servi
 const ListQuery = Query({ q: SafeText(200), archived: Word(10) });
 // Names longer than the limit pass the schema so that the form shows a field error, not a 422 page.
 const NameBody = Form({ name: Line(1000) });
-const RenameBody = Type.Object({ name: Type.Optional(Line(1000)), version: Type.Integer({ minimum: 0, maximum: MAX_ID }), _csrf: Type.Optional(Csrf) });
+const RenameBody = Type.Object({ name: Type.Optional(Line(1000)), version: Int(0, MAX_ID), _csrf: Type.Optional(Csrf) });
 // `archived` is the list's "show archived" state, carried along so a plain form returns to the same view.
 const ArchiveBody = Form({ archived: Word(10) });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { Csrf, IdParams, Line, MAX_ID, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
+import { Int, Csrf, IdParams, Line, MAX_ID, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
 import { ValidationError } from '../../lib/errors.js';
 import * as service from './service.js';
 import { findUserById, listUsers } from './queries.js';
@@ -9,7 +9,7 @@ import { ROLES } from '../../db/schema/users.js';
 
 const Opt = Type.Optional;
 const CreateBody = Type.Object({ login: Opt(Line(200)), name: Opt(Line(1000)), role: Opt(Word(50)), password: Opt(SafeLines(1000)), _csrf: Opt(Csrf) });
-const UpdateBody = Type.Object({ name: Opt(Line(1000)), role: Opt(Word(50)), active: Opt(Word(10)), version: Type.Integer({ minimum: 0, maximum: MAX_ID }), _csrf: Opt(Csrf) });
+const UpdateBody = Type.Object({ name: Opt(Line(1000)), role: Opt(Word(50)), active: Opt(Word(10)), version: Int(0, MAX_ID), _csrf: Opt(Csrf) });
 const PasswordBody = Type.Object({ password: Opt(SafeLines(1000)), _csrf: Opt(Csrf) });
 
 type CreateBodyT = { login?: string; name?: string; role?: string; password?: string };
