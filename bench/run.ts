@@ -11,6 +11,7 @@ import pg from 'pg';
 import { inProcessApp } from './in-process.js';
 import { ensureDatabase, generate, scaleFor } from './data.js';
 import { extraScenarios, type Context, type Figure } from './scenarios.js';
+import { eventLoopScenario } from './scenarios/event-loop.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
@@ -19,11 +20,15 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 // One connection: latency comparable with the floor, which replays the SQL one request at a time.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 const FLOOR_RUNS = 100;
-/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, import, envelopes). */
+/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, import, envelopes, eventloop). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const wants = (part: string) => !ONLY || ONLY.has(part);
 /** `BENCH_PAGES=locator`: only the pages whose name contains one of these words. */
 const PAGE_FILTER = process.env.BENCH_PAGES ? process.env.BENCH_PAGES.split(',').map((s) => s.trim()) : null;
+
+/** The event-loop scenario's database: `BENCH_DB=pglite` or `--db pglite` (default PostgreSQL). */
+const argDb = process.argv.indexOf('--db');
+const BENCH_DB = (argDb > 0 ? process.argv[argDb + 1] : process.env.BENCH_DB) === 'pglite' ? 'pglite' : 'pg';
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -137,11 +142,38 @@ async function makeFloor() {
 
 async function main() {
   const started = Date.now();
+  const figures: Figure[] = [];
+  // The event-loop scenario brings its own server and database: alone, it needs no bench directory.
+  const onlyEventLoop = ONLY !== null && ONLY.size === 1 && ONLY.has('eventloop');
+  if (!onlyEventLoop) await measureDirectory(figures);
+  if (wants('eventloop')) {
+    try {
+      figures.push(...(await eventLoopScenario({ db: BENCH_DB, url: URL_, log })));
+    } catch (err) {
+      log(`scenario failed: ${err instanceof Error ? err.message : String(err)}`);
+      figures.push({ name: 'scenario failed', url: '', error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  const results = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
+    settings: { persons: PERSONS, durationSeconds: DURATION, connections: CONNECTIONS, floorRuns: FLOOR_RUNS, eventLoopDb: BENCH_DB },
+    figures,
+    seconds: round((Date.now() - started) / 1000),
+  };
+  writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
+  printTable(figures);
+  log(`\nbench/results.json written (${results.seconds} s)`);
+}
+
+/** The pages, with their floors, and the scenarios on the bench directory in PostgreSQL. */
+async function measureDirectory(figures: Figure[]) {
   await ensureData();
   const port = Number(process.env.BENCH_PORT ?? 3900 + Math.floor(Math.random() * 90));
   const base = `http://127.0.0.1:${port}`;
   const server = await startServer(port);
-  const figures: Figure[] = [];
   try {
     const { cookie, csrf } = await signIn(base);
     const floor = await makeFloor();
@@ -209,18 +241,6 @@ async function main() {
   } finally {
     server.kill('SIGTERM');
   }
-
-  const results = {
-    date: new Date().toISOString(),
-    commit: gitCommit(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
-    settings: { persons: PERSONS, durationSeconds: DURATION, connections: CONNECTIONS, floorRuns: FLOOR_RUNS },
-    figures,
-    seconds: round((Date.now() - started) / 1000),
-  };
-  writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
-  printTable(figures);
-  log(`\nbench/results.json written (${results.seconds} s)`);
 }
 
 function printTable(figures: Figure[]) {
