@@ -38,7 +38,7 @@ const USABLE = (t: string) => `(
   and (btrim(${t}.addr_street) <> '' or btrim(${t}.addr_locality) <> ''))`;
 const PRINTABLE = `p.archived_at is null and (${USABLE('p')} or (o.id is not null and ${USABLE('o')}))`;
 
-async function ensureGroup(db: pg.Client, n: number, log: (s: string) => void): Promise<number> {
+export async function ensureGroup(db: pg.Client, n: number, log: (s: string) => void): Promise<number> {
   const name = groupName(n);
   await db.query('begin');
   try {
@@ -144,7 +144,7 @@ interface Sampled {
 }
 
 /** Samples `root`'s descendants (and root itself when `withRoot`) every 150 ms until stopped. */
-async function startSampler(root: number, withRoot: boolean): Promise<() => Promise<Sampled>> {
+export async function startSampler(root: number, withRoot: boolean): Promise<() => Promise<Sampled>> {
   const child = spawn(process.execPath, ['-e', SAMPLER, String(root), withRoot ? '1' : '0', '150'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
