@@ -298,10 +298,12 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
       const c = await changed(k, id);
       throw new ConflictError(k === 'person' ? 'duplicates.undoPersonChanged' : 'duplicates.undoOrganizationChanged', { fields: c.what }, { id, who: c.who });
     };
-    if (survivor.version !== m.survivorVersion) await refuse(kind, survivor.id);
+    // A written version, or any recorded change (a photo or a membership does not bump the version).
+    const touched = async (k: DuplicateKind, id: number) => (await q.changesSince(tx, k, id, m.createdAt, 1)).length > 0;
+    if (survivor.version !== m.survivorVersion || (await touched(kind, survivor.id))) await refuse(kind, survivor.id);
     for (const l of snap.losers) {
       const now = locked.find((c) => c.id === l.id);
-      if (!now || now.version !== l.versionAfter || now.mergedInto !== m.survivorId) await refuse(kind, l.id);
+      if (!now || now.version !== l.versionAfter || now.mergedInto !== m.survivorId || (await touched(kind, l.id))) await refuse(kind, l.id);
     }
     if (snap.persons.length) {
       const ps = await q.lockCards(tx, 'person', snap.persons.map((p) => p.id).sort((a, b) => a - b));
