@@ -258,6 +258,21 @@ describe('sign-in with the directory', () => {
     }
   });
 
+  it('rate-limits directory sign-ins like local ones: past the limit the directory is not asked', async () => {
+    const o = await otherApp({ LOGIN_RATE_LIMIT: '3' });
+    try {
+      const c = o.anonymous();
+      await c.get('/login');
+      for (let i = 0; i < 3; i++) expect((await c.post('/login', { login: 'petrova', password: `wrong-${i}` })).statusCode).toBe(401);
+      const before = slapd.binds();
+      const res = await c.post('/login', { login: 'petrova', password: 'petrova-pass-2' });
+      expect(res.statusCode).toBe(429);
+      expect(slapd.binds()).toBe(before);
+    } finally {
+      await o.close();
+    }
+  });
+
   it('never logs the bind password or a user password, even when the directory refuses the service account', async () => {
     let log = '';
     const stream = new Writable({
