@@ -5,7 +5,7 @@ import { findOrganization } from '../organizations/queries.js';
 import { contactsOf } from '../persons/queries.js';
 import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
-import { badgesForOrganizations, badgesForPersons, findGroup } from '../groups/queries.js';
+import { badgesForOrganizations, badgesForPersons, findGroup, groupCounts } from '../groups/queries.js';
 import { countSelection, selectionQuery, type Selection } from '../groups/selection.js';
 import { LATIN_BLOCK } from '../organizations/model.js';
 import { allows } from '../../plugins/access.js';
@@ -119,6 +119,9 @@ export default async function contactsRoutes(app: FastifyInstance) {
     };
     const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
+    // Under mailing groups the header says both counts, as /groups and the group page do.
+    const groupIds = groupBy === 'group' ? [...new Set(list.rows.filter((r) => !r.groupEmpty && r.groupId !== null).map((r) => r.groupId as number))] : [];
+    const groupTotals = groupBy === 'group' && !locator.active ? await groupCounts(db, groupIds) : new Map();
 
     return reply.page(
       'contacts/index',
@@ -130,6 +133,7 @@ export default async function contactsRoutes(app: FastifyInstance) {
         showArchived,
         rows: list.rows,
         counts,
+        groupTotals,
         total,
         pager,
         selected,

@@ -11,7 +11,7 @@ import { createPerson } from '../persons/service.js';
 import { seedDemoDuplicates } from './duplicates.js';
 import { ensureRegions } from '../references/service.js';
 import { seedCorrespondence } from '../correspondence/demo.js';
-import { ACTIVITIES, CATEGORIES, CITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
+import { ACTIVITIES, ACTIVITY_OF_STEM, CATEGORIES, CITIES, DEFAULT_ACTIVITY, PUBLIC_ACTIVITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
 
 /** A small deterministic generator, so every demo directory is the same. */
 function rng(seed: number) {
@@ -82,21 +82,27 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
   }
   const regionRows = await db.select().from(regions);
   const regionId = new Map(regionRows.map((x) => [x.name, x.id]));
-  const activityIds = (await db.select().from(activities)).map((x) => x.id);
-  const categoryIds = (await db.select().from(categories)).map((x) => x.id);
 
   const orgs: { id: number; domain: string; city: (typeof CITIES)[number] }[] = [];
-  for (const stem of ORG_STEMS) {
-    const city = r.pick(CITIES);
-    const form = r.pick(ORG_FORMS);
+  const activityId = new Map((await db.select().from(activities)).map((x) => [x.name, x.id]));
+  const categoryId = new Map((await db.select().from(categories)).map((x) => [x.name, x.id]));
+  const commercialCategories = CATEGORIES.filter((c) => c !== 'Государственный орган');
+  for (const [si, stem] of ORG_STEMS.entries()) {
+    // Cities in turn (each region gets several organizations); the activity from the name; public
+    // bodies are ГБУ/ФГУП in the "Государственный орган" category, companies never are.
+    const city = CITIES[si % CITIES.length];
+    const activity = ACTIVITY_OF_STEM.find(([re]) => re.test(stem))?.[1] ?? DEFAULT_ACTIVITY;
+    const isPublic = PUBLIC_ACTIVITIES.includes(activity);
+    const form = isPublic ? r.pick(['ГБУ', 'ФГУП']) : r.pick(ORG_FORMS.filter((f) => f !== 'ГБУ' && f !== 'ФГУП' && (f !== 'ИП' || activity === 'Розничная торговля' || activity === 'Оптовая торговля')));
+    const category = isPublic ? 'Государственный орган' : r.pick(commercialCategories);
     const name = form === 'ИП' ? `ИП ${r.pick(MALE_SURNAMES)} ${r.pick(MALE_NAMES)[0]}. ${r.pick(MALE_NAMES)[0]}.` : `${form} «${stem}»`;
     const domain = `${translit(stem).slice(0, 16) || 'firma'}.ru`;
     const org = await createOrganization(db, actor, {
       name,
       shortName: form === 'ИП' ? '' : stem,
       regionId: regionId.get(city.region) ?? null,
-      activityId: r.chance(0.9) ? r.pick(activityIds) : null,
-      categoryId: r.chance(0.85) ? r.pick(categoryIds) : null,
+      activityId: r.chance(0.93) ? (activityId.get(activity) ?? null) : null,
+      categoryId: r.chance(0.9) ? (categoryId.get(category) ?? null) : null,
       addrIndex: r.chance(0.93) ? String(Number(city.index) + r.int(0, 9)).padStart(6, '0') : '',
       addrCountry: 'Россия',
       addrRegion: city.region === city.city ? '' : city.region,

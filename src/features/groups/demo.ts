@@ -23,15 +23,23 @@ export async function seedDemoGroups(db: Db): Promise<number> {
   const people = await db.select({ id: persons.id }).from(persons).orderBy(persons.id);
   const orgs = await db.select({ id: organizations.id }).from(organizations).orderBy(organizations.id);
   let added = 0;
+  // VIP and blacklist exclude each other (a blacklisted client gets no priority service either).
+  const vip = new Set<string>();
+  const exclusive = (gi: number, key: string) => {
+    if (gi === 0 || gi === 2) vip.add(key);
+    return gi === 1 && vip.has(key);
+  };
   for (const [gi, spec] of DEMO_GROUPS.entries()) {
     const group = await createGroup(db, actor, spec);
     // A deterministic spread: each group takes every k-th person, a few organizations too.
     const step = [7, 23, 5, 9, 4][gi];
     for (let i = gi; i < people.length; i += step) {
+      if (exclusive(gi, `p${people[i].id}`)) continue;
       const r = await addMember(db, actor, group.id, { personId: people[i].id }, { reason: gi === 1 ? 'Просрочка оплаты по договору' : 'Решение отдела продаж', documentNumbers: '' });
       if (r.status === 'added') added++;
     }
     for (let i = gi; i < orgs.length; i += step * 3) {
+      if (exclusive(gi, `o${orgs[i].id}`)) continue;
       const r = await addMember(db, actor, group.id, { organizationId: orgs[i].id }, { reason: 'Решение коммерческого директора', documentNumbers: '' });
       if (r.status === 'added') added++;
     }

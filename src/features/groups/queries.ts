@@ -17,13 +17,34 @@ export interface GroupListRow extends MailingGroup {
 }
 
 /** Groups with their active member counts (persons, organizations). */
+/**
+ * A group's counts, one definition for /groups, the group page and /contacts ("33 организации,
+ * 38 человек"): its current members who are active persons, and the live organizations that stand
+ * under it on /contacts (members themselves or through an active member person). `g` is the group.
+ */
+const GROUP_PERSONS = sql`(select count(*) from group_memberships m join persons p on p.id = m.person_id
+  where m.group_id = g.id and m.removed_at is null and p.archived_at is null)::int`;
+const GROUP_ORGANIZATIONS = sql`(select count(*) from organizations o where o.archived_at is null and o.id in (
+  select m.organization_id from group_memberships m where m.group_id = g.id and m.removed_at is null and m.organization_id is not null
+  union
+  select p.organization_id from group_memberships m join persons p on p.id = m.person_id
+  where m.group_id = g.id and m.removed_at is null and p.archived_at is null and p.organization_id is not null))::int`;
+
+/** The counts of some groups, by the one definition above. */
+export async function groupCounts(db: Db | Tx, ids: number[]): Promise<Map<number, { persons: number; organizations: number }>> {
+  if (!ids.length) return new Map();
+  const found = rows<{ id: number; persons: number; organizations: number }>(
+    await db.execute(sql`select g.id, ${GROUP_PERSONS} as persons, ${GROUP_ORGANIZATIONS} as organizations from mailing_groups g where g.id = any(${`{${ids.join(',')}}`}::int[])`),
+  );
+  return new Map(found.map((r) => [Number(r.id), { persons: Number(r.persons), organizations: Number(r.organizations) }]));
+}
+
 export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}): Promise<GroupListRow[]> {
   return rows<GroupListRow>(
     await db.execute(sql`
       select g.id, g.name, g.sort_key as "sortKey", g.description, g.mark, g.archived_at as "archivedAt", g.version,
         g.created_at as "createdAt", g.updated_at as "updatedAt",
-        (select count(*) from group_memberships m where m.group_id = g.id and m.removed_at is null and m.person_id is not null)::int as persons,
-        (select count(*) from group_memberships m where m.group_id = g.id and m.removed_at is null and m.organization_id is not null)::int as organizations
+        ${GROUP_PERSONS} as persons, ${GROUP_ORGANIZATIONS} as organizations
       from mailing_groups g
       ${opts.showArchived ? sql`` : sql`where g.archived_at is null`}
       order by g.sort_key, g.id`),

@@ -112,9 +112,10 @@ export default async function groupRoutes(app: FastifyInstance) {
       const candidates = find && req.user && ['secretary', 'admin'].includes(req.user.role) ? await findCandidates(group.id, find) : null;
       const docs = await q.documentsOfMemberships(db, members.rows.map((m) => m.membershipId));
       const history = await historyOf(db, 'group', group.id, 50);
+      const counts = (await q.groupCounts(db, [group.id])).get(group.id) ?? { persons: 0, organizations: 0 };
       return reply.page(
         'groups/show',
-        { group, members, docs, sort, sorts: q.MEMBER_SORTS, former, pager, link, find, candidates, history, pageTitle: group.name, errors: {} },
+        { group, counts, members, docs, sort, sorts: q.MEMBER_SORTS, former, pager, link, find, candidates, history, pageTitle: group.name, errors: {} },
         { fragment: qs.find !== undefined ? 'groups/_candidates' : 'groups/_members' },
       );
     },
