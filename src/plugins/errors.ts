@@ -45,8 +45,9 @@ function validationShown(err: FastifyError): Shown {
   const where = err.validationContext;
   const first = err.validation?.[0] as { instancePath?: string; params?: { missingProperty?: string } } | undefined;
   const name = (first?.instancePath ?? '').replace(/^\//, '').split('/')[0] || first?.params?.missingProperty || '?';
-  if (where === 'body') return { status: 422, key: 'errors.badField.text', params: { name } };
-  return { status: 400, key: 'errors.badParam.text', params: { name } };
+  // A path that cannot name a record is a bad link (400); a query or form value out of shape, 422.
+  if (where === 'params') return { status: 400, key: 'errors.badParam.text', params: { name } };
+  return { status: 422, key: where === 'body' ? 'errors.badField.text' : 'errors.badParam.text', params: { name } };
 }
 
 function classify(err: FastifyError): Shown {
@@ -57,6 +58,8 @@ function classify(err: FastifyError): Shown {
   if (isTransient(err)) return { status: 409, key: 'errors.busy.text' };
   if (err.validation) return validationShown(err);
   if (typeof err.message === 'string' && MALFORMED_UPLOAD.test(err.message)) return BAD_UPLOAD;
+  // Any other refusal of the multipart parser is a malformed upload too, not a server fault.
+  if (typeof err.stack === 'string' && /node_modules\/(@fastify\/busboy|busboy|@fastify\/multipart)\//.test(err.stack)) return BAD_UPLOAD;
   if (err instanceof URIError) return BAD_REQUEST;
   if (err.statusCode === 429) return { status: 429, key: 'errors.rateLimited.text' };
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Form, IdParams, Line, NoQuery, Query, Word } from '../../lib/schemas.js';
+import { Form, IdParams, Line, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { BrowserMissingError } from '../../lib/browser.js';
 import { ValidationError } from '../../lib/errors.js';
@@ -14,8 +14,9 @@ import { PdfEngine, PdfTimeoutError, type RenderRequest } from './pdf-engine.js'
 import { loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
 import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
 
-const FormatQuery = Query({ format: Word(40) });
-const LabelsQuery = Query({ sheet: Word(40), start: Word(10) });
+// Format and sheet names are checked by the route itself, which names a wrong one in its message.
+const FormatQuery = Query({ format: SafeText(40) });
+const LabelsQuery = Query({ sheet: SafeText(40), start: SafeText(10) });
 const SettingsForm = Form({ name: Line(), defaultFormat: Word(40), ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])) });
 type IdReq<Q> = { Params: { id: number }; Querystring: Q };
 
