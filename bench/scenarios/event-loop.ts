@@ -4,7 +4,9 @@
 // /healthz. Reported: their p50/p99/max, the server's event-loop delay (read from inside the server
 // by bench/loop-probe.ts over an IPC channel, never over HTTP) and its peak resident memory.
 // Runs on PostgreSQL (a fresh database `<bench db>_eventloop`, dropped afterwards) or on PGlite
-// (`BENCH_DB=pglite`: a temporary data directory); both are seeded with the demo directory.
+// (`BENCH_DB=pglite`: a temporary data directory); before the measured part, both get a directory
+// of `BENCH_EVENTLOOP_PERSONS` (2,000) persons through the app's own import, so /contacts has
+// pages to show.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,8 @@ const SCALE = Number(process.env.BENCH_EVENTLOOP_SCALE ?? 1);
 const IMPORT_ROWS = Math.max(10, Math.round(10_000 * SCALE));
 const CSV_ROWS = Math.max(100, Math.round(1_000_000 * SCALE));
 const BIG_SIDE = Math.max(64, Math.round(6300 * Math.sqrt(SCALE)));
+const DIRECTORY = Number(process.env.BENCH_EVENTLOOP_PERSONS ?? 2000);
+const ADMIN_PASSWORD = 'bench-eventloop-admin';
 
 type Probe = { p50: number; p99: number; max: number; count: number };
 
@@ -101,13 +105,6 @@ function ask(child: ChildProcess, msg: 'loop:reset' | 'loop:read'): Promise<Prob
   });
 }
 
-function seed(env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'src/cli/demo.ts'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`demo seed exited ${code}`))));
-  });
-}
-
 async function signIn(base: string, login: string, password: string) {
   const jar = new Map<string, string>();
   const keep = (res: Response) => {
@@ -125,11 +122,8 @@ async function signIn(base: string, login: string, password: string) {
   keep(res);
   if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
   const after = await fetch(`${base}/contacts`, { headers: { cookie: cookie() } });
-  const html = await after.text();
-  const token = /"X-CSRF-Token": "([^"]+)"/.exec(html)?.[1] ?? csrf;
-  const person = Number(/href="\/persons\/(\d+)/.exec(html)?.[1]);
-  if (!person) throw new Error('no person on /contacts to put the photos on');
-  return { cookie: cookie(), csrf: token, person };
+  const token = /"X-CSRF-Token": "([^"]+)"/.exec(await after.text())?.[1] ?? csrf;
+  return { cookie: cookie(), csrf: token };
 }
 
 export async function eventLoopScenario(opts: EventLoopOptions): Promise<Figure[]> {
@@ -159,14 +153,13 @@ export async function eventLoopScenario(opts: EventLoopOptions): Promise<Figure[
       await a.end();
     };
   }
-  env.DEMO_PASSWORD = 'bench-demo';
+  env.ADMIN_PASSWORD = ADMIN_PASSWORD;
   try {
-    log(`event loop (${opts.db}): seeding the demo directory, making the files…`);
-    await seed(env);
+    log(`event loop (${opts.db}): making the files, starting the server…`);
     const f = await files();
     const server = await startServer(env, port);
     try {
-      const s = await signIn(base, 'secretary', 'bench-demo');
+      const s = await signIn(base, 'admin', ADMIN_PASSWORD);
       const upload = async (path: string, field: string, name: string, content: Buffer) => {
         const m = multipart(field, name, content);
         const res = await fetch(base + path, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': m.contentType }, body: m.body });
@@ -178,27 +171,35 @@ export async function eventLoopScenario(opts: EventLoopOptions): Promise<Figure[
         if (res.status !== 303) throw new Error(`POST ${path} answered ${res.status}`);
       };
       const statusOf = async (id: number) => /id="import-status" data-status="(\w+)"/.exec(await (await fetch(`${base}/import/${id}`, { headers: { cookie: s.cookie } })).text())?.[1];
+      const importFile = async (file: Buffer) => {
+        const r = await upload('/import', 'file', 'outlook.csv', file);
+        const id = Number(/^\/import\/(\d+)$/.exec(r.location)?.[1]);
+        if (r.status !== 303 || !id) return `upload ${r.status}`;
+        await fetch(`${base}/import/${id}`, { headers: { cookie: s.cookie } }).then((x) => x.arrayBuffer());
+        await form(`/import/${id}/commit`);
+        for (let st = await statusOf(id); ; st = await statusOf(id)) {
+          if (st !== 'committing') return st ?? 'unknown';
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      };
+
+      // The directory, before anything is measured.
+      log(`event loop (${opts.db}): importing a directory of ${DIRECTORY} persons…`);
+      const seeded = await importFile(outlookCsv(DIRECTORY, { realisticNames: true, tag: 'directory' }));
+      if (seeded !== 'committed') throw new Error(`the directory import ended ${seeded}`);
+      const person = Number(/href="\/persons\/(\d+)/.exec(await (await fetch(`${base}/contacts`, { headers: { cookie: s.cookie } })).text())?.[1]);
+      if (!person) throw new Error('no person on /contacts to put the photos on');
 
       // The heavy work, all at once, as several secretaries would.
       const work: Record<string, () => Promise<string>> = {
-        'photo 6300×6300 PNG': async () => String((await upload(`/persons/${s.person}/photo`, 'photo', 'big.png', f.png)).status),
-        'photo 6300×6300 JPEG': async () => String((await upload(`/persons/${s.person}/photo`, 'photo', 'big.jpg', f.jpeg)).status),
-        'photo 12 MP phone JPEG': async () => String((await upload(`/persons/${s.person}/photo`, 'photo', 'IMG_0001.JPG', f.phone)).status),
+        'photo 6300×6300 PNG': async () => String((await upload(`/persons/${person}/photo`, 'photo', 'big.png', f.png)).status),
+        'photo 6300×6300 JPEG': async () => String((await upload(`/persons/${person}/photo`, 'photo', 'big.jpg', f.jpeg)).status),
+        'photo 12 MP phone JPEG': async () => String((await upload(`/persons/${person}/photo`, 'photo', 'IMG_0001.JPG', f.phone)).status),
         [`CSV of ${CSV_ROWS} rows`]: async () => {
           const r = await upload('/import', 'file', 'million.csv', f.million);
           return `${r.status}${/слишком много записей|too many/i.test(r.body) ? ' (row limit)' : ''}`;
         },
-        [`import of ${IMPORT_ROWS} rows`]: async () => {
-          const r = await upload('/import', 'file', 'outlook.csv', f.outlook);
-          const id = Number(/^\/import\/(\d+)$/.exec(r.location)?.[1]);
-          if (r.status !== 303 || !id) return `upload ${r.status}`;
-          await fetch(`${base}/import/${id}`, { headers: { cookie: s.cookie } }).then((x) => x.arrayBuffer());
-          await form(`/import/${id}/commit`);
-          for (let st = await statusOf(id); ; st = await statusOf(id)) {
-            if (st !== 'committing') return st ?? 'unknown';
-            await new Promise((res) => setTimeout(res, 200));
-          }
-        },
+        [`import of ${IMPORT_ROWS} rows`]: () => importFile(f.outlook),
       };
 
       // The other client: /contacts and /healthz in turn, one at a time, as long as the work lasts.
