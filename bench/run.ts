@@ -59,7 +59,8 @@ async function startServer(port: number): Promise<ChildProcess> {
     env: { ...process.env, DATABASE_URL: URL_, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,export.xml' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
+  // Up to 90 s: a busy shared machine compiles and migrates slowly.
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
     } catch {
