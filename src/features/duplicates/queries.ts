@@ -329,13 +329,16 @@ export async function linkCounts(db: Db | Tx, kind: DuplicateKind, ids: number[]
   return new Map(r.map((x) => [Number(x.id), { memberships: Number(x.m), documents: Number(x.d), imports: Number(x.i), history: Number(x.h) }]));
 }
 
-/** The audit entries of a card after an instant: what changed it since (undo's refusal names them). */
-export async function changesSince(db: Db | Tx, kind: DuplicateKind, id: number, since: Date, limit = 20) {
+/**
+ * The audit entries of a card written after a merge: what changed it since (undo's refusal names
+ * them). Compared in SQL: the timestamps have microseconds, a JS Date only milliseconds.
+ */
+export async function changesSinceMerge(db: Db | Tx, kind: DuplicateKind, id: number, mergeId: number, limit = 20) {
   return db
     .select({ at: auditLog.at, action: auditLog.action, changes: auditLog.changes, userName: users.name })
     .from(auditLog)
     .leftJoin(users, eq(users.id, auditLog.userId))
-    .where(and(eq(auditLog.entityType, kind), eq(auditLog.entityId, id), gt(auditLog.at, since)))
+    .where(and(eq(auditLog.entityType, kind), eq(auditLog.entityId, id), gt(auditLog.at, sql`(select created_at from card_merges where id = ${mergeId})`)))
     .orderBy(desc(auditLog.id))
     .limit(limit);
 }

@@ -289,7 +289,7 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
     const survivor = locked.find((c) => c.id === m.survivorId);
     if (!survivor) throw new NotFoundError();
     const changed = async (k: DuplicateKind, id: number) => {
-      const entries = await q.changesSince(tx, k, id, m.createdAt);
+      const entries = await q.changesSinceMerge(tx, k, id, m.id);
       const what = entries.flatMap((e) => (e.action === 'update' ? Object.keys(e.changes as object) : [e.action]));
       const who = entries.find((e) => e.userName)?.userName ?? '';
       return { id, what: [...new Set(what)], who };
@@ -299,7 +299,7 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
       throw new ConflictError(k === 'person' ? 'duplicates.undoPersonChanged' : 'duplicates.undoOrganizationChanged', { fields: c.what }, { id, who: c.who });
     };
     // A written version, or any recorded change (a photo or a membership does not bump the version).
-    const touched = async (k: DuplicateKind, id: number) => (await q.changesSince(tx, k, id, m.createdAt, 1)).length > 0;
+    const touched = async (k: DuplicateKind, id: number) => (await q.changesSinceMerge(tx, k, id, m.id, 1)).length > 0;
     if (survivor.version !== m.survivorVersion || (await touched(kind, survivor.id))) await refuse(kind, survivor.id);
     for (const l of snap.losers) {
       const now = locked.find((c) => c.id === l.id);
