@@ -61,7 +61,7 @@ async function ensureData() {
 async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: URL_, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,export.xml' },
+    env: { ...process.env, DATABASE_URL: URL_, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // Up to 90 s: on a busy machine compiling the TypeScript alone takes half a minute.

@@ -104,9 +104,13 @@ describe('the External contacts screen with the keyboard', () => {
     await page.goto(`${h.baseUrl}/contacts`);
     await page.setRequestInterception(true);
     const held: HTTPRequest[] = [];
+    let postSeen: () => void = () => {};
+    const posted = new Promise<void>((resolve) => (postSeen = resolve));
     page.on('request', (r) => {
-      if (r.url().includes('q=%D1%8F%D0%BC') || (r.method() === 'POST' && r.url().endsWith('/groups'))) held.push(r);
+      const post = r.method() === 'POST' && r.url().endsWith('/groups');
+      if (r.url().includes('q=%D1%8F%D0%BC') || post) held.push(r);
       else void r.continue();
+      if (post) postSeen();
     });
     await page.type('[data-locator]', 'ям');
     await page.waitForSelector('html.busy');
@@ -119,6 +123,8 @@ describe('the External contacts screen with the keyboard', () => {
     await page.type('form.new-group input[name=name]', 'Один раз');
     await page.click('form.new-group button[type=submit]');
     await page.waitForFunction(() => (document.querySelector('form.new-group button[type=submit]') as HTMLButtonElement | null)?.disabled === true);
+    // The button is disabled before the request leaves; wait for the request itself, held.
+    await posted;
     expect(held.length).toBe(1);
     await held[0].continue();
     await page.waitForFunction(() => document.body.textContent?.includes('Один раз') && (document.querySelector('form.new-group button[type=submit]') as HTMLButtonElement | null)?.disabled === false);

@@ -85,8 +85,13 @@ describe('external contacts (browser)', () => {
     await page.click('[data-page=last]');
     await page.waitForFunction(() => !document.querySelector('a[data-page=next]'));
     const names = await page.$$eval('a.org-link', (els) => els.map((e) => e.textContent));
-    // The last page is the last 50 rows of the order: the region-less firms, ending with the last one.
-    expect(names.length).toBe(50);
+    // The last page is the true remainder of the order (pages stay aligned with the first), and its
+    // position says so: "51–60 из 60"; the region-less firms end it.
+    const pager = await page.$eval('[data-testid=position]', (el) => el.textContent ?? '');
+    const [, from, to, total] = /(\d+)[–-](\d+)\D+(\d+)/.exec(pager.replace(/\s/g, ''))!.map(Number);
+    expect(to).toBe(total);
+    expect(names.length).toBe(to - from + 1);
+    expect(names.length).toBe(total % 50 || 50);
     expect(names[names.length - 1]).toBe('ООО «Фирма 59»');
     expect(names).not.toContain('ООО «Лесоповал»');
     expect(page.url()).toContain('page=last');

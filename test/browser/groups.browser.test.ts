@@ -53,6 +53,8 @@ describe('mailing groups (browser)', () => {
     // "−" on the focused membership of a card removes it.
     await page.goto(`${h.baseUrl}/persons/${people['Второй']}?tab=groups`);
     await page.focus('[data-membership] a');
+    // "−" asks first, as on the card's groups tab.
+    page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForNavigation(), page.keyboard.press('-')]);
     expect(await page.$('[data-membership]')).toBeNull();
     await page.goto(`${h.baseUrl}${groupUrl}`);

@@ -136,7 +136,14 @@ describe('choices routes', () => {
     for (const url of [`/choices/organizations?find=${'x'.repeat(501)}`, `/choices/persons?selected=${'1'.repeat(13)}`]) {
       expect((await c.get(url)).statusCode).toBe(422);
     }
-    for (const url of ['/choices/organizations?selected=abc', '/choices/organizations?selected=-1', '/choices/organizations?selected=99999999', '/choices/organizations?field=x%3Cy&blank=%3Cb%3E']) {
+    // Out of shape (not an id, a field name with markup): refused at the edge, naming the parameter.
+    for (const url of ['/choices/organizations?selected=abc', '/choices/organizations?selected=-1', '/choices/organizations?field=x%3Cy&blank=%3Cb%3E']) {
+      const res = await c.get(url);
+      expect(res.statusCode, url).toBe(422);
+      expect(res.body).not.toContain('<b>');
+    }
+    // An id of the right shape that names nothing: the list as usual.
+    for (const url of ['/choices/organizations?selected=99999999']) {
       const res = await c.get(url);
       expect(res.statusCode, url).toBe(200);
       expect(values(options(res.body))).toHaveLength(51);

@@ -183,7 +183,7 @@ describe('job pages', () => {
 
   it('a running job’s page polls every second with htmx, and refreshes itself without JavaScript', async () => {
     const c = await t.as('secretary');
-    const [row] = await db().insert(jobs).values({ kind: 'export.xml', ownerId: t.users.secretary.id, state: 'running', startedAt: new Date(Date.now() - 65_000), done: 250, total: 1000, phase: 'envelopes.job.phase' }).returning();
+    const [row] = await db().insert(jobs).values({ kind: 'xml.directory', ownerId: t.users.secretary.id, state: 'running', startedAt: new Date(Date.now() - 65_000), done: 250, total: 1000, phase: 'envelopes.job.phase' }).returning();
     const full = await c.get(`/jobs/${row.id}`);
     expect(full.body).toContain('<noscript><meta http-equiv="refresh" content="2"></noscript>');
     expect(full.body).toContain('hx-trigger="every 1s"');

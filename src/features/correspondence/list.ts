@@ -11,8 +11,9 @@ import type { DocumentCursor, DocumentFilter } from './queries.js';
 export const PAGE_SIZE = 50;
 
 /** The list's URL parameters: filters, and the keyset position (after / before / page=last). */
-// A cursor as our links write it (`2026-01-31_123`); its date and id are checked where it is decoded.
-const DocCursor = Type.String({ maxLength: 40, pattern: '^[0-9_-]*$' });
+// A cursor as our links write it (`2026-01-31_123`): letters, digits, `_` and `-` only, at most 40;
+// its date and id are checked where it is decoded, and anything else there means the first page.
+const DocCursor = Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_-]*$' });
 export const ListQuery = Query({
   direction: Word(20),
   from: SafeText(20),

@@ -1,3 +1,4 @@
+import { Id as LibId, NoQuery } from '../../lib/schemas.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DUPLICATE_KINDS, type DuplicateKind } from '../../db/schema/duplicates.js';
@@ -7,7 +8,7 @@ import * as q from './queries.js';
 import * as service from './service.js';
 
 const PAGE = 50;
-const Id = Type.Integer({ minimum: 1, maximum: 2147483647 });
+const Id = LibId;
 const Kind = Type.Union(DUPLICATE_KINDS.map((k) => Type.Literal(k)));
 const Csrf = Type.Optional(Type.String({ maxLength: 1000 }));
 const ListQuery = Type.Object({
@@ -164,7 +165,7 @@ export default async function duplicateRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<{ Params: { id: number } }>('/duplicates/merges/:id', { config: secretary, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<{ Params: { id: number } }>('/duplicates/merges/:id', { config: secretary, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const m = await q.findMerge(db, req.params.id);
     if (!m) throw new NotFoundError();
     return reply.page('duplicates/merged', { merge: m, pageTitle: req.t('duplicates.mergeResult', { id: m.id }) });

@@ -16,7 +16,8 @@ type ExportQueryT = Static<typeof ExportQuery>;
 type IdReq = { Params: { id: number } };
 const ExportJobBody = Form({ photos: Word(5) });
 
-export const EXPORT_JOB = 'export.xml';
+/** The job kind: the whole directory as an XML file. */
+export const EXPORT_JOB = 'xml.directory';
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/schema');
 

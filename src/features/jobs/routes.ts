@@ -1,10 +1,10 @@
+import { IdParams, NoQuery } from '../../lib/schemas.js';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { attachment } from '../export/vcard.js';
 import { GoneError, isFinished } from '../../lib/jobs.js';
 import { jobProgress, jobTitle } from './view.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 const ShowQuery = Type.Object({ started: Type.Optional(Type.String({ maxLength: 5 })) });
 const CancelBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 type IdReq = { Params: { id: number } };
@@ -13,7 +13,7 @@ type IdReq = { Params: { id: number } };
 export default async function jobRoutes(app: FastifyInstance) {
   const jobs = app.jobs;
 
-  app.get('/jobs', { config: { access: 'user' } }, async (req, reply) => {
+  app.get('/jobs', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (req, reply) => {
     const list = await jobs.listFor(req.user!.id);
     const running = list.some((j) => !isFinished(j.state));
     return reply.page(
@@ -56,7 +56,7 @@ export default async function jobRoutes(app: FastifyInstance) {
     return reply.seeOther(`/jobs/${req.params.id}`);
   });
 
-  app.get<IdReq>('/jobs/:id/file', { config: { access: 'user' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get<IdReq>('/jobs/:id/file', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     try {
       const f = await jobs.file(req.params.id, req.user!);
       return reply.type(f.type).header('Content-Disposition', attachment(f.name)).header('Cache-Control', 'private, no-store').send(f.bytes);
