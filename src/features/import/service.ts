@@ -229,7 +229,15 @@ export async function failCommit(db: Db, id: number) {
 export async function checkUndo(db: Db, actor: User, batch: ImportBatch) {
   requireSecretary(actor);
   if (batch.status !== 'committed' || !batch.committedAt) throw new ConflictError('import.undo.notCommitted');
-  const later = await laterBatches(db, batch.id);
+  const later = await db.transaction(async (tx) => {
+    const seen = await laterBatches(tx, batch.id);
+    if (!seen.length) return seen;
+    // An undo of one of them in progress holds its row FOR UPDATE: wait for it, then ask again
+    // (READ COMMITTED: the next statement sees it undone), instead of refusing for a batch that
+    // is just going away. The job's own undo makes the same check under its locks.
+    await tx.select({ id: importBatches.id }).from(importBatches).where(inArray(importBatches.id, seen.map((b) => b.id))).orderBy(importBatches.id).for('share');
+    return laterBatches(tx, batch.id);
+  });
   if (later.length) throw new UndoBlockedError(later);
 }
 
