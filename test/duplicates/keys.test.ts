@@ -7,7 +7,7 @@ import { organizationNameKey, webDomain } from '../../src/features/organizations
 import { emailKey, phoneKey, uniteEmails, unitePhones } from '../../src/features/persons/model.js';
 import { scoreOf, uniteReasons } from '../../src/features/duplicates/model.js';
 
-// The duplicate finder compares organizations in SQL (drizzle/0013_duplicates.sql); the model's JS
+// The duplicate finder compares organizations in SQL (drizzle/0011_duplicates.sql); the model's JS
 // twins explain a match on the page. Both must give the same keys.
 let database: Database;
 let drop: () => Promise<void>;

@@ -8,7 +8,7 @@ export type DuplicateKind = (typeof DUPLICATE_KINDS)[number];
 /**
  * Probable duplicate pairs (a_id < b_id) of active cards, with why and how sure: written by the
  * full scan and kept current for each saved card (src/features/duplicates/queries.ts). The keys
- * they are found by are SQL functions and expression indexes of drizzle/0013_duplicates.sql.
+ * they are found by are SQL functions and expression indexes of drizzle/0011_duplicates.sql.
  */
 export const duplicateCandidates = pgTable(
   'duplicate_candidates',

@@ -3,7 +3,7 @@ import { normalizeKey } from '../../lib/text.js';
 /**
  * Legal forms left out of the alphabetical order: "АО «Курская аномалия»" files under К. Full
  * forms first, so that "акционерное общество" is not cut to "общество". The same list, in the
- * same order, is crm_sort_name() in drizzle/0015_sort_name.sql (the backfill of existing rows).
+ * same order, is crm_sort_name() in drizzle/0013_sort_name.sql (the backfill of existing rows).
  */
 export const LEGAL_FORMS = [
   'общество с ограниченной ответственностью',
@@ -55,7 +55,7 @@ export function organizationKeys(v: { name: string; shortName?: string | null })
 
 /**
  * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
- * functions of drizzle/0013_duplicates.sql (crm_org_name_key, crm_web_domain); these are their
+ * functions of drizzle/0011_duplicates.sql (crm_org_name_key, crm_web_domain); these are their
  * twins for the page that explains a match, held to the same answers by
  * test/duplicates/keys.test.ts.
  */
