@@ -170,7 +170,16 @@ export class JobSystem {
     if (!pg) await this.requeueOrphans();
     for (const name of this.kinds.keys()) {
       if (!this.runsHere(name)) continue;
-      await boss.work<{ jobId: number }>(name, { localConcurrency: this.settings.workers, pollingIntervalSeconds: 2, includeMetadata: true }, async ([job]) => {
+      await boss.work<{ jobId: number }>(name, {
+          localConcurrency: this.settings.workers,
+          // With NOTIFY on, pg-boss otherwise polls only every 30 s as a backstop: a worker that
+          // finished a job would leave the rest of a backlog waiting up to 30 s (a wakeup comes
+          // only with a new job). Both intervals at 2 s drain a backlog at one job per worker
+          // every 2 s at worst, and an idle instance costs one query per kind and worker per 2 s.
+          pollingIntervalSeconds: 2,
+          notifyPollingIntervalSeconds: 2,
+          includeMetadata: true,
+        }, async ([job]) => {
         await this.execute(name, job.data.jobId, job.signal, job.retryCount);
       });
     }

@@ -99,7 +99,7 @@ describe.runIf(onPostgres)('two instances polling one queue', () => {
   it('run each job exactly once', async () => {
     const ids: number[] = [];
     for (let n = 0; n < 40; n++) ids.push((await apps[n % 2].jobs.enqueue('test.once', { n }, { owner: { id: ownerId } })).id);
-    await until('all jobs done', 60_000, async () => {
+    await until('all jobs done', 100_000, async () => {
       const done = await pools[0].db.select({ n: sql<number>`count(*)::int` }).from(jobs).where(and(eq(jobs.kind, 'test.once'), eq(jobs.state, 'done')));
       return done[0].n === ids.length;
     });
@@ -107,7 +107,7 @@ describe.runIf(onPostgres)('two instances polling one queue', () => {
     for (const r of runs) perJob.set(r.jobId, (perJob.get(r.jobId) ?? 0) + 1);
     expect([...perJob.keys()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect([...perJob.values()].every((v) => v === 1)).toBe(true);
-  });
+  }, 120_000);
 });
 
 describe.runIf(onPostgres)('an instance stopped in the middle of an import commit', () => {
