@@ -308,7 +308,8 @@ export class JobSystem {
       clearInterval(timer);
       await beating;
       if (abort.signal.reason === 'shutdown') throw new Error('instance stopped');
-      await this.finish(jobId, { state: 'done', outcome: outcome ?? {} });
+      // The last progress may not have been written yet (a job shorter than a beat): the end carries it.
+      await this.finish(jobId, { state: 'done', outcome: outcome ?? {} }, live);
     } catch (err) {
       clearInterval(timer);
       await beating;
@@ -334,7 +335,11 @@ export class JobSystem {
     }
   }
 
-  private async finish(jobId: number, end: { state: 'done'; outcome: JobOutcome } | { state: 'failed'; error: string; params?: Params } | { state: 'cancelled' }) {
+  private async finish(
+    jobId: number,
+    end: { state: 'done'; outcome: JobOutcome } | { state: 'failed'; error: string; params?: Params } | { state: 'cancelled' },
+    live?: { done: number; total: number },
+  ) {
     const expiresAt = new Date(Date.now() + this.settings.resultHours * 3600_000);
     await this.db.transaction(async (tx) => {
       if (end.state === 'done') {
@@ -345,7 +350,7 @@ export class JobSystem {
         }
         await tx
           .update(jobs)
-          .set({ state: 'done', done: sql`greatest(${jobs.done}, ${jobs.total})`, phase: 'jobs.phase.done', phaseParams: {}, report: end.outcome.report ?? null, link: end.outcome.link ?? null, finishedAt: sql`now()`, expiresAt })
+          .set({ state: 'done', ...(live ? { total: sql`greatest(${jobs.total}, ${live.total})` } : {}), done: sql`greatest(${jobs.done}, ${jobs.total}, ${live?.total ?? 0})`, phase: 'jobs.phase.done', phaseParams: {}, report: end.outcome.report ?? null, link: end.outcome.link ?? null, finishedAt: sql`now()`, expiresAt })
           .where(and(eq(jobs.id, jobId), inArray(jobs.state, ACTIVE_STATES)));
         return;
       }
