@@ -187,7 +187,15 @@ export async function eventLoopScenario(opts: EventLoopOptions): Promise<Figure[
       log(`event loop (${opts.db}): importing a directory of ${DIRECTORY} persons…`);
       const seeded = await importFile(outlookCsv(DIRECTORY, { realisticNames: true, tag: 'directory' }));
       if (seeded !== 'committed') throw new Error(`the directory import ended ${seeded}`);
-      const person = Number(/href="\/persons\/(\d+)/.exec(await (await fetch(`${base}/contacts`, { headers: { cookie: s.cookie } })).text())?.[1]);
+      // The main screen lists organizations; a person appears once one is opened (or the unaffiliated).
+      const page = async (path: string) => (await fetch(base + path.replaceAll('&amp;', '&'), { headers: { cookie: s.cookie } })).text();
+      const main = await page('/contacts');
+      const opened = [...main.matchAll(/class="org-link" href="([^"]+)"/g)].map((m) => m[1]).slice(0, 3);
+      let person = 0;
+      for (const link of [...opened, '/contacts?org=none']) {
+        person = Number(/href="\/persons\/(\d+)"/.exec(await page(link))?.[1]);
+        if (person) break;
+      }
       if (!person) throw new Error('no person on /contacts to put the photos on');
 
       // The heavy work, all at once, as several secretaries would.
