@@ -95,7 +95,10 @@ describe('envelopes of a group', () => {
     const c = await t.as('employee');
     const res = await c.get(`/groups/${group.id}/envelopes?format=DL`);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('<link rel="stylesheet" href="/assets/print.css">');
+    // The print layout's own files by their versioned URLs, cached for a year like the app's.
+    const css = /<link rel="stylesheet" href="(\/assets\/print\.css\?v=[0-9a-f]{12})">/.exec(res.body);
+    expect(css, 'versioned print.css').not.toBeNull();
+    expect((await c.get(css![1].replace('&amp;', '&'))).headers['cache-control']).toContain('immutable');
     expect(res.body).toContain('href="/envelopes/style.css?format=DL"');
     expect(count(res.body, 'data-testid="envelope"')).toBe(3);
     expect(res.body).toContain('3 конверта');
