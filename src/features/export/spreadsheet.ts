@@ -191,7 +191,7 @@ export function documentsTable(db: Db, filter: DocumentFilter, t: Translate): Ta
     for await (const rows of ahead(pages())) {
       yield rows.map((d) => [
         t(`documents.direction.${d.direction}`), d.regNumber, dateCell(d.regDate), d.senderNumber || null, dateCell(d.senderDate), d.subject || null,
-        d.organizationName || null, d.personName || null, Number(d.fileCount),
+        d.organizationName || null, d.personName?.trim() || null, Number(d.fileCount),
       ]);
     }
   }
