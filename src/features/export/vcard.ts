@@ -107,7 +107,15 @@ const PLAIN_NUMBER = /^\+?[\d\s().-]+$/;
 function tel4(kind: string, number: string): string {
   const types = TEL_TYPES_4[kind] ?? 'voice';
   const parsed = PLAIN_NUMBER.test(number) ? parsePhone(number) : null;
-  return parsed ? `TEL;VALUE=uri;TYPE=${types}:tel:${parsed.e164}` : `TEL;TYPE=${types}:${escapeText(number)}`;
+  return parsed ? `TEL;VALUE=uri;TYPE=${types}:tel:${parsed.e164}` : `TEL;VALUE=text;TYPE=${types}:${text4(number)}`;
+}
+
+/**
+ * A single text value in 4.0 (RFC 6350 3.3, 3.4): backslash, comma and newline escaped; "\;" is no
+ * escape there (a semicolon is escaped only in the components of N, ADR and ORG).
+ */
+function text4(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n');
 }
 
 /** A timestamp as RFC 6350 4.3.5 writes it: basic ISO 8601, UTC. */
@@ -124,25 +132,25 @@ function vcard4(c: VcardContact): string {
   const lines: string[] = ['BEGIN:VCARD', 'VERSION:4.0'];
   if (c.name) {
     const { surname, firstName, patronymic } = c.name;
-    lines.push(`FN:${escapeText([surname, firstName, patronymic].filter(Boolean).join(' '))}`);
+    lines.push(`FN:${text4([surname, firstName, patronymic].filter(Boolean).join(' '))}`);
     lines.push(`N:${[surname, firstName, patronymic, '', ''].map(escapeText).join(';')}`);
     if (c.gender === 'female' || c.gender === 'male') lines.push(`GENDER:${c.gender === 'female' ? 'F' : 'M'}`);
   } else {
-    lines.push('KIND:org', `FN:${escapeText(c.organization)}`);
+    lines.push('KIND:org', `FN:${text4(c.organization)}`);
   }
   if (c.organization) lines.push(`ORG:${escapeText(c.organization)}`);
-  if (c.jobTitle) lines.push(`TITLE:${escapeText(c.jobTitle)}`);
+  if (c.jobTitle) lines.push(`TITLE:${text4(c.jobTitle)}`);
   for (const p of c.phones) lines.push(tel4(p.kind, p.number));
-  c.emails.forEach((e, i) => lines.push(`EMAIL${i === 0 ? ';PREF=1' : ''}:${escapeText(e)}`));
+  c.emails.forEach((e, i) => lines.push(`EMAIL${i === 0 ? ';PREF=1' : ''}:${text4(e)}`));
   if (c.address) {
     const a = c.address;
     lines.push(`ADR;TYPE=work:${['', '', a.street, a.locality, a.region, a.index, a.country].map(escapeText).join(';')}`);
   }
-  if (c.note) lines.push(`NOTE:${escapeText(c.note)}`);
-  if (c.categories.length) lines.push(`CATEGORIES:${c.categories.map(escapeText).join(',')}`);
+  if (c.note) lines.push(`NOTE:${text4(c.note)}`);
+  if (c.categories.length) lines.push(`CATEGORIES:${c.categories.map(text4).join(',')}`);
   if (c.photoPng) lines.push(`PHOTO:data:image/png;base64,${c.photoPng.toString('base64')}`);
   if (c.updatedAt) lines.push(`REV:${timestamp4(c.updatedAt)}`);
-  lines.push(`UID;VALUE=text:${escapeText(c.uid)}`, 'END:VCARD');
+  lines.push(`UID;VALUE=text:${text4(c.uid)}`, 'END:VCARD');
   return lines.map(foldLine).join(CRLF) + CRLF;
 }
 
