@@ -65,4 +65,29 @@ describe('spreadsheet export streaming', () => {
     const file = await r.read(Readable.from(csvChunks(t, 'ru')));
     expect(file.toString('utf8').split('\r\n')).toHaveLength(BATCHES * ROWS + 2);
   });
+
+  it('stops reading when the download is cut', { timeout: 60_000 }, async () => {
+    let produced = 0;
+    let stopped: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (stopped = resolve));
+    async function* batches(): AsyncGenerator<Cell[][]> {
+      try {
+        for (let b = 0; b < 1000; b++) {
+          produced += ROWS;
+          yield Array.from({ length: ROWS }, () => Array.from({ length: COLUMNS }, () => randomBytes(16).toString('hex')));
+        }
+      } finally {
+        stopped();
+      }
+    }
+    const stream = xlsxStream({ sheet: 'Test', columns: Array.from({ length: COLUMNS }, (_, i) => ({ header: `c${i}`, width: 34 })), batches: batches() }, 'ru');
+    let received = 0;
+    for await (const c of stream) {
+      received += (c as Buffer).length;
+      if (received > 100_000) break;
+    }
+    // The source is closed (its finally ran) long before its 500,000 rows were made.
+    await closed;
+    expect(produced).toBeLessThan(1000 * ROWS);
+  });
 });
