@@ -19,10 +19,11 @@ export function hasSoffice(): boolean {
 
 /**
  * Opens a file in LibreOffice Calc headless, as a user's spreadsheet program would, and saves
- * its first sheet as CSV (";" separated, UTF-8): what the program read, value by value. A CSV
+ * its first sheet as CSV (";" separated, UTF-8): what the program read, value by value; or the
+ * whole document as flat OpenDocument XML (`fods`), to see what else it made of it. A CSV
  * input is read the way Excel reads it by double-click: ";" separated, UTF-8, quotes as text.
  */
-export async function throughLibreOffice(file: Buffer, ext: 'xlsx' | 'csv'): Promise<string> {
+export async function throughLibreOffice(file: Buffer, ext: 'xlsx' | 'csv', to: 'csv' | 'fods' = 'csv'): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'exp-soffice-'));
   try {
     const input = path.join(dir, `in.${ext}`);
@@ -33,13 +34,13 @@ export async function throughLibreOffice(file: Buffer, ext: 'xlsx' | 'csv'): Pro
       '--headless',
       ...(ext === 'csv' ? ['--infilter=CSV:59,34,76,1,,0,true,false'] : []),
       '--convert-to',
-      'csv:Text - txt - csv (StarCalc):59,34,76',
+      to === 'csv' ? 'csv:Text - txt - csv (StarCalc):59,34,76' : 'fods',
       '--outdir',
       path.join(dir, 'out'),
       input,
     ];
     await run('soffice', args, { timeout: 120_000 });
-    return readFileSync(path.join(dir, 'out', 'in.csv'), 'utf8');
+    return readFileSync(path.join(dir, 'out', `in.${to}`), 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -240,6 +240,10 @@ describe('what LibreOffice reads back', () => {
     const guarded = expected.map((r) => r.map((v) => (v === "'=1+2" ? '=1+2' : v)));
     expect(parseCsv(fromXlsx)).toEqual(guarded);
 
+    // The autofilter over the whole table, buttons shown (LibreOffice wants Excel's _FilterDatabase name for it).
+    const flat = await throughLibreOffice(xlsx, 'xlsx', 'fods');
+    expect(flat).toMatch(/<table:database-range [^>]*table:target-range-address="Контакты\.A1:Контакты\.Y5"[^>]*table:display-filter-buttons="true"/);
+
     const documents = await Promise.all([throughLibreOffice((await c.get('/documents/export.xlsx')).rawPayload, 'xlsx'), throughLibreOffice((await c.get('/documents/export.csv')).rawPayload, 'csv')]);
     expect(parseCsv(documents[0])).toEqual(parseCsv((await c.get('/documents/export.csv')).body));
     expect(parseCsv(documents[1])).toEqual(parseCsv(documents[0]));

@@ -97,8 +97,27 @@ async function writeXlsx(table: Table, locale: Locale, out: PassThrough) {
     }
   }
   ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: last, column: n } };
+  filterDatabase(wb, ws.name, `$A$1:$${columnLetters(n)}$${last}`);
   ws.commit();
   await wb.commit();
+}
+
+/** A column's letters as a reference writes them: 1 → A, 26 → Z, 27 → AA. */
+export function columnLetters(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return s;
+}
+
+/**
+ * The sheet-local name `_xlnm._FilterDatabase` over the filtered range, as Excel writes it beside
+ * the sheet's <autoFilter>: LibreOffice shows the filter buttons only with it. exceljs's streaming
+ * writer writes the workbook's defined names from `definedNames.model` but has no way to make a
+ * name local to a sheet (localSheetId), so the model is given here whole.
+ */
+function filterDatabase(wb: { definedNames: unknown }, sheet: string, range: string) {
+  const name = { name: '_xlnm._FilterDatabase', ranges: [`'${sheet.replace(/'/g, "''")}'!${range}`], localSheetId: 0 };
+  Object.defineProperty(wb.definedNames, 'model', { value: [name], configurable: true });
 }
 
 const BOM = '\ufeff';
