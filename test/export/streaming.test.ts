@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { csvChunks, xlsxStream, type Cell, type Table } from '../../src/features/export/table.js';
+import { columnLetters, csvChunks, csvValue, xlsxStream, type Cell, type Table } from '../../src/features/export/table.js';
 
 /**
  * The spreadsheet writers stream: the reader gets the first rows while the last are still to be
@@ -89,5 +89,17 @@ describe('spreadsheet export streaming', () => {
     // The source is closed (its finally ran) long before its 500,000 rows were made.
     await closed;
     expect(produced).toBeLessThan(1000 * ROWS);
+  });
+
+  it('names columns and quotes values as a spreadsheet reads them', () => {
+    expect([1, 9, 25, 26, 27, 52, 703].map(columnLetters)).toEqual(['A', 'I', 'Y', 'Z', 'AA', 'AZ', 'AAA']);
+    expect(csvValue('просто')).toBe('просто');
+    expect(csvValue('a;b')).toBe('"a;b"');
+    expect(csvValue('он сказал "да"')).toBe('"он сказал ""да"""');
+    expect(csvValue('две\nстроки')).toBe('"две\nстроки"');
+    expect(csvValue(' с пробелом')).toBe('" с пробелом"');
+    expect(csvValue('+7 495 123-45-67')).toBe('+7 495 123-45-67');
+    expect(csvValue('-5')).toBe('-5');
+    for (const formula of ['=1+2', '@SUM(A1)', '+A1', '-A1']) expect(csvValue(formula)).toBe(`'${formula}`);
   });
 });
