@@ -100,6 +100,6 @@ describe('spreadsheet export streaming', () => {
     expect(csvValue(' с пробелом')).toBe('" с пробелом"');
     expect(csvValue('+7 495 123-45-67')).toBe('+7 495 123-45-67');
     expect(csvValue('-5')).toBe('-5');
-    for (const formula of ['=1+2', '@SUM(A1)', '+A1', '-A1']) expect(csvValue(formula)).toBe(`'${formula}`);
+    for (const formula of ['=1+2', '@SUM(A1)', '+A1', '-A1', '- пункт списка']) expect(csvValue(formula)).toBe(`'${formula}`);
   });
 });

@@ -129,7 +129,7 @@ const NEEDS_QUOTES = /[;"\r\n]|^\s|\s$/;
  * or "+"/"-" not followed by what a phone number or a signed number starts with. Such a value is
  * written with a leading apostrophe, which keeps it text.
  */
-const FORMULA_LIKE = /^(?:[=@\t\r]|[+-](?![\d\s(]))/;
+const FORMULA_LIKE = /^(?:[=@\t\r]|[+-](?![\d(]))/;
 
 export function csvValue(v: string): string {
   const safe = FORMULA_LIKE.test(v) ? `'${v}` : v;
