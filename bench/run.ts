@@ -20,7 +20,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 // One connection: latency comparable with the floor, which replays the SQL one request at a time.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 const FLOOR_RUNS = 100;
-/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, import, envelopes, eventloop). */
+/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, xlsx, import, envelopes, duplicates, jobs, eventloop). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const wants = (part: string) => !ONLY || ONLY.has(part);
 /** `BENCH_PAGES=locator`: only the pages whose name contains one of these words. */

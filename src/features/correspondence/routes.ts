@@ -84,7 +84,13 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
       next: list.hasNext && last ? link({ after: encodeCursor(last) }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
     };
-    return { rows: list.rows, total, countCap: COUNT_CAP, pager, link, listUrl: base, filter: parsed.form, errors: parsed.errors, ...viewHelpers(req.locale, req.t) };
+    // The spreadsheet export of the same list: its filters, a counterparty's page's own included.
+    const exportFilter: Record<string, string> = { ...parsed.form };
+    if (Object.keys(fixed).length) exportFilter.organization = exportFilter.person = '';
+    if ('organizationId' in fixed && fixed.organizationId) exportFilter.organization = String(fixed.organizationId);
+    if ('personId' in fixed && fixed.personId) exportFilter.person = String(fixed.personId);
+    const exportQuery = new URLSearchParams(Object.entries(exportFilter).filter(([, v]) => v)).toString();
+    return { rows: list.rows, total, countCap: COUNT_CAP, pager, link, exportQuery, listUrl: base, filter: parsed.form, errors: parsed.errors, ...viewHelpers(req.locale, req.t) };
   }
 
   app.get<{ Querystring: ListQueryT }>('/documents', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {

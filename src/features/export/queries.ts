@@ -35,13 +35,17 @@ function iso(column: SQL): SQL {
   return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-async function run<T>(db: Db, scope: ScopeSql, query: SQL): Promise<T[]> {
+/**
+ * Runs a query of the export. `query` is built only after the locator has decided whether near
+ * misses count (its SQL depends on that decision), whichever query of the export comes first.
+ */
+async function run<T>(db: Db, scope: ScopeSql, query: () => SQL): Promise<T[]> {
   const locator = scope.locator;
-  if (!locator?.active) return rows<T>(await db.execute(query));
+  if (!locator?.active) return rows<T>(await db.execute(query()));
   return db.transaction(async (tx) => {
     // The same decision on near misses as the /contacts list the selection came from.
     await locator.prepare(tx);
-    return rows<T>(await tx.execute(query));
+    return rows<T>(await tx.execute(query()));
   });
 }
 
@@ -50,7 +54,7 @@ export async function* keyset<T extends { sortKey: string; id: number }>(db: Db,
   let cursor: [string, number] | null = null;
   for (;;) {
     const after: SQL = cursor ? sql`(x.sort_key, x.id) > (${cursor[0]}, ${cursor[1]})` : sql`true`;
-    const list: T[] = await run<T>(db, scope, sql`${select(after)} limit ${size}`);
+    const list: T[] = await run<T>(db, scope, () => sql`${select(after)} limit ${size}`);
     if (!list.length) return;
     yield list;
     if (list.length < size) return;
@@ -188,7 +192,7 @@ export async function* membershipBatches(db: Db, scope: ScopeSql, keys: KeyConte
     const list = await run<MembershipRow>(
       db,
       scope,
-      sql`
+      () => sql`
       select x.id, ${keyOfIdSql('group', sql`x.group_id`, keys)} as "groupKey",
         case when x.person_id is not null then ${keyOfIdSql('person', sql`x.person_id`, keys)} end as "personKey",
         case when x.organization_id is not null then ${keyOfIdSql('organization', sql`x.organization_id`, keys)} end as "organizationKey",

@@ -1,18 +1,30 @@
 import { Readable } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { Form, IdParams, IdText, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
+import { Form, IdParams, IdText, NoQuery, Query, SafeText, Type, Word } from '../../lib/schemas.js';
 import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.js';
-import { attachment } from './vcard.js';
+import { attachment, VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/queries.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ListQuery, parseListQuery, type ListQueryT } from '../correspondence/list.js';
+import { contactsTable, documentsTable } from './spreadsheet.js';
+import { csvChunks, xlsxStream, type Table } from './table.js';
 
-const ExportQuery = Query({ group: IdText(), group_by: Word(20), q: SafeText(500), org: IdText('none'), archived: Word(5), photos: Word(5), approx: Word(5) });
-const PhotosQuery = Query({ photos: Word(5) });
+const SELECTION = { group: IdText(), group_by: Word(20), q: SafeText(500), org: IdText('none'), archived: Word(5), approx: Word(5) };
+const ExportQuery = Query({ ...SELECTION, photos: Word(5) });
+/** The spreadsheet exports read the same selection (no photos in a table). */
+const TableQuery = Query(SELECTION);
+type TableQueryT = Static<typeof TableQuery>;
+const Version = Type.Union(VCARD_VERSIONS.map((v) => Type.Literal(v)));
+const VcardQuery = Query({ version: Version });
+const GroupVcardQuery = Query({ photos: Word(5), version: Version });
 type ExportQueryT = Static<typeof ExportQuery>;
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const CSV_TYPE = 'text/csv; charset=utf-8';
 type IdReq = { Params: { id: number } };
 const ExportJobBody = Form({ photos: Word(5) });
 
@@ -67,16 +79,48 @@ export default async function exportRoutes(app: FastifyInstance) {
     reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600').sendFile('contacts.xsd', SCHEMA_DIR),
   );
 
-  app.get<IdReq>('/persons/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
-    const card = await personVcard(db, req.params.id, req.t);
+  app.get<IdReq & { Querystring: Static<typeof VcardQuery> }>('/persons/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: VcardQuery } }, async (req, reply) => {
+    const card = await personVcard(db, req.params.id, req.t, req.query.version);
     return reply.type('text/vcard; charset=utf-8').header('Content-Disposition', attachment(`${card.name || 'contact'}.vcf`)).header('Cache-Control', 'no-store').send(card.text);
   });
 
-  app.get<IdReq & { Querystring: Static<typeof PhotosQuery> }>('/groups/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: PhotosQuery } }, async (req, reply) => {
+  app.get<IdReq & { Querystring: Static<typeof GroupVcardQuery> }>('/groups/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: GroupVcardQuery } }, async (req, reply) => {
     const group = await findGroup(db, req.params.id);
     if (!group) throw new NotFoundError();
-    const stream = Readable.from(groupVcards(db, group.id, req.t, { photos: req.query.photos === '1' }));
+    const stream = Readable.from(groupVcards(db, group.id, req.t, { photos: req.query.photos === '1', version: req.query.version }));
     stream.on('error', (err) => req.log.error({ err }, 'vCard export failed while streaming'));
     return reply.type('text/vcard; charset=utf-8').header('Content-Disposition', attachment(`${group.name}.vcf`)).header('Cache-Control', 'no-store').send(stream);
   });
+
+  /** A table as a download: .xlsx or CSV, streamed as the rows are read. */
+  function sendTable(req: FastifyRequest, reply: FastifyReply, table: Table, format: 'xlsx' | 'csv', name: string) {
+    const stream = format === 'xlsx' ? xlsxStream(table, req.locale) : Readable.from(csvChunks(table, req.locale));
+    stream.on('error', (err) => req.log.error({ err }, `${format} export failed while streaming`));
+    return reply
+      .type(format === 'xlsx' ? XLSX_TYPE : CSV_TYPE)
+      .header('Content-Disposition', attachment(`${name}-${today()}.${format}`))
+      .header('Cache-Control', 'no-store')
+      .send(stream);
+  }
+
+  // The /contacts selection or a group (?group=) as a spreadsheet: the same scope as /export.xml.
+  for (const format of ['xlsx', 'csv'] as const) {
+    app.get<{ Querystring: TableQueryT }>(`/export.${format}`, { config: { access: 'user' }, schema: { querystring: TableQuery } }, async (req, reply) => {
+      const scope = scopeOf(req.query);
+      let name = 'contacts';
+      if (scope.kind === 'group') {
+        const group = await findGroup(db, scope.groupId);
+        if (!group) throw new NotFoundError();
+        name = group.name;
+      }
+      return sendTable(req, reply, await contactsTable(db, scope, req.t), format, name);
+    });
+
+    // The document register with the filters it shows (the page position is not a filter).
+    app.get<{ Querystring: ListQueryT }>(`/documents/export.${format}`, { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
+      const parsed = parseListQuery(req.query);
+      if (Object.keys(parsed.errors).length) throw new ValidationError(parsed.errors);
+      return sendTable(req, reply, documentsTable(db, parsed.filter, req.t), format, 'documents');
+    });
+  }
 }

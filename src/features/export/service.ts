@@ -4,10 +4,11 @@ import { NotFoundError } from '../../lib/errors.js';
 import { findGroup, membershipsOf } from '../groups/queries.js';
 import { findOrganization } from '../organizations/queries.js';
 import { findPerson, photoOf } from '../persons/queries.js';
+import { hasOwnAddress } from '../persons/model.js';
 import { instanceId, keyContext, nativeKey } from './keys.js';
 import { bounds, contactsOfPersons, memberOrganizationBatches, organizationsById, personBatches, photosOf, type CardOrganization } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
-import { streetLine, vcard, type VcardAddress } from './vcard.js';
+import { streetLine, vcard, type VcardAddress, type VcardVersion } from './vcard.js';
 
 /** Export parameters from the query string: the /contacts filter, or one group. */
 export function scopeOf(q: { group?: string; group_by?: string; q?: string; org?: string; archived?: string; approx?: string }): ExportScope {
@@ -29,7 +30,7 @@ export async function assertGroupExists(db: Db, id: number) {
 type AddressParts = Record<'addrIndex' | 'addrCountry' | 'addrRegion' | 'addrDistrict' | 'addrLocality' | 'addrStreet' | 'addrHouse' | 'addrBuilding' | 'addrOffice', string>;
 
 function cardAddress(a: AddressParts | null | undefined, t: Translate): VcardAddress | null {
-  if (!a || !(a.addrIndex || a.addrLocality || a.addrStreet || a.addrCountry)) return null;
+  if (!a || !hasOwnAddress(a)) return null;
   return {
     street: streetLine(a, { house: t('address.house'), building: t('address.building'), office: t('address.office') }),
     locality: [a.addrLocality, a.addrDistrict].filter(Boolean).join(', '),
@@ -40,7 +41,7 @@ function cardAddress(a: AddressParts | null | undefined, t: Translate): VcardAdd
 }
 
 /** One person's card: own address, else the organization's; the person's groups as categories. */
-export async function personVcard(db: Db, id: number, t: Translate): Promise<{ name: string; text: string }> {
+export async function personVcard(db: Db, id: number, t: Translate, version: VcardVersion = '3.0'): Promise<{ name: string; text: string }> {
   const p = await findPerson(db, id);
   if (!p) throw new NotFoundError();
   const [org, memberships, photo, instance] = await Promise.all([
@@ -62,12 +63,14 @@ export async function personVcard(db: Db, id: number, t: Translate): Promise<{ n
     categories: memberships.map((m) => m.groupName),
     photoPng: photo?.thumbnail ?? null,
     updatedAt: p.updatedAt,
-  });
+    gender: p.gender,
+  }, version);
   return { name: [p.surname, p.firstName].filter(Boolean).join(' '), text };
 }
 
 /** The cards of a group's current members, persons then organizations, batch by batch. */
-export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: { photos: boolean }): AsyncGenerator<string> {
+export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: { photos: boolean; version?: VcardVersion }): AsyncGenerator<string> {
+  const version = opts.version ?? '3.0';
   const group = await findGroup(db, groupId);
   if (!group) return;
   const keys = await keyContext(db);
@@ -95,7 +98,8 @@ export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: 
         categories: [group.name],
         photoPng: photos.get(Number(p.id))?.thumbnail ?? null,
         updatedAt: new Date(p.updatedAt),
-      });
+        gender: p.gender,
+      }, version);
     }
     yield text;
   }
@@ -114,7 +118,7 @@ export async function* groupVcards(db: Db, groupId: number, t: Translate, opts: 
           categories: [group.name],
           photoPng: null,
           updatedAt: new Date(o.updatedAt),
-        }),
+        }, version),
       )
       .join('');
   }

@@ -48,3 +48,16 @@ export function unitePhones<T extends { number: string }>(lists: T[][]): T[] {
   }
   return out;
 }
+
+type AddressParts = { addrIndex: string; addrCountry: string; addrLocality: string; addrStreet: string };
+
+/** Whether a person's own address is filled in enough to write to: else mail goes to the organization's. */
+export function hasOwnAddress(a: AddressParts): boolean {
+  return Boolean(a.addrIndex || a.addrLocality || a.addrStreet || a.addrCountry);
+}
+
+/** Where a person's mail goes: the own address when there is one, else the organization's (if any). */
+export function postalAddress<A extends AddressParts>(person: A, organization: A | null | undefined): A | null {
+  if (hasOwnAddress(person)) return person;
+  return organization && hasOwnAddress(organization) ? organization : null;
+}
