@@ -154,6 +154,53 @@ describe('finding duplicates', () => {
     expect((await pairOf('organization', o1.id, o2.id))?.reasons).toEqual(['name']);
   });
 
+  it('checks the cards an import created, in the commit job, and forgets them when the import is undone', async () => {
+    const s = t.users.secretary;
+    const org = await makeOrganization(db(), s, { name: 'ООО «Вектор-Д»' });
+    const old = await makePerson(db(), s, {
+      surname: 'Лебедев', firstName: 'Константин', patronymic: 'Сергеевич', organizationId: org.id,
+      emails: ['k.lebedev@vektor-d.ru'], phones: [{ kind: 'work', number: '+7 (495) 777-01-02' }],
+    });
+    // The same man with his e-mail in capitals and his phone written otherwise, his company without its legal form.
+    const csv = outlookRuCsv('Лебедевъ;Константин;Сергеевич;Вектор Д Ltd;Инженер;8 495 777 01 02;K.Lebedev@Vektor-D.ru;;');
+    const batch = await uploadOk(c, csv, 'lebedev.csv');
+    expect((await c.post(`/import/${batch}/decisions`, { options: '1', all: 'create' })).statusCode).toBeLessThan(400);
+    expect((await commit(t, c, batch)).status).toBe('committed');
+    const job = await t.app.jobs.latestOf('import.commit', { batchId: batch });
+    expect((await t.app.jobs.waitFor(job!.id, 30_000))?.state).toBe('done');
+    const created = await db().select().from(importChanges).where(eq(importChanges.batchId, batch));
+    const newPerson = created.find((x) => x.entityType === 'person')!.entityId;
+    const newOrg = created.find((x) => x.entityType === 'organization')!.entityId;
+    expect((await pairOf('person', old.id, newPerson))?.reasons).toEqual(['email', 'phone']);
+    expect((await pairOf('organization', org.id, newOrg))?.reasons).toContain('name');
+    const page = await c.get('/duplicates');
+    expect(page.body).toContain(`data-pair="person:${old.id}:${newPerson}"`);
+    expect(page.body).toContain(`data-pair="organization:${org.id}:${newOrg}"`);
+
+    // Undone: the imported cards are gone, and so are their pairs.
+    const undo = await c.post(`/import/${batch}/undo`);
+    expect(undo.statusCode, undo.body.slice(0, 300)).toBe(303);
+    expect(await pairOf('person', old.id, newPerson)).toBeUndefined();
+    expect(await pairOf('organization', org.id, newOrg)).toBeUndefined();
+    expect((await c.get('/duplicates')).body).not.toContain(`data-pair="person:${old.id}:${newPerson}"`);
+  });
+
+  it('checks many cards in one go as it checks one (the import\'s bulk check)', async () => {
+    const s = t.users.secretary;
+    const made: { id: number }[] = [];
+    for (let i = 0; i < 4; i++) made.push(await makePerson(db(), s, { surname: `Пакетов${i % 2}`, firstName: 'Пётр', patronymic: '', emails: [`paket${i % 2}@bulk.ru`] }));
+    const { checkCards, checkCard } = await import('../../src/features/duplicates/queries.js');
+    const snapshot = async () => (await db().select().from(duplicateCandidates).where(sql`${duplicateCandidates.aId} = any(${`{${made.map((m) => m.id).join(',')}}`}::int[])`)).map((p) => [p.aId, p.bId, p.reasons, p.score]);
+    const one = await snapshot();
+    expect(one).toHaveLength(2);
+    await db().execute(sql`delete from duplicate_candidates where kind = 'person'`);
+    await checkCards(db(), 'person', made.map((m) => m.id));
+    expect(await snapshot()).toEqual(one);
+    await db().execute(sql`delete from duplicate_candidates where kind = 'person'`);
+    for (const m of made) await checkCard(db(), 'person', m.id);
+    expect(await snapshot()).toEqual(one);
+  });
+
   it('pages by keyset, first to last and back, without repeats', async () => {
     await db().execute(sql`
       insert into organizations (name, sort_key, search_text, email)

@@ -24,6 +24,8 @@ function requireSecretary(actor: User) {
 // The incremental check: every saved, archived or restored card is re-checked after its save.
 cardHooks.saved.person.push((db, id) => q.checkCard(db, 'person', id));
 cardHooks.saved.organization.push((db, id) => q.checkCard(db, 'organization', id));
+cardHooks.savedMany.person.push((db, ids) => q.checkCards(db, 'person', ids));
+cardHooks.savedMany.organization.push((db, ids) => q.checkCards(db, 'organization', ids));
 cardHooks.hints.person.push((db, id) => q.candidatesOf(db, 'person', id));
 cardHooks.hints.organization.push((db, id) => q.candidatesOf(db, 'organization', id));
 
