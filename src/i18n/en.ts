@@ -74,6 +74,7 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
 
   'fields.name': 'Name',
   'fields.shortName': 'Short name',
+  'fields.inn': 'INN (taxpayer number)',
   'fields.regionId': 'Region',
   'fields.activityId': 'Activity type',
   'fields.categoryId': 'Category',

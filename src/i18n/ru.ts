@@ -78,6 +78,7 @@ export const ru = {
 
   'fields.name': 'Наименование',
   'fields.shortName': 'Краткое наименование',
+  'fields.inn': 'ИНН',
   'fields.regionId': 'Регион',
   'fields.activityId': 'Вид деятельности',
   'fields.categoryId': 'Категория',

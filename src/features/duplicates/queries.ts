@@ -82,6 +82,10 @@ function organizationPairs(s: Scope): SQL[] {
       from organizations o1 join organizations o2 on crm_web_domain(o2.website) = crm_web_domain(o1.website)
         and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.website <> ''
       where o1.archived_at is null and o1.website <> ''`,
+    sql`select o1.id, o2.id, 'inn'
+      from organizations o1 join organizations o2 on o2.inn = o1.inn
+        and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.inn <> ''
+      where o1.archived_at is null and o1.inn <> ''`,
     sql`select o1.id, o2.id, 'email'
       from organizations o1 join organizations o2 on lower(o2.email) = lower(o1.email)
         and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.email <> ''

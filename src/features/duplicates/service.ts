@@ -43,7 +43,7 @@ export async function dismiss(db: Db, actor: User, kind: DuplicateKind, a: numbe
 /** The choosable fields of the merge page, in form order; `address` stands for the whole address. */
 export const MERGE_FIELDS: Record<DuplicateKind, readonly string[]> = {
   person: ['surname', 'firstName', 'patronymic', 'organizationId', 'jobTitle', 'influence', 'gender', 'dativeOverride', 'note', 'address'],
-  organization: ['name', 'shortName', 'regionId', 'activityId', 'categoryId', 'address', 'email', 'website', 'note'],
+  organization: ['name', 'shortName', 'inn', 'regionId', 'activityId', 'categoryId', 'address', 'email', 'website', 'note'],
 };
 
 export type Card = q.PersonCard | q.OrganizationCard;

@@ -415,10 +415,11 @@ class Undo {
     if (!o) return;
     if (this.edited(o, c)) return this.leave(c, o.name, 'edited');
     const before = c.before as Record<string, unknown>;
-    const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (ADDRESS_FIELDS.includes(f as keyof Address) ? '' : null)]));
+    // A text field the record had not yet when it was taken (a column added since) is empty.
+    const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (typeof o[f] === 'string' ? '' : null)]));
     const [after] = await this.tx
       .update(organizations)
-      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
+      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? ''), inn: String(before.inn ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
       .where(eq(organizations.id, o.id))
       .returning();
     this.wrote(c, after.version);

@@ -45,12 +45,55 @@ export function letterOf(sortName: string): string {
 }
 
 /** Every derived column of an organization, from the fields it derives from: one rule for every writer. */
-export function organizationKeys(v: { name: string; shortName?: string | null }) {
+export function organizationKeys(v: { name: string; shortName?: string | null; inn?: string | null }) {
   return {
     sortKey: normalizeKey(v.name),
     sortName: sortNameOf(v.name),
-    searchText: normalizeKey(`${v.name} ${v.shortName ?? ''}`),
+    // The INN is a word of the locator too: typing it finds the organization.
+    searchText: normalizeKey(`${v.name} ${v.shortName ?? ''} ${v.inn ?? ''}`),
   };
+}
+
+/**
+ * INN (ИНН, the taxpayer number): 10 digits for a legal entity, 12 for an individual
+ * entrepreneur, the last one (two) a checksum. Stored as digits only; spaces and dashes people
+ * type are dropped. One rule for the form, the XML import and anything else that writes it.
+ */
+export const INN_LENGTHS = [10, 12] as const;
+const INN_WEIGHTS_10 = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN_WEIGHTS_11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN_WEIGHTS_12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+
+/** What is stored: the digits without the spaces and dashes a person types between them. */
+export function normalizeInn(raw: string): string {
+  return raw.replace(/[\s\u00a0-]+/g, '');
+}
+
+function innDigit(digits: number[], weights: number[]): number {
+  return (weights.reduce((sum, w, i) => sum + w * digits[i], 0) % 11) % 10;
+}
+
+/**
+ * The INN that the first digits (9 for a legal entity, 10 for an individual entrepreneur) make
+ * with their check digits: for the demo directory and the tests.
+ */
+export function innWithChecksum(head: string): string {
+  const d = [...head].map(Number);
+  if (!/^\d+$/.test(head) || (d.length !== 9 && d.length !== 10)) throw new Error('an INN starts with 9 or 10 digits');
+  if (d.length === 9) return head + innDigit(d, INN_WEIGHTS_10);
+  const eleventh = innDigit(d, INN_WEIGHTS_11);
+  return head + eleventh + innDigit([...d, eleventh], INN_WEIGHTS_12);
+}
+
+/** Why an INN (normalized) is not one: an i18n key, or null when it is valid or empty. */
+export function innProblem(inn: string): 'organizations.inn.format' | 'organizations.inn.checksum' | null {
+  if (inn === '') return null;
+  if (!/^\d+$/.test(inn) || !(INN_LENGTHS as readonly number[]).includes(inn.length)) return 'organizations.inn.format';
+  const d = [...inn].map(Number);
+  const ok = inn.length === 10
+    ? innDigit(d, INN_WEIGHTS_10) === d[9]
+    : innDigit(d, INN_WEIGHTS_11) === d[10] && innDigit(d, INN_WEIGHTS_12) === d[11];
+  return ok ? null : 'organizations.inn.checksum';
 }
 
 /**
