@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { normalizeKey } from '../../lib/text.js';
 import { parsePhone } from '../../lib/validate.js';
 
@@ -47,4 +48,15 @@ export function unitePhones<T extends { number: string }>(lists: T[][]): T[] {
     out.push(p);
   }
   return out;
+}
+
+/**
+ * A photo as its history records it: type, size and a fingerprint of the original, so that any
+ * other picture, even of the same type and size, reads as a change ("фото изменено"); null when
+ * there is none. Every path that puts, takes or swaps a photo records this.
+ */
+export function photoLabel(photo: { original: Buffer | Uint8Array; originalType: string; width: number; height: number } | null | undefined): string | null {
+  if (!photo) return null;
+  const print = createHash('sha256').update(photo.original).digest('hex').slice(0, 12);
+  return `${photo.originalType} ${photo.width}×${photo.height} #${print}`;
 }
