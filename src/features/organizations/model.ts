@@ -1,9 +1,13 @@
 import { normalizeKey } from '../../lib/text.js';
 
 /**
- * Legal forms left out of the alphabetical order: "АО «Курская аномалия»" files under К. Full
- * forms first, so that "акционерное общество" is not cut to "общество". The same list, in the
- * same order, is crm_sort_name() in drizzle/0013_sort_name.sql (the backfill of existing rows).
+ * Legal forms, written out or abbreviated, that do not tell one organization from another: left
+ * out of the alphabetical order ("АО «Курская аномалия»" files under К) and of the duplicate
+ * finder's name key (ООО «Ромашка» = Romashka LLC). One list for both, through one function
+ * (withoutLegalForm). Full forms first, so that "акционерное общество" is not cut to "общество".
+ * Its SQL twin is crm_legal_form_free() in drizzle/0017_legal_forms.sql (the same list, the same
+ * order), which crm_sort_name() and crm_org_name_key() call; test/duplicates/keys.test.ts and
+ * test/contacts/locator-headers.test.ts hold the two equal.
  */
 export const LEGAL_FORMS = [
   'общество с ограниченной ответственностью',
@@ -13,15 +17,26 @@ export const LEGAL_FORMS = [
   'непубличное акционерное общество',
   'акционерное общество',
   'индивидуальный предприниматель',
+  'limited liability company',
   'фгбоу', 'фгбу', 'фгуп', 'гбоу', 'гбуз', 'гбу', 'гуп', 'муп', 'мбу', 'мбоу', 'гау', 'нко', 'ано',
   'ооо', 'оао', 'зао', 'пао', 'нао', 'ао', 'ип', 'нп', 'тоо', 'чп', 'кфх',
-  'llc', 'ltd', 'inc', 'gmbh', 'jsc', 'plc', 'corp',
+  'llc', 'ltd', 'inc', 'gmbh', 'pjsc', 'cjsc', 'ojsc', 'jsc', 'plc', 'corp', 'ag', 'co', 'limited', 'incorporated', 'company',
 ] as const;
 
 const QUOTES = /[«»"“”„'‘’`]/g;
 const FORMS = LEGAL_FORMS.join('|');
+/** Forms at the start, each followed by a space or the end: "ООО Ромашка", "ИП Петров". */
 const LEADING = new RegExp(`^(?:(?:${FORMS})\\.?(?:\\s+|$))+`);
-const TRAILING = new RegExp(`(?:[\\s,]+(?:${FORMS})\\.?)+$`);
+/** Forms at the end, after a space, a comma or in brackets: "Рога и копыта, ООО", "Ромашка (ООО)", "Acme Ltd.". */
+const TRAILING = new RegExp(`(?:[\\s,(]+(?:${FORMS})\\.?\\)?)+$`);
+
+/**
+ * The name normalized (lower case, Ё = Е, spaces collapsed), quotes set aside, without the legal
+ * form at its start and at its end; '' when the name is nothing but a legal form.
+ */
+export function withoutLegalForm(name: string): string {
+  return normalizeKey(name).replace(QUOTES, ' ').replace(/\s+/g, ' ').trim().replace(LEADING, '').replace(TRAILING, '').trim();
+}
 
 /**
  * Names whose first letter is Latin sort after every Cyrillic name, in one "A–Z" block: a Latin
@@ -32,9 +47,7 @@ export const LATIN_BLOCK = '\uE000';
 
 /** The alphabetical key of an organization's name: normalized, without legal form and quotes. */
 export function sortNameOf(name: string): string {
-  const key = normalizeKey(name);
-  const bare = key.replace(QUOTES, ' ').replace(/\s+/g, ' ').trim().replace(LEADING, '').replace(TRAILING, '').trim();
-  const s = bare || key;
+  const s = withoutLegalForm(name) || normalizeKey(name);
   return /^[a-z]/.test(s) ? LATIN_BLOCK + s : s;
 }
 
@@ -98,28 +111,14 @@ export function innProblem(inn: string): 'organizations.inn.format' | 'organizat
 
 /**
  * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
- * functions of drizzle/0011_duplicates.sql (crm_org_name_key, crm_web_domain); these are their
- * twins for the page that explains a match, held to the same answers by
- * test/duplicates/keys.test.ts.
+ * functions of drizzle/0011_duplicates.sql and 0017_legal_forms.sql (crm_org_name_key,
+ * crm_web_domain); these are their twins for the page that explains a match, held to the same
+ * answers by test/duplicates/keys.test.ts.
  */
-
-/** Legal forms, written out or abbreviated, that do not tell one organization from another. */
-export const LEGAL_FORM_PHRASES = [
-  'общество с ограниченной ответственностью',
-  'публичное акционерное общество',
-  'закрытое акционерное общество',
-  'открытое акционерное общество',
-  'акционерное общество',
-  'индивидуальный предприниматель',
-  'limited liability company',
-];
-export const LEGAL_FORM_WORDS = [
-  'ооо', 'оао', 'зао', 'пао', 'ао', 'ип', 'нко', 'ано', 'фгуп', 'гуп', 'муп', 'фгбу', 'гбу', 'мбу', 'тоо',
-  'llc', 'ltd', 'inc', 'gmbh', 'corp', 'co', 'plc', 'jsc', 'pjsc', 'cjsc', 'ojsc', 'ag', 'limited', 'incorporated', 'company',
-];
 
 /** Punctuation and quotes that separate words: «Ромашка», "Ромашка", Ромашка-Н. */
 export const NAME_PUNCTUATION = '«»"“”„\'`.,;:()!?&/\\–—№_+-';
+const PUNCTUATION = new RegExp(`[${NAME_PUNCTUATION.replace(/[\\\]\-^]/g, '\\$&')}]+`, 'g');
 
 const TRANSLIT: [string, string][] = [
   ['щ', 'shch'], ['ж', 'zh'], ['х', 'kh'], ['ц', 'ts'], ['ч', 'ch'], ['ш', 'sh'], ['ю', 'yu'], ['я', 'ya'], ['ъ', ''], ['ь', ''],
@@ -139,13 +138,10 @@ export function transliterate(s: string): string {
  * «Ромашка» and Romashka LLC are all "romashka".
  */
 export function organizationNameKey(name: string): string {
-  let s = name.toLowerCase().replace(/ё/g, 'е');
-  for (const p of LEGAL_FORM_PHRASES) s = s.split(p).join(' ');
-  const punct = new RegExp(`[${NAME_PUNCTUATION.replace(/[\\\]\-^]/g, '\\$&')}]+`, 'g');
-  s = s.replace(punct, ' ');
-  return s
+  return withoutLegalForm(name)
+    .replace(PUNCTUATION, ' ')
     .split(/\s+/)
-    .filter((w) => w && !LEGAL_FORM_WORDS.includes(w))
+    .filter(Boolean)
     .map(transliterate)
     .join(' ');
 }
