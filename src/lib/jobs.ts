@@ -52,6 +52,11 @@ export interface JobKind<P> {
   /** Longest a single run may take before pg-boss takes the job back (seconds). */
   maxSeconds?: number;
   run(ctx: JobContext<P>): Promise<JobOutcome | void>;
+  /**
+   * The app's page the job works for (an import's batch): linked from the job's page from the
+   * start, as that page links to the job. `label` is an i18n key, `params` fill it.
+   */
+  origin?(payload: P): { href: string; label: string; params?: Params };
   /** The job ended without its handler's say (cancelled while queued, lost with its instance). */
   abandoned?(payload: P, log: FastifyBaseLogger): Promise<void>;
 }
@@ -129,6 +134,11 @@ export class JobSystem {
 
   kind(kind: string): JobKind<unknown> | undefined {
     return this.kinds.get(kind);
+  }
+
+  /** The page the job works for, if its kind names one. */
+  originOf(job: Pick<Job, 'kind' | 'payload'>): { href: string; label: string; params?: Params } | null {
+    return this.kinds.get(job.kind)?.origin?.(job.payload) ?? null;
   }
 
   private runsHere(kind: string): boolean {

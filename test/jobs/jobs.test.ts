@@ -5,6 +5,7 @@ import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { jobFiles, jobs } from '../../src/db/schema/jobs.js';
 import { translator } from '../../src/i18n/index.js';
 import { ADDRESS, makeGroup, pageSizesMm } from '../envelopes/helpers.js';
+import { outlookRuCsv, uploadOk } from '../import/helpers.js';
 
 /**
  * Long work as jobs, through the real routes: a group's envelopes above JOB_PDF_THRESHOLD become
@@ -214,5 +215,44 @@ describe('job pages', () => {
     expect(mine.some((j) => j.ownerId === t.users.employee.id)).toBe(true);
     for (const j of mine) expect(res.body.includes(`href="/jobs/${j.id}"`), String(j.id)).toBe(j.ownerId === t.users.employee.id);
     await c.post('/locale', { lang: 'ru', next: '/jobs' });
+  });
+});
+
+describe('an import being committed and its job', () => {
+  // Web-only (WORKERS=0): the commit's job waits in the queue, so the batch stays "committing".
+  let web: TestApp;
+  beforeAll(async () => {
+    web = await createTestApp({ WORKERS: '0' });
+  });
+  afterAll(async () => web?.close());
+
+  it('link to each other: the batch page to the job (to watch and cancel it), the job page back to the batch', async () => {
+    const c = await web.as('secretary');
+    const id = await uploadOk(c, outlookRuCsv('Связкин;Олег;;ООО «Связь»;Инженер;;svyazkin@example.ru;;'), 'link.csv');
+    const res = await c.post(`/import/${id}/commit`);
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
+    const page = await c.get(`/import/${id}`);
+    expect(page.body).toContain('data-status="committing"');
+    const m = /<a href="\/jobs\/(\d+)" data-testid="import-job">Ход и отмена импорта — на странице задания №(\d+)<\/a>/.exec(page.body);
+    expect(m, page.body.slice(0, 3000)).not.toBeNull();
+    const jobId = Number(m![1]);
+    const [job] = await web.database.db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(job).toMatchObject({ kind: 'import.commit', payload: { batchId: id }, state: 'queued' });
+    // The polled fragment carries the link too.
+    expect((await c.get(`/import/${id}`, { 'hx-request': 'true' })).body).toContain(`href="/jobs/${jobId}"`);
+
+    const jobPage = await c.get(`/jobs/${jobId}`);
+    expect(jobPage.statusCode).toBe(200);
+    expect(jobPage.body).toContain(`<a href="/import/${id}" data-testid="job-origin">← Импорт №${id}</a>`);
+    expect(jobPage.body).toContain('data-testid="job-cancel"');
+    // An administrator sees it as well, an employee does not.
+    expect((await (await web.as('admin')).get(`/jobs/${jobId}`)).body).toContain(`href="/import/${id}"`);
+    expect((await (await web.as('employee')).get(`/jobs/${jobId}`)).statusCode).toBe(404);
+
+    // Cancelled there, the batch is no longer committing.
+    expect((await c.post(`/jobs/${jobId}/cancel`)).statusCode).toBe(303);
+    const after = await c.get(`/import/${id}`);
+    expect(after.body).not.toContain('data-status="committing"');
+    expect(after.body).not.toContain('data-testid="import-job"');
   });
 });

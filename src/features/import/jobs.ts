@@ -49,9 +49,12 @@ export function registerImportJobs(app: FastifyInstance) {
     return u;
   };
 
+  const origin = (payload: BatchJob) => ({ href: `/import/${payload.batchId}`, label: 'import.job.batch', params: { id: payload.batchId } });
+
   app.jobs.registerHandler<BatchJob>(COMMIT_JOB, {
     title: 'import.job.commit',
     shared: 'secretaries',
+    origin,
     async run(ctx) {
       const actor = await actorOf(ctx.ownerId);
       try {
@@ -82,6 +85,7 @@ export function registerImportJobs(app: FastifyInstance) {
   app.jobs.registerHandler<BatchJob>(UNDO_JOB, {
     title: 'import.job.undo',
     shared: 'secretaries',
+    origin,
     async run(ctx) {
       const actor = await actorOf(ctx.ownerId);
       ctx.progress(0, 1, 'import.job.phase.undo');

@@ -40,6 +40,7 @@ export default async function jobRoutes(app: FastifyInstance) {
         progress: jobProgress(req.t, jobs, job),
         finished,
         file,
+        origin: jobs.originOf(job),
         canCancel: !finished && jobs.canCancel(job, req.user!),
         expired: job.state === 'done' && !job.expiresAt,
         // Without JavaScript the page refreshes itself while the job runs.
