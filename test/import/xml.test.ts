@@ -371,6 +371,7 @@ describe('hostile and broken XML', () => {
     const id = await uploadOk(c, Buffer.from(xml), 'inn.xml');
     const preview = await c.get(`/import/${id}`);
     expect(preview.body).toContain('неверный ИНН пропущен: 7830002294');
+    expect(preview.body).toContain('ИНН 7830002293');
     expect((await commit(b, c, id)).status).toBe('committed');
     const got = await b.database.db.select({ name: organizations.name, inn: organizations.inn }).from(organizations).where(sql`${organizations.name} like 'ООО «Инн-%'`).orderBy(organizations.name);
     expect(got).toEqual([{ name: 'ООО «Инн-Верный»', inn: '7830002293' }, { name: 'ООО «Инн-Ошибка»', inn: '' }]);
