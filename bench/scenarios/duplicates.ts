@@ -67,7 +67,7 @@ export const scenario: Scenario = async (ctx: Context) => {
     // The check of one saved card: the function the save paths call after their transaction
     // (src/features/duplicates/queries.ts checkCard), on the benchmark database.
     const { openDatabase } = await import('../../src/db/client.js');
-    const { checkCard } = await import('../../src/features/duplicates/queries.js');
+    const { checkCard, checkCards } = await import('../../src/features/duplicates/queries.js');
     const database = await openDatabase({ databaseUrl: ctx.url, dataDir: ':memory:' });
     try {
       const ids = (await db.query(`select a_id from bench_duplicates where kind = 'person' order by a_id limit 50`)).rows.map((r) => Number(r.a_id));
@@ -79,6 +79,22 @@ export const scenario: Scenario = async (ctx: Context) => {
       ctx.log(`duplicates: check of one card p50/p99 person ${person.p50}/${person.p99} ms, organization ${org.p50}/${org.p99} ms`);
       figures.push({ name: 'duplicates: check of one saved person', url: '', ...person, target: '< 50 ms' });
       figures.push({ name: 'duplicates: check of one saved organization', url: '', ...org, target: '< 50 ms' });
+
+      // An import's commit checks its cards in bulk (src/features/import/jobs.ts): the newest
+      // 10,000 persons and 2,000 organizations, as a commit of that size would.
+      const newest = async (table: string, n: number) => (await db.query(`select id from ${table} order by id desc limit ${n}`)).rows.map((r) => Number(r.id));
+      const bulk = async (kind: 'person' | 'organization', list: number[]) => {
+        const t1 = performance.now();
+        await checkCards(database.db, kind, list);
+        return round((performance.now() - t1) / 1000);
+      };
+      const pids = await newest('persons', 10_000);
+      const orgIds = await newest('organizations', 2_000);
+      const bulkPersons = await bulk('person', pids);
+      const bulkOrgs = await bulk('organization', orgIds);
+      ctx.log(`duplicates: bulk check of an import's cards: ${pids.length} persons ${bulkPersons} s, ${orgIds.length} organizations ${bulkOrgs} s`);
+      figures.push({ name: `duplicates: bulk check of ${pids.length.toLocaleString('en-US')} imported persons`, url: '', seconds: bulkPersons });
+      figures.push({ name: `duplicates: bulk check of ${orgIds.length.toLocaleString('en-US')} imported organizations`, url: '', seconds: bulkOrgs });
     } finally {
       await database.close();
     }

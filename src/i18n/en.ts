@@ -58,6 +58,9 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'history.who': 'Who',
   'history.what': 'What',
   'history.action.create': 'Created',
+  'history.photo.added': 'photo added',
+  'history.photo.changed': 'photo changed',
+  'history.photo.removed': 'photo removed',
   'history.action.update': 'Changed',
   'history.action.archive': 'Archived',
   'history.action.restore': 'Restored',
@@ -74,6 +77,7 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
 
   'fields.name': 'Name',
   'fields.shortName': 'Short name',
+  'fields.inn': 'INN (taxpayer number)',
   'fields.regionId': 'Region',
   'fields.activityId': 'Activity type',
   'fields.categoryId': 'Category',

@@ -62,6 +62,9 @@ export const ru = {
   'history.who': 'Кто',
   'history.what': 'Что',
   'history.action.create': 'Создание',
+  'history.photo.added': 'фото добавлено',
+  'history.photo.changed': 'фото изменено',
+  'history.photo.removed': 'фото удалено',
   'history.action.update': 'Изменение',
   'history.action.archive': 'Перенос в архив',
   'history.action.restore': 'Восстановление из архива',
@@ -78,6 +81,7 @@ export const ru = {
 
   'fields.name': 'Наименование',
   'fields.shortName': 'Краткое наименование',
+  'fields.inn': 'ИНН',
   'fields.regionId': 'Регион',
   'fields.activityId': 'Вид деятельности',
   'fields.categoryId': 'Категория',

@@ -11,6 +11,7 @@ export interface CardHint {
 }
 
 type Saved = (db: Db, id: number) => Promise<void>;
+type SavedMany = (db: Db, ids: number[]) => Promise<void>;
 type Hints = (db: Db | Tx, id: number) => Promise<CardHint[]>;
 
 /**
@@ -18,8 +19,10 @@ type Hints = (db: Db | Tx, id: number) => Promise<CardHint[]>;
  * persons and organizations features call them without importing them: a card saved, archived or
  * restored is re-checked, and its page asks for hints.
  */
-export const cardHooks: { saved: Record<CardKind, Saved[]>; hints: Record<CardKind, Hints[]> } = {
+export const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]> } = {
   saved: { person: [], organization: [] },
+  /** Many cards written at once (an import's commit): the watcher checks them in batches. */
+  savedMany: { person: [], organization: [] },
   hints: { person: [], organization: [] },
 };
 
@@ -31,6 +34,18 @@ export async function cardSaved(db: Db, kind: CardKind, id: number, onError?: (e
   for (const hook of cardHooks.saved[kind]) {
     try {
       await hook(db, id);
+    } catch (err) {
+      onError?.(err);
+    }
+  }
+}
+
+/** After a bulk write (an import) committed: like cardSaved, for many cards at once. */
+export async function cardsSaved(db: Db, kind: CardKind, ids: number[], onError?: (err: unknown) => void): Promise<void> {
+  if (ids.length === 0) return;
+  for (const hook of cardHooks.savedMany[kind]) {
+    try {
+      await hook(db, ids);
     } catch (err) {
       onError?.(err);
     }

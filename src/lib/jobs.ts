@@ -1,9 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { fromPglite, PgBoss, type ConstructorOptions } from 'pg-boss';
-import type { Database, Db } from '../db/client.js';
-import { FINISHED_STATES, jobFiles, jobs, type Job, type JobState } from '../db/schema/jobs.js';
+import type { Database, Db, Tx } from '../db/client.js';
+import { FINISHED_STATES, jobFileChunks, jobFiles, jobs, type Job, type JobState } from '../db/schema/jobs.js';
 import { users, type Role, type User } from '../db/schema/users.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 
@@ -28,11 +32,19 @@ export interface JobContext<P> {
   /** Progress and phase (an i18n key with params); cheap, written to the database once a second. */
   progress(done: number, total: number, phase?: string, params?: Params): void;
   log: FastifyBaseLogger;
+  /**
+   * A path for a file the job writes (a big result, streamed to disk as it is made), in a
+   * directory of its own that the job system removes when the job ends, whatever its end.
+   */
+  tempFile(name: string): Promise<string>;
 }
 
+/** A file to download from the job's page: in memory (small), or written to a tempFile (any size). */
+export type JobFile = { name: string; type: string } & ({ bytes: Buffer | Uint8Array } | { path: string });
+
 export interface JobOutcome {
-  /** A file to download from the job's page (kept JOB_RESULT_HOURS). */
-  file?: { name: string; type: string; bytes: Buffer | Uint8Array };
+  /** A file to download from the job's page (kept JOB_RESULT_HOURS), stored in FILE_CHUNK pieces. */
+  file?: JobFile;
   /** What was done, shown on the job's page by the kind's own template. */
   report?: unknown;
   /** A page of the app that shows the result. */
@@ -52,6 +64,11 @@ export interface JobKind<P> {
   /** Longest a single run may take before pg-boss takes the job back (seconds). */
   maxSeconds?: number;
   run(ctx: JobContext<P>): Promise<JobOutcome | void>;
+  /**
+   * The app's page the job works for (an import's batch): linked from the job's page from the
+   * start, as that page links to the job. `label` is an i18n key, `params` fill it.
+   */
+  origin?(payload: P): { href: string; label: string; params?: Params };
   /** The job ended without its handler's say (cancelled while queued, lost with its instance). */
   abandoned?(payload: P, log: FastifyBaseLogger): Promise<void>;
 }
@@ -87,6 +104,8 @@ export interface EnqueueOptions {
 export type JobView = Job & { ownerName: string; ownerRole: Role };
 
 const DEDUPE_SECONDS = 10;
+/** A job's file is stored and sent in pieces of this size: memory stays flat whatever the file. */
+export const FILE_CHUNK = 1024 * 1024;
 /** How often a running job writes its progress and reads whether it was cancelled. */
 const BEAT_MS = 1000;
 /** A running job whose instance has been silent this long is checked against pg-boss. */
@@ -129,6 +148,11 @@ export class JobSystem {
 
   kind(kind: string): JobKind<unknown> | undefined {
     return this.kinds.get(kind);
+  }
+
+  /** The page the job works for, if its kind names one. */
+  originOf(job: Pick<Job, 'kind' | 'payload'>): { href: string; label: string; params?: Params } | null {
+    return this.kinds.get(job.kind)?.origin?.(job.payload) ?? null;
   }
 
   private runsHere(kind: string): boolean {
@@ -287,6 +311,7 @@ export class JobSystem {
         });
     }, BEAT_MS);
     const log = this.log.child({ jobId, kind });
+    let tempDir: string | null = null;
     try {
       const outcome = await def.run({
         jobId,
@@ -304,12 +329,15 @@ export class JobSystem {
           }
           dirty = true;
         },
+        async tempFile(name) {
+          tempDir ??= await mkdtemp(path.join(tmpdir(), `crm-job-${process.pid}-${jobId}-`));
+          return path.join(tempDir, path.basename(name));
+        },
       });
       clearInterval(timer);
       await beating;
       if (abort.signal.reason === 'shutdown') throw new Error('instance stopped');
-      // The last progress may not have been written yet (a job shorter than a beat): the end carries it.
-      await this.finish(jobId, { state: 'done', outcome: outcome ?? {} }, live);
+      await this.finish(jobId, { state: 'done', outcome: outcome ?? {}, total: live.total });
     } catch (err) {
       clearInterval(timer);
       await beating;
@@ -332,25 +360,55 @@ export class JobSystem {
     } finally {
       bossSignal.removeEventListener('abort', onShutdown);
       this.local.delete(jobId);
+      if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'job temp files not removed'));
     }
   }
 
-  private async finish(
-    jobId: number,
-    end: { state: 'done'; outcome: JobOutcome } | { state: 'failed'; error: string; params?: Params } | { state: 'cancelled' },
-    live?: { done: number; total: number },
-  ) {
+  /**
+   * Stores a job's file in FILE_CHUNK pieces, in the caller's transaction (the file appears with
+   * the job's end, never half-written). A file on disk is read one piece at a time.
+   */
+  private async storeFile(tx: Tx, jobId: number, file: JobFile) {
+    const put = async (seq: number, bytes: Buffer) => {
+      await tx.insert(jobFileChunks).values({ jobId, seq, bytes });
+    };
+    if ('bytes' in file) {
+      const all = Buffer.isBuffer(file.bytes) ? file.bytes : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength);
+      const [row] = await tx.insert(jobFiles).values({ jobId, name: file.name, type: file.type, size: all.length }).onConflictDoNothing().returning({ jobId: jobFiles.jobId });
+      if (!row) return;
+      for (let seq = 0, at = 0; at < all.length || seq === 0; seq++, at += FILE_CHUNK) await put(seq, all.subarray(at, at + FILE_CHUNK));
+      return;
+    }
+    const handle = await open(file.path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const [row] = await tx.insert(jobFiles).values({ jobId, name: file.name, type: file.type, size }).onConflictDoNothing().returning({ jobId: jobFiles.jobId });
+      if (!row) return;
+      const buf = Buffer.alloc(FILE_CHUNK);
+      for (let seq = 0; ; seq++) {
+        const { bytesRead } = await handle.read(buf, 0, FILE_CHUNK, null);
+        if (bytesRead === 0) {
+          if (seq === 0) await put(0, Buffer.alloc(0));
+          break;
+        }
+        // A copy: the driver may hold on to the value until the statement is sent.
+        await put(seq, Buffer.from(buf.subarray(0, bytesRead)));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async finish(jobId: number, end: { state: 'done'; outcome: JobOutcome; total?: number } | { state: 'failed'; error: string; params?: Params } | { state: 'cancelled' }) {
     const expiresAt = new Date(Date.now() + this.settings.resultHours * 3600_000);
     await this.db.transaction(async (tx) => {
       if (end.state === 'done') {
         const file = end.outcome.file;
-        if (file) {
-          const bytes = Buffer.isBuffer(file.bytes) ? file.bytes : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength);
-          await tx.insert(jobFiles).values({ jobId, name: file.name, type: file.type, size: bytes.length, bytes }).onConflictDoNothing();
-        }
+        if (file) await this.storeFile(tx, jobId, file);
         await tx
           .update(jobs)
-          .set({ state: 'done', ...(live ? { total: sql`greatest(${jobs.total}, ${live.total})` } : {}), done: sql`greatest(${jobs.done}, ${jobs.total}, ${live?.total ?? 0})`, phase: 'jobs.phase.done', phaseParams: {}, report: end.outcome.report ?? null, link: end.outcome.link ?? null, finishedAt: sql`now()`, expiresAt })
+          // A job shorter than a beat has not written its progress yet: its last total counts.
+          .set({ state: 'done', total: sql`greatest(${jobs.total}, ${end.total ?? 0})`, done: sql`greatest(${jobs.done}, ${jobs.total}, ${end.total ?? 0})`, phase: 'jobs.phase.done', phaseParams: {}, report: end.outcome.report ?? null, link: end.outcome.link ?? null, finishedAt: sql`now()`, expiresAt })
           .where(and(eq(jobs.id, jobId), inArray(jobs.state, ACTIVE_STATES)));
         return;
       }
@@ -461,8 +519,11 @@ export class JobSystem {
     return 'requested';
   }
 
-  /** The job's file, for its owner (or whoever may see the job) while it is kept. */
-  async file(id: number, actor: User): Promise<{ name: string; type: string; bytes: Buffer }> {
+  /**
+   * The job's file, for its owner (or whoever may see the job) while it is kept: its pieces read
+   * one at a time as the stream is consumed (the reply's back-pressure paces the reads).
+   */
+  async file(id: number, actor: User): Promise<{ name: string; type: string; size: number; stream: Readable }> {
     const job = await this.load(id, actor);
     if (job.state !== 'done') throw new NotFoundError('jobs.error.noResult');
     const [f] = await this.db.select().from(jobFiles).where(eq(jobFiles.jobId, id));
@@ -471,7 +532,15 @@ export class JobSystem {
       throw new NotFoundError('jobs.error.noResult');
     }
     if (job.expiresAt && job.expiresAt.getTime() <= Date.now()) throw new GoneError();
-    return { name: f.name, type: f.type, bytes: f.bytes };
+    const db = this.db;
+    async function* pieces() {
+      for (let seq = 0; ; seq++) {
+        const [c] = await db.select({ bytes: jobFileChunks.bytes }).from(jobFileChunks).where(and(eq(jobFileChunks.jobId, id), eq(jobFileChunks.seq, seq)));
+        if (!c) return;
+        if (c.bytes.length) yield c.bytes;
+      }
+    }
+    return { name: f.name, type: f.type, size: f.size, stream: Readable.from(pieces(), { objectMode: false }) };
   }
 
   async hasFile(id: number): Promise<{ name: string; size: number } | null> {

@@ -5,7 +5,7 @@ import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { activities, categories, regions } from '../../src/db/schema/references.js';
 import { normalizeKey } from '../../src/lib/text.js';
 import { addMember, createGroup } from '../../src/features/groups/service.js';
-import { LATIN_BLOCK, sortNameOf } from '../../src/features/organizations/model.js';
+import { LATIN_BLOCK, organizationNameKey, sortNameOf, transliterate, withoutLegalForm } from '../../src/features/organizations/model.js';
 import { rows } from '../../src/db/rows.js';
 
 // The locator matches the grouping's headers as well as names (issue 16, point 1); several words
@@ -113,7 +113,7 @@ describe('alphabetical order without legal form', () => {
   });
 
   it('the model and the migration backfill agree', async () => {
-    const names = ['ООО «Ромашка»', 'АО "Курская аномалия"', 'Индивидуальный предприниматель Петров', 'Рога и копыта, ООО', 'Acme Ltd', 'ООО', 'ПАО «Сбербанк России»', 'Общество с ограниченной ответственностью «Вектор»', '«Ёлка»'];
+    const names = ['ООО «Ромашка»', 'АО "Курская аномалия"', 'Индивидуальный предприниматель Петров', 'Рога и копыта, ООО', 'Acme Ltd', 'ООО', 'ПАО «Сбербанк России»', 'Общество с ограниченной ответственностью «Вектор»', '«Ёлка»', 'Ромашка (ООО)', 'ГБОУ «Школа № 5»', 'Siemens AG', 'Company'];
     for (const n of names) {
       const [r] = rows<{ s: string }>(await t.database.db.execute(sql`select crm_sort_name(${normalizeKey(n)}) as s`));
       expect(r.s, n).toBe(sortNameOf(n));
@@ -121,6 +121,9 @@ describe('alphabetical order without legal form', () => {
     expect(sortNameOf('АО «Курская аномалия»')).toBe('курская аномалия');
     expect(sortNameOf('Acme Ltd')).toBe(`${LATIN_BLOCK}acme`);
     expect(sortNameOf('ООО')).toBe('ооо');
+    expect(sortNameOf('Ромашка (ООО)')).toBe('ромашка');
+    // One list of legal forms for the order and for the duplicate finder's name key.
+    for (const n of names) expect(organizationNameKey(n).replace(/ /g, ''), n).toBe(transliterate(withoutLegalForm(n)).replace(/[^a-z0-9]/g, ''));
   });
 });
 

@@ -12,7 +12,8 @@ import { importChanges } from '../../src/db/schema/imports.js';
 import { auditLog } from '../../src/db/schema/audit.js';
 import { cardMerges, duplicateCandidates, duplicateDismissals } from '../../src/db/schema/duplicates.js';
 import { addMember, createGroup } from '../../src/features/groups/service.js';
-import { setPersonPhoto } from '../../src/features/persons/service.js';
+import { removePersonPhoto, setPersonPhoto } from '../../src/features/persons/service.js';
+import { photoLabel } from '../../src/features/persons/model.js';
 
 let t: TestApp;
 let c: Client;
@@ -154,6 +155,53 @@ describe('finding duplicates', () => {
     expect((await pairOf('organization', o1.id, o2.id))?.reasons).toEqual(['name']);
   });
 
+  it('checks the cards an import created, in the commit job, and forgets them when the import is undone', async () => {
+    const s = t.users.secretary;
+    const org = await makeOrganization(db(), s, { name: 'ООО «Вектор-Д»' });
+    const old = await makePerson(db(), s, {
+      surname: 'Лебедев', firstName: 'Константин', patronymic: 'Сергеевич', organizationId: org.id,
+      emails: ['k.lebedev@vektor-d.ru'], phones: [{ kind: 'work', number: '+7 (495) 777-01-02' }],
+    });
+    // The same man with his e-mail in capitals and his phone written otherwise, his company without its legal form.
+    const csv = outlookRuCsv('Лебедевъ;Константин;Сергеевич;Вектор Д Ltd;Инженер;8 495 777 01 02;K.Lebedev@Vektor-D.ru;;');
+    const batch = await uploadOk(c, csv, 'lebedev.csv');
+    expect((await c.post(`/import/${batch}/decisions`, { options: '1', all: 'create' })).statusCode).toBeLessThan(400);
+    expect((await commit(t, c, batch)).status).toBe('committed');
+    const job = await t.app.jobs.latestOf('import.commit', { batchId: batch });
+    expect((await t.app.jobs.waitFor(job!.id, 30_000))?.state).toBe('done');
+    const created = await db().select().from(importChanges).where(eq(importChanges.batchId, batch));
+    const newPerson = created.find((x) => x.entityType === 'person')!.entityId;
+    const newOrg = created.find((x) => x.entityType === 'organization')!.entityId;
+    expect((await pairOf('person', old.id, newPerson))?.reasons).toEqual(['email', 'phone']);
+    expect((await pairOf('organization', org.id, newOrg))?.reasons).toContain('name');
+    const page = await c.get('/duplicates');
+    expect(page.body).toContain(`data-pair="person:${old.id}:${newPerson}"`);
+    expect(page.body).toContain(`data-pair="organization:${org.id}:${newOrg}"`);
+
+    // Undone: the imported cards are gone, and so are their pairs.
+    const undo = await c.post(`/import/${batch}/undo`);
+    expect(undo.statusCode, undo.body.slice(0, 300)).toBe(303);
+    expect(await pairOf('person', old.id, newPerson)).toBeUndefined();
+    expect(await pairOf('organization', org.id, newOrg)).toBeUndefined();
+    expect((await c.get('/duplicates')).body).not.toContain(`data-pair="person:${old.id}:${newPerson}"`);
+  });
+
+  it('checks many cards in one go as it checks one (the import\'s bulk check)', async () => {
+    const s = t.users.secretary;
+    const made: { id: number }[] = [];
+    for (let i = 0; i < 4; i++) made.push(await makePerson(db(), s, { surname: `Пакетов${i % 2}`, firstName: 'Пётр', patronymic: '', emails: [`paket${i % 2}@bulk.ru`] }));
+    const { checkCards, checkCard } = await import('../../src/features/duplicates/queries.js');
+    const snapshot = async () => (await db().select().from(duplicateCandidates).where(sql`${duplicateCandidates.aId} = any(${`{${made.map((m) => m.id).join(',')}}`}::int[])`)).map((p) => [p.aId, p.bId, p.reasons, p.score]);
+    const one = await snapshot();
+    expect(one).toHaveLength(2);
+    await db().execute(sql`delete from duplicate_candidates where kind = 'person'`);
+    await checkCards(db(), 'person', made.map((m) => m.id));
+    expect(await snapshot()).toEqual(one);
+    await db().execute(sql`delete from duplicate_candidates where kind = 'person'`);
+    for (const m of made) await checkCard(db(), 'person', m.id);
+    expect(await snapshot()).toEqual(one);
+  });
+
   it('pages by keyset, first to last and back, without repeats', async () => {
     await db().execute(sql`
       insert into organizations (name, sort_key, search_text, email)
@@ -289,6 +337,11 @@ describe('merging persons', () => {
     // The photo chosen: the survivor shows b's.
     const [photo] = await db().select().from(personPhotos).where(eq(personPhotos.personId, x.a));
     expect(photo.original.toString()).toBe('orig-b');
+    // ... and its history says so, in the merge's entry.
+    const bPhoto = photoLabel({ original: Buffer.from('orig-b'), originalType: 'image/png', width: 10, height: 10 });
+    const [mergeEntry] = await db().select().from(auditLog).where(and(eq(auditLog.entityType, 'person'), eq(auditLog.entityId, x.a), eq(auditLog.action, 'merge')));
+    expect((mergeEntry.changes as Record<string, unknown>).photo).toEqual([null, bPhoto]);
+    expect(history.body).toMatch(/<li data-photo><span class="field">Фотография<\/span>: фото добавлено<\/li>/);
     // An old bookmark of the merged card leads to the survivor.
     const old = await c.get(`/persons/${x.b}?tab=groups`);
     expect(old.statusCode).toBe(302);
@@ -313,6 +366,8 @@ describe('merging persons', () => {
     expect((await db().select().from(auditLog).where(eq(auditLog.id, auditBefore[0].id)))[0].entityId).toBe(x.b);
     expect((await db().select().from(personPhotos).where(eq(personPhotos.personId, x.b)))[0].original.toString()).toBe('orig-b');
     expect((await db().select().from(personPhotos).where(eq(personPhotos.personId, x.a))).length).toBe(0);
+    const [unmerge] = await db().select().from(auditLog).where(and(eq(auditLog.entityType, 'person'), eq(auditLog.entityId, x.a), eq(auditLog.action, 'unmerge')));
+    expect((unmerge.changes as Record<string, unknown>).photo).toEqual([bPhoto, null]);
     const emailsBack = rows<{ email: string }>(await db().execute(sql`select email from person_emails where person_id = ${x.a} order by position`));
     expect(emailsBack.map((e) => e.email)).toEqual(['Orlov@alfa.ru']);
     expect((await c.get(`/persons/${x.b}`)).statusCode).toBe(200);
@@ -320,6 +375,42 @@ describe('merging persons', () => {
     const [m] = await db().select().from(cardMerges).where(eq(cardMerges.id, mergeId));
     expect(m.undoneBy).toBe(t.users.secretary.id);
     expect((await c.post(`/duplicates/merges/${mergeId}/undo`)).statusCode).toBe(409);
+  });
+
+  it('records a photo put, replaced (even by one of the same type and size), swapped by a merge, and removed', async () => {
+    const s = t.users.secretary;
+    const a = await makePerson(db(), s, { surname: 'Фотин', firstName: 'Илья', patronymic: '', emails: ['fotin@ya.ru'] });
+    const b = await makePerson(db(), s, { surname: 'Фотин', firstName: 'Илья', patronymic: '', emails: ['fotin@ya.ru'] });
+    const pic = (text: string) => ({ thumbnail: Buffer.from(`t-${text}`), original: Buffer.from(text), originalType: 'image/png', width: 10, height: 10 });
+    await setPersonPhoto(db(), s, a.id, pic('a1'));
+    await setPersonPhoto(db(), s, a.id, pic('a2'));
+    await setPersonPhoto(db(), s, b.id, pic('b1'));
+    const photoEntries = async (id: number) =>
+      (await db().select().from(auditLog).where(and(eq(auditLog.entityType, 'person'), eq(auditLog.entityId, id))).orderBy(auditLog.id))
+        .filter((e) => 'photo' in (e.changes as object))
+        .map((e) => [e.action, (e.changes as Record<string, unknown>).photo]);
+    const label = (text: string) => photoLabel(pic(text));
+    expect(await photoEntries(a.id)).toEqual([['update', [null, label('a1')]], ['update', [label('a1'), label('a2')]]]);
+    const page = await c.get(`/persons/${a.id}?tab=history`);
+    expect(page.body).toContain('<li data-photo><span class="field">Фотография</span>: фото изменено</li>');
+    expect(page.body).toContain('<li data-photo><span class="field">Фотография</span>: фото добавлено</li>');
+
+    // Merged into a with b's photo: both cards' photos changed, both histories say so.
+    const res = await merge('person', [a.id, b.id], a.id, {}, { photo: String(b.id) });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
+    const [entry] = (await photoEntries(a.id)).filter(([action]) => action === 'merge');
+    expect(entry).toEqual(['merge', [label('a2'), label('b1')]]);
+    expect((await photoEntries(b.id)).at(-1)).toEqual(['update', [label('b1'), label('a2')]]);
+    expect((await c.get(`/persons/${a.id}?tab=history`)).body).toContain('фото изменено');
+
+    const undo = await c.post(`/duplicates/merges/${mergeIdOf(res.headers.location)}/undo`);
+    expect(undo.statusCode, undo.body.slice(0, 300)).toBe(303);
+    expect((await photoEntries(a.id)).at(-1)).toEqual(['unmerge', [label('b1'), label('a2')]]);
+    expect((await photoEntries(b.id)).at(-1)).toEqual(['update', [label('a2'), label('b1')]]);
+
+    await removePersonPhoto(db(), s, a.id);
+    expect((await photoEntries(a.id)).at(-1)).toEqual(['update', [label('a2'), null]]);
+    expect((await c.get(`/persons/${a.id}?tab=history`)).body).toContain('<li data-photo><span class="field">Фотография</span>: фото удалено</li>');
   });
 
   it('refuses to undo once the survivor was edited since, naming what changed', async () => {

@@ -19,7 +19,8 @@ afterAll(async () => drop?.());
 const NAMES = [
   'ООО «Ромашка»', '«Ромашка»', 'Romashka LLC', 'ООО "Ромашка"', 'Общество с ограниченной ответственностью «Ромашка»', 'ПАО «Газпром нефть»',
   'АО Щука-Жёлудь', 'ЗАО «Ёлки-Палки»', 'ИП Петров П. П.', 'Школа № 5', 'Yandex Ltd.', 'Siemens AG', 'Müller GmbH', 'ООО', '', '  ООО  «Альфа»  (Москва) ',
-  'Акционерное общество «Чайка»', 'Хлеб & Соль, Inc', 'Компания «Юг-Я»',
+  'Акционерное общество «Чайка»', 'Хлеб & Соль, Inc', 'Компания «Юг-Я»', 'Ромашка (ООО)', 'Рога и копыта, ООО', 'Acme Ltd.', 'ГБОУ «Школа № 5»',
+  'Company', 'Ёжик Co.', 'Фгуп «Почта России»', 'Индивидуальный предприниматель Петров',
 ];
 const SITES = ['https://www.Romashka.ru/about', 'romashka.ru', 'http://romashka.ru:8080/x?y', 'WWW.ROMASHKA.RU.', '', 'ftp://files.example.com/a#b'];
 
@@ -37,6 +38,8 @@ describe('matching keys', () => {
     expect(organizationNameKey('Romashka LLC')).toBe('romashka');
     expect(organizationNameKey('Общество с ограниченной ответственностью «Ромашка»')).toBe('romashka');
     expect(organizationNameKey('Школа № 5')).toBe('shkola 5');
+    expect(organizationNameKey('Ромашка (ООО)')).toBe('romashka');
+    expect(organizationNameKey('ООО')).toBe('');
     expect(webDomain('https://www.Romashka.ru/about')).toBe('romashka.ru');
   });
 

@@ -17,6 +17,7 @@ export function makeOrganization(db: Db, actor: User, over: Partial<Organization
   return createOrganization(db, actor, {
     name: `ООО «Тест ${unique()}»`,
     shortName: '',
+    inn: '',
     regionId: null,
     activityId: null,
     categoryId: null,

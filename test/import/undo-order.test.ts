@@ -8,11 +8,12 @@ import { auditLog } from '../../src/db/schema/audit.js';
 import { groupMemberships, mailingGroups } from '../../src/db/schema/groups.js';
 import { importBatches, importChanges } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
-import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
+import { personEmails, personPhones, personPhotos, persons } from '../../src/db/schema/persons.js';
 import { users } from '../../src/db/schema/users.js';
 import { insertUser } from '../../src/features/users/queries.js';
 import { dateFormatters, translator } from '../../src/i18n/index.js';
 import { hashPassword } from '../../src/lib/passwords.js';
+import { photoLabel } from '../../src/features/persons/model.js';
 
 /**
  * Two imports over the same cards, undone newest first: undoing the later one gives the cards
@@ -196,6 +197,35 @@ describe('undo of two batches, XML and photos', () => {
     expect(await undo(c, a)).toMatchObject({ removed: 2, left: [] });
     expect(await personsCount()).toBe(counts.persons);
     expect(await orgsCount()).toBe(counts.organizations);
+  });
+
+  it('a photo an import puts on an existing card, and its undo, are in the card\'s history', async () => {
+    const c = await t.as('secretary');
+    const bmp = sample('photo-24bit.bmp');
+    const doc = (photo: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<contacts xmlns="urn:edms:crm:contacts:1" version="1" exported="2026-01-01T00:00:00.000Z" scope="all">
+  <groups/><organizations/>
+  <persons><person id="p1-photohist"><surname>Фотоимпортов</surname><firstName>Глеб</firstName><email>photo-hist@example.ru</email>${photo}</person></persons>
+  <memberships/>
+</contacts>
+`);
+    const a = await uploadOk(c, doc(''), 'a.xml');
+    expect((await commit(t, c, a)).report).toMatchObject({ persons: { created: 1 } });
+    const [x] = await db().select().from(persons).where(eq(persons.surname, 'Фотоимпортов'));
+    const b = await uploadOk(c, doc(`<photo type="image/bmp">${bmp.toString('base64')}</photo>`), 'b.xml');
+    expect((await commit(t, c, b, { options: '1', all: 'update' })).report).toMatchObject({ persons: { updated: 1 } });
+    const [stored] = await db().select().from(personPhotos).where(eq(personPhotos.personId, x.id));
+    expect(stored.original.equals(bmp)).toBe(true);
+    const label = photoLabel(stored);
+    const photoEntries = async () =>
+      (await db().select().from(auditLog).where(eq(auditLog.entityId, x.id)).orderBy(asc(auditLog.id)))
+        .filter((e) => e.entityType === 'person' && 'photo' in (e.changes as object))
+        .map((e) => (e.changes as Record<string, unknown>).photo);
+    expect(await photoEntries()).toEqual([[null, label]]);
+    expect((await c.get(`/persons/${x.id}?tab=history`)).body).toContain('фото добавлено');
+    await undo(c, b);
+    expect(await photoEntries()).toEqual([[null, label], [label, null]]);
+    expect(await db().select().from(personPhotos).where(eq(personPhotos.personId, x.id))).toEqual([]);
   });
 
   it('a photo saved after the later batch was undone counts as an edit', async () => {

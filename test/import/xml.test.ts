@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { validateXML } from 'xmllint-wasm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
@@ -47,7 +47,7 @@ async function buildDirectory(t: TestApp) {
   const category = await createReference(db, s, 'categories', { name: 'Ключевой поставщик' });
   const [moscow] = await db.query.regions.findMany({ where: (r, { eq }) => eq(r.name, 'Москва') });
   const romashka = await makeOrganization(db, s, {
-    name: 'ООО «Ромашка»', shortName: 'Ромашка', regionId: moscow.id, activityId: activity.id, categoryId: category.id,
+    name: 'ООО «Ромашка»', shortName: 'Ромашка', inn: '7707083893', regionId: moscow.id, activityId: activity.id, categoryId: category.id,
     addrIndex: '101000', addrCountry: 'Россия', addrRegion: 'Москва', addrLocality: 'Москва', addrStreet: 'ул. Ленина', addrHouse: '10', addrBuilding: '2', addrOffice: '5',
     phones: '+7 495 123-45-67, доб. 2', email: 'info@romashka.ru', website: 'https://romashka.ru', note: 'Клиент с 2015 года.\nПлатит вовремя & без задержек <всегда>.',
   });
@@ -106,6 +106,7 @@ describe('XML export and re-import', () => {
     expect(first).toMatch(/<photo type="image\/bmp">Qk/);
     expect(first).toMatch(/<membership group="g\d+-[0-9a-f]+" person="p\d+-[0-9a-f]+" added="[^"]+" removed="[^"]+">/);
     expect(first).toContain('<region>Москва</region>');
+    expect(first).toContain('<shortName>Ромашка</shortName>\n      <inn>7707083893</inn>');
   });
 
   it('serves the schema to every signed-in user', async () => {
@@ -131,6 +132,8 @@ describe('XML export and re-import', () => {
     expect(sid).toMatchObject({ influence: 4, gender: 'male', dativeOverride: 'Сидорову Ивану Петровичу', sortKey: 'сидоров иван петрович' });
     const [photo] = await db.select().from(personPhotos).where(eq(personPhotos.personId, sid.id));
     expect(photo.original.equals(sample('photo-24bit.bmp'))).toBe(true);
+    const [romashka] = await db.select().from(organizations).where(eq(organizations.name, 'ООО «Ромашка»'));
+    expect(romashka.inn).toBe('7707083893');
     const [archived] = await db.select().from(organizations).where(eq(organizations.name, 'ЗАО «Закрыто»'));
     expect(archived.archivedAt).not.toBeNull();
     const [old] = await db.select().from(mailingGroups).where(eq(mailingGroups.name, 'Рассылка 2020'));
@@ -357,6 +360,21 @@ describe('hostile and broken XML', () => {
 </contacts>`;
     await assertValid(xml);
     await refused(xml, 'ссылается на группу «g404», которой нет в файле');
+  });
+
+  it('takes a valid INN (spaces dropped) and leaves out a mistyped one with a warning', async () => {
+    const c = await b.as('secretary');
+    const xml = `${head}${open}<groups/><organizations>
+  <organization id="o1"><name>ООО «Инн-Верный»</name><inn>7830 0022 93</inn></organization>
+  <organization id="o2"><name>ООО «Инн-Ошибка»</name><inn>7830002294</inn></organization>
+</organizations><persons/><memberships/></contacts>`;
+    const id = await uploadOk(c, Buffer.from(xml), 'inn.xml');
+    const preview = await c.get(`/import/${id}`);
+    expect(preview.body).toContain('неверный ИНН пропущен: 7830002294');
+    expect(preview.body).toContain('ИНН 7830002293');
+    expect((await commit(b, c, id)).status).toBe('committed');
+    const got = await b.database.db.select({ name: organizations.name, inn: organizations.inn }).from(organizations).where(sql`${organizations.name} like 'ООО «Инн-%'`).orderBy(organizations.name);
+    expect(got).toEqual([{ name: 'ООО «Инн-Верный»', inn: '7830002293' }, { name: 'ООО «Инн-Ошибка»', inn: '' }]);
   });
 
   it('refuses XML of another kind, and a file that breaks the structure', async () => {

@@ -2,9 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
-import { jobFiles, jobs } from '../../src/db/schema/jobs.js';
+import { jobFileChunks, jobFiles, jobs } from '../../src/db/schema/jobs.js';
+import { FILE_CHUNK } from '../../src/lib/jobs.js';
+import { setPersonPhoto } from '../../src/features/persons/service.js';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { translator } from '../../src/i18n/index.js';
 import { ADDRESS, makeGroup, pageSizesMm } from '../envelopes/helpers.js';
+import { outlookRuCsv, uploadOk } from '../import/helpers.js';
 
 /**
  * Long work as jobs, through the real routes: a group's envelopes above JOB_PDF_THRESHOLD become
@@ -121,6 +127,7 @@ describe('envelopes above the threshold as a job', () => {
     await db().update(jobs).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(jobs.id, jobId));
     await t.app.jobs.sweep();
     expect(await db().select({ id: jobFiles.jobId }).from(jobFiles).where(eq(jobFiles.jobId, jobId))).toEqual([]);
+    expect(await db().select({ id: jobFileChunks.jobId }).from(jobFileChunks).where(eq(jobFileChunks.jobId, jobId))).toEqual([]);
     const res = await c.get(`/jobs/${jobId}/file`);
     expect(res.statusCode).toBe(410);
     expect(res.body).toContain('Результат больше не хранится');
@@ -168,6 +175,40 @@ describe('the whole directory as an XML file', () => {
     expect(file.body).toContain('ООО «Ромашка»');
     expect(file.body.startsWith('<?xml')).toBe(true);
   });
+
+  it('with photos, bigger than a stored piece: written to disk, stored in pieces, read back the same as /export.xml', async () => {
+    const s = t.users.secretary;
+    const p = await makePerson(db(), s, { surname: 'Фотографов', firstName: 'Пётр' });
+    // An original of 2 MB: 2.7 MB in base64, three pieces.
+    const original = randomBytes(2_000_000);
+    await setPersonPhoto(db(), s, p.id, { thumbnail: Buffer.from('thumb'), original, originalType: 'image/png', width: 10, height: 10 });
+    const c = await t.as('employee');
+    const res = await c.post('/export/jobs', { photos: '1' });
+    const id = jobIdOf(res.headers.location);
+    expect((await waitDone(c, id)).state).toBe('done');
+    const pieces = await db().select({ seq: jobFileChunks.seq, bytes: jobFileChunks.bytes }).from(jobFileChunks).where(eq(jobFileChunks.jobId, id)).orderBy(jobFileChunks.seq);
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+    expect(pieces.map((x) => x.seq)).toEqual(pieces.map((_, i) => i));
+    expect(pieces.slice(0, -1).every((x) => x.bytes.length === FILE_CHUNK)).toBe(true);
+    const [meta] = await db().select().from(jobFiles).where(eq(jobFiles.jobId, id));
+    expect(meta.size).toBe(pieces.reduce((n, x) => n + x.bytes.length, 0));
+
+    const file = await c.get(`/jobs/${id}/file`);
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['content-type']).toBe('application/xml; charset=utf-8');
+    expect(file.headers['content-disposition']).toMatch(/contacts-\d{4}-\d\d-\d\d\.xml/);
+    expect(Number(file.headers['content-length'])).toBe(meta.size);
+    expect(file.rawPayload.length).toBe(meta.size);
+    expect(file.body).toContain(original.toString('base64'));
+    // The same document the streamed export gives, but for the moment it was made.
+    const direct = await c.get('/export.xml?photos=1');
+    const comparable = (xml: string) => xml.replace(/ exported="[^"]+"/, '');
+    expect(comparable(file.body)).toBe(comparable(direct.body));
+    // The job's file on disk goes with the job's end (right after its state is written).
+    const leftovers = async () => (await readdir(tmpdir())).filter((n) => n.startsWith(`crm-job-${process.pid}-${id}-`));
+    for (let i = 0; i < 50 && (await leftovers()).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await leftovers()).toEqual([]);
+  });
 });
 
 describe('job pages', () => {
@@ -214,5 +255,44 @@ describe('job pages', () => {
     expect(mine.some((j) => j.ownerId === t.users.employee.id)).toBe(true);
     for (const j of mine) expect(res.body.includes(`href="/jobs/${j.id}"`), String(j.id)).toBe(j.ownerId === t.users.employee.id);
     await c.post('/locale', { lang: 'ru', next: '/jobs' });
+  });
+});
+
+describe('an import being committed and its job', () => {
+  // Web-only (WORKERS=0): the commit's job waits in the queue, so the batch stays "committing".
+  let web: TestApp;
+  beforeAll(async () => {
+    web = await createTestApp({ WORKERS: '0' });
+  });
+  afterAll(async () => web?.close());
+
+  it('link to each other: the batch page to the job (to watch and cancel it), the job page back to the batch', async () => {
+    const c = await web.as('secretary');
+    const id = await uploadOk(c, outlookRuCsv('Связкин;Олег;;ООО «Связь»;Инженер;;svyazkin@example.ru;;'), 'link.csv');
+    const res = await c.post(`/import/${id}/commit`);
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
+    const page = await c.get(`/import/${id}`);
+    expect(page.body).toContain('data-status="committing"');
+    const m = /<a href="\/jobs\/(\d+)" data-testid="import-job">Ход и отмена импорта — на странице задания №(\d+)<\/a>/.exec(page.body);
+    expect(m, page.body.slice(0, 3000)).not.toBeNull();
+    const jobId = Number(m![1]);
+    const [job] = await web.database.db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(job).toMatchObject({ kind: 'import.commit', payload: { batchId: id }, state: 'queued' });
+    // The polled fragment carries the link too.
+    expect((await c.get(`/import/${id}`, { 'hx-request': 'true' })).body).toContain(`href="/jobs/${jobId}"`);
+
+    const jobPage = await c.get(`/jobs/${jobId}`);
+    expect(jobPage.statusCode).toBe(200);
+    expect(jobPage.body).toContain(`<a href="/import/${id}" data-testid="job-origin">← Импорт №${id}</a>`);
+    expect(jobPage.body).toContain('data-testid="job-cancel"');
+    // An administrator sees it as well, an employee does not.
+    expect((await (await web.as('admin')).get(`/jobs/${jobId}`)).body).toContain(`href="/import/${id}"`);
+    expect((await (await web.as('employee')).get(`/jobs/${jobId}`)).statusCode).toBe(404);
+
+    // Cancelled there, the batch is no longer committing.
+    expect((await c.post(`/jobs/${jobId}/cancel`)).statusCode).toBe(303);
+    const after = await c.get(`/import/${id}`);
+    expect(after.body).not.toContain('data-status="committing"');
+    expect(after.body).not.toContain('data-testid="import-job"');
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from './types.js';
 import { users } from './users.js';
 
@@ -70,8 +70,24 @@ export const jobFiles = pgTable('job_files', {
     .references(() => jobs.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
   type: text('type').notNull(),
-  size: integer('size').notNull(),
-  bytes: bytea('bytes').notNull(),
+  /** Bytes in all: an export of a big directory with photos may pass 2 GB. */
+  size: bigint('size', { mode: 'number' }).notNull(),
 });
+
+/**
+ * A job's file in pieces, in order (seq from 0): stored and sent one piece at a time, so that a
+ * file of any size is never whole in memory (src/lib/jobs.ts, FILE_CHUNK).
+ */
+export const jobFileChunks = pgTable(
+  'job_file_chunks',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => jobFiles.jobId, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    bytes: bytea('bytes').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);
 
 export type Job = typeof jobs.$inferSelect;

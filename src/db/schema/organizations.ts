@@ -11,6 +11,8 @@ export const organizations = pgTable(
     id: serial('id').primaryKey(),
     name: text('name').notNull(),
     shortName: text('short_name').notNull().default(''),
+    /** INN (ИНН): 10 digits (legal entity) or 12 (individual entrepreneur), checked by organizations/model.ts; '' when unknown. */
+    inn: text('inn').notNull().default(''),
     regionId: integer('region_id').references(() => regions.id),
     activityId: integer('activity_id').references(() => activities.id),
     categoryId: integer('category_id').references(() => categories.id),
@@ -61,6 +63,8 @@ export const organizations = pgTable(
     index('organizations_name_idx').on(t.sortName, t.id),
     index('organizations_live_region_name_idx').on(t.regionId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
     index('organizations_live_activity_name_idx').on(t.activityId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
+    // The duplicate finder's "same INN": an equality over the live organizations that have one.
+    index('organizations_inn_idx').on(t.inn).where(sql`${t.inn} <> '' and ${t.archivedAt} is null`),
     index('organizations_live_category_name_idx').on(t.categoryId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
   ],
 );

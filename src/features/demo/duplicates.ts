@@ -1,13 +1,17 @@
 import type { Db } from '../../db/client.js';
 import type { User } from '../../db/schema/users.js';
+import { innWithChecksum } from '../organizations/model.js';
 import { createOrganization, type OrganizationInput } from '../organizations/service.js';
 import { createPerson, type PersonInput } from '../persons/service.js';
 
 const NO_ADDRESS = { addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '' };
 
 function org(over: Partial<OrganizationInput> & { name: string }): OrganizationInput {
-  return { shortName: '', regionId: null, activityId: null, categoryId: null, ...NO_ADDRESS, phones: '', email: '', website: '', note: '', ...over };
+  return { shortName: '', inn: '', regionId: null, activityId: null, categoryId: null, ...NO_ADDRESS, phones: '', email: '', website: '', note: '', ...over };
 }
+
+/** The same company registered twice, under its Russian and its English name: the same INN. */
+const ROMASHKA_INN = innWithChecksum('770912345');
 
 function person(over: Partial<PersonInput> & { surname: string }): PersonInput {
   return { firstName: '', patronymic: '', influence: 0, organizationId: null, jobTitle: '', gender: 'unspecified', dativeOverride: '', note: '', ...NO_ADDRESS, phones: [], emails: [], ...over };
@@ -20,9 +24,9 @@ function person(over: Partial<PersonInput> & { surname: string }): PersonInput {
  */
 export async function seedDemoDuplicates(db: Db, actor: User): Promise<void> {
   const address = { ...NO_ADDRESS, addrIndex: '125009', addrCountry: 'Россия', addrLocality: 'Москва', addrStreet: 'ул. Тверская', addrHouse: '7' };
-  const a = await createOrganization(db, actor, org({ name: 'ООО «Ромашка»', shortName: 'Ромашка', ...address, phones: '+7 (495) 700-10-20', email: 'info@romashka.ru', website: 'www.romashka.ru' }));
+  const a = await createOrganization(db, actor, org({ name: 'ООО «Ромашка»', shortName: 'Ромашка', inn: ROMASHKA_INN, ...address, phones: '+7 (495) 700-10-20', email: 'info@romashka.ru', website: 'www.romashka.ru' }));
   const b = await createOrganization(db, actor, org({ name: '«Ромашка»', phones: '8 495 700 10 20', website: 'https://romashka.ru/', note: 'Заведена при импорте из Outlook.' }));
-  await createOrganization(db, actor, org({ name: 'Romashka LLC', email: 'office@romashka.ru', note: 'Для англоязычной переписки.' }));
+  await createOrganization(db, actor, org({ name: 'Romashka LLC', inn: ROMASHKA_INN, email: 'office@romashka.ru', note: 'Для англоязычной переписки.' }));
   await createPerson(db, actor, person({
     surname: 'Королёв', firstName: 'Дмитрий', patronymic: 'Сергеевич', organizationId: a.id, jobTitle: 'Генеральный директор', gender: 'male',
     phones: [{ kind: 'work', number: '+7 (495) 700-10-21' }], emails: ['d.korolev@romashka.ru'],

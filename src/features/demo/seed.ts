@@ -6,6 +6,7 @@ import { activities, categories, regions } from '../../db/schema/references.js';
 import { users, type Role, type User } from '../../db/schema/users.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { normalizeKey } from '../../lib/text.js';
+import { innWithChecksum } from '../organizations/model.js';
 import { createOrganization } from '../organizations/service.js';
 import { createPerson } from '../persons/service.js';
 import { seedDemoDuplicates } from './duplicates.js';
@@ -100,6 +101,9 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
     const org = await createOrganization(db, actor, {
       name,
       shortName: form === 'ИП' ? '' : stem,
+      // A valid INN of the city's tax office code, one per organization (not from the random
+      // sequence: the rest of the demo stays as it was).
+      inn: form === 'ИП' ? innWithChecksum(`${7700 + (si % 99)}${String(100000 + si).slice(-6)}`) : innWithChecksum(`${7700 + (si % 99)}${String(10000 + si).slice(-5)}`),
       regionId: regionId.get(city.region) ?? null,
       activityId: r.chance(0.93) ? (activityId.get(activity) ?? null) : null,
       categoryId: r.chance(0.9) ? (categoryId.get(category) ?? null) : null,

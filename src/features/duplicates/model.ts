@@ -18,6 +18,8 @@ export const PERSON_REASONS = {
 } as const;
 
 export const ORGANIZATION_REASONS = {
+  /** The same INN (ИНН): the tax office's own number of the organization. */
+  inn: 95,
   /** The same name once legal form, quotes and script are set aside (ООО «Ромашка» = Romashka LLC). */
   name: 90,
   /** The same website domain. */

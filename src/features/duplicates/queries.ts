@@ -14,11 +14,16 @@ import { REASONS, SIMILAR_NAME, SIMILAR_SURNAME } from './model.js';
  * an index serves. The same queries do the full scan (every pair, `a.id < b.id`) and the check of
  * one card (its pairs only, `a.id = card`): one rule, two scopes.
  */
-type Scope = { focus: number | null };
+type Scope = { focus: number[] | null };
 
-/** `a.id < b.id` for the full scan; `a.id = card and b.id <> card` for one card. */
+/**
+ * `a.id < b.id` for the full scan; `a.id` one of the cards and `b.id` another card for a check of
+ * some cards (a pair of two checked cards comes out both ways, and is grouped into one).
+ */
 function side(a: SQL, b: SQL, s: Scope): SQL {
-  return s.focus === null ? sql`${a} < ${b}` : sql`${a} = ${s.focus} and ${b} <> ${s.focus}`;
+  if (s.focus === null) return sql`${a} < ${b}`;
+  if (s.focus.length === 1) return sql`${a} = ${s.focus[0]} and ${b} <> ${s.focus[0]}`;
+  return sql`${a} = ${intArray(s.focus)} and ${b} <> ${a}`;
 }
 
 function personPairs(s: Scope): SQL[] {
@@ -77,6 +82,10 @@ function organizationPairs(s: Scope): SQL[] {
       from organizations o1 join organizations o2 on crm_web_domain(o2.website) = crm_web_domain(o1.website)
         and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.website <> ''
       where o1.archived_at is null and o1.website <> ''`,
+    sql`select o1.id, o2.id, 'inn'
+      from organizations o1 join organizations o2 on o2.inn = o1.inn
+        and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.inn <> ''
+      where o1.archived_at is null and o1.inn <> ''`,
     sql`select o1.id, o2.id, 'email'
       from organizations o1 join organizations o2 on lower(o2.email) = lower(o1.email)
         and ${side(sql`o1.id`, sql`o2.id`, s)} and o2.archived_at is null and o2.email <> ''
@@ -112,7 +121,26 @@ export async function scanAll(tx: Tx): Promise<{ person: number; organization: n
 /** The pairs of one card, afresh (after it was saved, archived, restored or merged). */
 export async function checkCard(db: Db | Tx, kind: DuplicateKind, id: number): Promise<void> {
   await db.execute(sql`delete from duplicate_candidates where kind = ${kind} and (a_id = ${id} or b_id = ${id})`);
-  await db.execute(insertPairs(kind, { focus: id }));
+  await db.execute(insertPairs(kind, { focus: [id] }));
+}
+
+/** How many cards one statement of checkCards looks at: each chunk is two statements. */
+export const CHECK_CHUNK = 2000;
+
+/**
+ * The pairs of many cards, afresh (after an import): the same queries as checkCard, a chunk of
+ * cards per statement instead of a statement per card. Each chunk in its own transaction, so a
+ * long import does not hold the candidates of the whole directory locked.
+ */
+export async function checkCards(db: Db, kind: DuplicateKind, ids: number[]): Promise<void> {
+  const list = [...new Set(ids)].sort((a, b) => a - b);
+  for (let i = 0; i < list.length; i += CHECK_CHUNK) {
+    const chunk = list.slice(i, i + CHECK_CHUNK);
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`delete from duplicate_candidates where kind = ${kind} and (a_id = ${intArray(chunk)} or b_id = ${intArray(chunk)})`);
+      await tx.execute(insertPairs(kind, { focus: chunk }));
+    });
+  }
 }
 
 export async function forgetCards(db: Db | Tx, kind: DuplicateKind, ids: number[]): Promise<void> {

@@ -13,7 +13,7 @@ import { recordAudit } from '../audit/service.js';
 import { ORGANIZATION_FIELDS, refreshPersonsSearchText, writeOrganization, type OrganizationInput } from '../organizations/service.js';
 import { splitPhones } from '../organizations/model.js';
 import { AUDIT_FIELDS as PERSON_AUDIT_FIELDS, auditable, PERSON_FIELDS, writePerson, type PersonInput } from '../persons/service.js';
-import { unitePhones, uniteEmails } from '../persons/model.js';
+import { photoLabel, unitePhones, uniteEmails } from '../persons/model.js';
 import { defaultChoice, MAX_MERGE, uniteReasons } from './model.js';
 import * as q from './queries.js';
 
@@ -24,6 +24,8 @@ function requireSecretary(actor: User) {
 // The incremental check: every saved, archived or restored card is re-checked after its save.
 cardHooks.saved.person.push((db, id) => q.checkCard(db, 'person', id));
 cardHooks.saved.organization.push((db, id) => q.checkCard(db, 'organization', id));
+cardHooks.savedMany.person.push((db, ids) => q.checkCards(db, 'person', ids));
+cardHooks.savedMany.organization.push((db, ids) => q.checkCards(db, 'organization', ids));
 cardHooks.hints.person.push((db, id) => q.candidatesOf(db, 'person', id));
 cardHooks.hints.organization.push((db, id) => q.candidatesOf(db, 'organization', id));
 
@@ -41,7 +43,7 @@ export async function dismiss(db: Db, actor: User, kind: DuplicateKind, a: numbe
 /** The choosable fields of the merge page, in form order; `address` stands for the whole address. */
 export const MERGE_FIELDS: Record<DuplicateKind, readonly string[]> = {
   person: ['surname', 'firstName', 'patronymic', 'organizationId', 'jobTitle', 'influence', 'gender', 'dativeOverride', 'note', 'address'],
-  organization: ['name', 'shortName', 'regionId', 'activityId', 'categoryId', 'address', 'email', 'website', 'note'],
+  organization: ['name', 'shortName', 'inn', 'regionId', 'activityId', 'categoryId', 'address', 'email', 'website', 'note'],
 };
 
 export type Card = q.PersonCard | q.OrganizationCard;
@@ -152,16 +154,24 @@ export async function mergeCards(db: Db, actor: User, input: MergeInput): Promis
       snap.survivor = { ...Object.fromEntries(PERSON_FIELDS.map((f) => [f, own(s, f)])), phones: s.phones, emails: s.emails };
       const row = await writePerson(tx, actor, s.id, next, newVersion);
       await moveLinks(tx, actor, kind, s.id, losers, snap);
+      // The survivor's photo as it was and as the merge leaves it (the chosen card's, swapped in).
+      let photos: Map<number, string | null> = new Map();
       if (input.photo !== null && input.photo !== s.id && (byId.get(input.photo) as q.PersonCard | undefined)?.hasPhoto) {
-        await swapPhotos(tx, s.id, input.photo);
+        photos = await swapPhotos(tx, s.id, input.photo);
         snap.photoFrom = input.photo;
       }
+      const photoBefore = (id: number) => (photos.size ? (photos.get(id) ?? null) : undefined);
+      const photoAfter = (id: number, other: number) => (photos.size ? (photos.get(other) ?? null) : undefined);
       await recordAudit(tx, {
         userId: actor.id, entityType: 'person', entityId: s.id, action: 'merge',
-        before: { ...auditable(s.row, s.phones, s.emails), mergedFrom: null },
-        after: { ...auditable(row, next.phones, next.emails), mergedFrom: losers.map((id) => `№${id}`).join(', ') },
-        fields: [...PERSON_AUDIT_FIELDS, 'mergedFrom'],
+        before: { ...auditable(s.row, s.phones, s.emails), mergedFrom: null, photo: photoBefore(s.id) },
+        after: { ...auditable(row, next.phones, next.emails), mergedFrom: losers.map((id) => `№${id}`).join(', '), photo: photoAfter(s.id, input.photo ?? s.id) },
+        fields: [...PERSON_AUDIT_FIELDS, 'mergedFrom', 'photo'],
       });
+      // The card whose photo was taken keeps the survivor's (or none): its history says so too.
+      if (snap.photoFrom !== null) {
+        await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: snap.photoFrom, action: 'update', before: { photo: photoBefore(snap.photoFrom) }, after: { photo: photoAfter(snap.photoFrom, s.id) }, fields: ['photo'] });
+      }
     } else {
       const s = survivor as q.OrganizationCard;
       const own = (c: Card, f: string) => (c.row as Record<string, unknown>)[f];
@@ -262,14 +272,22 @@ async function moveLinks(tx: Tx, actor: User, kind: DuplicateKind, survivorId: n
   snap.audit = await moveAll('audit_log', sql`entity_type = ${kind} and entity_id = ${q.intArray(losers)}`, sql.raw('entity_id'));
 }
 
-/** The two persons' photos change places: the survivor shows the chosen one, the other keeps the survivor's. */
-async function swapPhotos(tx: Tx, a: number, b: number) {
+/**
+ * The two persons' photos change places: the survivor shows the chosen one, the other keeps the
+ * survivor's. Returns each one's photo as the history records it, from before the swap.
+ */
+async function swapPhotos(tx: Tx, a: number, b: number): Promise<Map<number, string | null>> {
   const taken = rows<Record<string, unknown>>(await tx.execute(sql`delete from person_photos where person_id in (${a}, ${b}) returning *`));
+  const labels = new Map<number, string | null>([[a, null], [b, null]]);
+  for (const p of taken) {
+    labels.set(Number(p.person_id), photoLabel({ original: p.original as Buffer, originalType: String(p.original_type), width: Number(p.width), height: Number(p.height) }));
+  }
   for (const p of taken) {
     const to = Number(p.person_id) === a ? b : a;
     await tx.execute(sql`insert into person_photos (person_id, thumbnail, original, original_type, width, height, updated_at)
       values (${to}, ${p.thumbnail}, ${p.original}, ${p.original_type}, ${p.width}, ${p.height}, now())`);
   }
+  return labels;
 }
 
 /**
@@ -329,7 +347,9 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
     await back('documents', col, snap.documents);
     await back('import_changes', sql.raw('entity_id'), snap.importChanges);
     await back('audit_log', sql.raw('entity_id'), snap.audit);
-    if (snap.photoFrom !== null) await swapPhotos(tx, m.survivorId, snap.photoFrom);
+    const photos = snap.photoFrom !== null ? await swapPhotos(tx, m.survivorId, snap.photoFrom) : new Map<number, string | null>();
+    const photoNow = (id: number) => (photos.size ? (photos.get(id) ?? null) : undefined);
+    const photoBack = (other: number) => (photos.size ? (photos.get(other) ?? null) : undefined);
 
     const t = kind === 'person' ? persons : organizations;
     await tx.execute(sql`
@@ -342,10 +362,13 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
       const row = await writePerson(tx, actor, m.survivorId, before, survivor.version + 1);
       await recordAudit(tx, {
         userId: actor.id, entityType: 'person', entityId: m.survivorId, action: 'unmerge',
-        before: { ...auditable(cur.row, cur.phones, cur.emails), mergedFrom: m.mergedIds.map((id) => `№${id}`).join(', ') },
-        after: { ...auditable(row, before.phones, before.emails), mergedFrom: null },
-        fields: [...PERSON_AUDIT_FIELDS, 'mergedFrom'],
+        before: { ...auditable(cur.row, cur.phones, cur.emails), mergedFrom: m.mergedIds.map((id) => `№${id}`).join(', '), photo: photoNow(m.survivorId) },
+        after: { ...auditable(row, before.phones, before.emails), mergedFrom: null, photo: snap.photoFrom === null ? undefined : photoBack(snap.photoFrom) },
+        fields: [...PERSON_AUDIT_FIELDS, 'mergedFrom', 'photo'],
       });
+      if (snap.photoFrom !== null) {
+        await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: snap.photoFrom, action: 'update', before: { photo: photoNow(snap.photoFrom) }, after: { photo: photoBack(m.survivorId) }, fields: ['photo'] });
+      }
     } else {
       const [cur] = await tx.select().from(organizations).where(eq(organizations.id, m.survivorId));
       const before = snap.survivor as unknown as OrganizationInput;

@@ -86,6 +86,7 @@ export interface OrganizationRow extends Address {
   key: string;
   name: string;
   shortName: string;
+  inn: string;
   region: string | null;
   activity: string | null;
   category: string | null;
@@ -101,7 +102,7 @@ const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as 
 
 export function organizationBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset<OrganizationRow>(db, scope, (after) => sql`
-    select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, keys)} as key, x.name, x.short_name as "shortName",
+    select x.id, x.sort_key as "sortKey", ${keySql('organization', sql`x`, keys)} as key, x.name, x.short_name as "shortName", x.inn,
       r.name as region, a.name as activity, c.name as category, x.phones, x.email, x.website, x.note, ${iso(sql`x.archived_at`)} as "archivedAt", ${ADDRESS_COLUMNS}
     from organizations x
     left join regions r on r.id = x.region_id left join activities a on a.id = x.activity_id left join categories c on c.id = x.category_id

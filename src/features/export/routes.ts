@@ -1,4 +1,6 @@
+import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -54,17 +56,21 @@ export default async function exportRoutes(app: FastifyInstance) {
   // The whole directory as a file made in the background, to download later from the job's page.
   app.jobs.registerHandler<{ photos: boolean; day: string }>(EXPORT_JOB, {
     title: 'export.job.title',
+    // Streamed to a file on disk as it is made (the file's back-pressure paces the queries), then
+    // stored piece by piece: memory stays flat whatever the directory's size and its photos.
     async run(ctx) {
-      const parts: Buffer[] = [];
+      const file = await ctx.tempFile('contacts.xml');
       let size = 0;
       ctx.progress(0, 0, 'export.job.phase', { mb: 0 });
-      for await (const chunk of contactsXml(db, { kind: 'all' }, { photos: ctx.payload.photos })) {
-        if (ctx.signal.aborted) throw new Error('export aborted');
-        parts.push(chunk);
-        size += chunk.length;
-        ctx.progress(0, 0, 'export.job.phase', { mb: Math.round((size / 1024 / 1024) * 10) / 10 });
-      }
-      return { file: { name: `contacts-${ctx.payload.day}.xml`, type: 'application/xml; charset=utf-8', bytes: Buffer.concat(parts, size) } };
+      await pipeline(async function* () {
+        for await (const chunk of contactsXml(db, { kind: 'all' }, { photos: ctx.payload.photos })) {
+          if (ctx.signal.aborted) throw new Error('export aborted');
+          size += chunk.length;
+          ctx.progress(0, 0, 'export.job.phase', { mb: Math.round((size / 1024 / 1024) * 10) / 10 });
+          yield chunk;
+        }
+      }, createWriteStream(file));
+      return { file: { name: `contacts-${ctx.payload.day}.xml`, type: 'application/xml; charset=utf-8', path: file } };
     },
   });
 

@@ -28,7 +28,7 @@ const RECORD_DEPTH = 2;
 
 const ADDRESS: XmlLayout = ADDRESS_ELEMENTS.map(([el]) => el);
 const GROUP: XmlLayout = ['name', 'description'];
-const ORGANIZATION: XmlLayout = ['name', 'shortName', 'region', 'activity', 'category', ['address', ADDRESS], 'phones', 'email', 'website', 'note'];
+const ORGANIZATION: XmlLayout = ['name', 'shortName', 'inn', 'region', 'activity', 'category', ['address', ADDRESS], 'phones', 'email', 'website', 'note'];
 const PERSON: XmlLayout = ['surname', 'firstName', 'patronymic', 'influence', 'jobTitle', 'gender', 'dative', ['address', ADDRESS], 'phone', 'email', 'note', 'photo'];
 const MEMBERSHIP: XmlLayout = ['reason', 'document'];
 
@@ -149,7 +149,7 @@ async function* organizations({ db, scope, keys, doc }: Export) {
   const organization = new XmlRecords('organization', ORGANIZATION, RECORD_DEPTH);
   yield* section(doc, 'organizations', organization, organizationBatches(db, scope, keys), (o) => {
     organization.start({ id: o.key, archived: o.archivedAt });
-    organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
+    organization.leaf('name', o.name).leaf('shortName', o.shortName).leaf('inn', o.inn).leaf('region', o.region).leaf('activity', o.activity).leaf('category', o.category);
     address(organization, o);
     organization.leaf('phones', o.phones).leaf('email', o.email).leaf('website', o.website).leaf('note', o.note);
   });

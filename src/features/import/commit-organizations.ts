@@ -4,6 +4,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
 import { normalizeKey } from '../../lib/text.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
+import { organizationKeys } from '../organizations/model.js';
 import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
 import { EMPTY_ADDRESS, isEmptyAddress } from './mapping.js';
 import { groupsByName, organizationsByName, recordsByKey } from './match.js';
@@ -13,7 +14,7 @@ import { insertGroups, insertOrganizations, type Organization, type Organization
 import { WriterState, type StoredRow } from './commit-state.js';
 
 /** What filling an existing organization may write (see fillOrganizations). */
-const FILLED_FIELDS = ['shortName', 'phones', 'email', 'website', 'note', ...ADDRESS_FIELDS, 'regionId', 'activityId', 'categoryId'] as const;
+const FILLED_FIELDS = ['shortName', 'inn', 'phones', 'email', 'website', 'note', ...ADDRESS_FIELDS, 'regionId', 'activityId', 'categoryId'] as const;
 
 /** Groups and organizations of the file: matched by key or name, else created in bulk. */
 export abstract class OrganizationWriter extends WriterState {
@@ -90,6 +91,7 @@ export abstract class OrganizationWriter extends WriterState {
       const values: OrganizationValues = {
         name: o.name,
         shortName: o.shortName,
+        inn: o.inn,
         regionId: await this.referenceId('regions', o.region),
         activityId: await this.referenceId('activities', o.activity),
         categoryId: await this.referenceId('categories', o.category),
@@ -149,7 +151,7 @@ export abstract class OrganizationWriter extends WriterState {
       const beforeAddress = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, before[f]])) as Address;
       const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, (values as Record<string, unknown>)[f] ?? ''])) as Address;
       if (isEmptyAddress(beforeAddress) && !isEmptyAddress(address)) Object.assign(set, address);
-      for (const f of ['shortName', 'phones', 'email', 'website', 'note'] as const) {
+      for (const f of ['shortName', 'inn', 'phones', 'email', 'website', 'note'] as const) {
         if (!before[f] && values[f]) set[f] = values[f];
       }
       for (const f of ['regionId', 'activityId', 'categoryId'] as const) {
@@ -165,7 +167,8 @@ export abstract class OrganizationWriter extends WriterState {
         version: before.version + 1,
         updatedAt: this.stamp.at,
         updatedBy: this.actor.id,
-        ...(set.shortName ? { searchText: normalizeKey(`${before.name} ${String(set.shortName)}`) } : {}),
+        // The locator's text from the organization's own rule (name, short name, INN).
+        searchText: organizationKeys({ ...before, ...set }).searchText,
       };
       current.set(id, after);
       written.set(id, after);

@@ -3,6 +3,7 @@ import type { Address } from '../../db/schema/address.js';
 import type { ImportDecision } from '../../db/schema/imports.js';
 import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
 import { PERSON_FIELDS } from '../persons/service.js';
+import { photoLabel } from '../persons/model.js';
 import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { MAX_EMAILS, merge, type Update } from './merge.js';
@@ -185,7 +186,8 @@ export abstract class PersonWriter extends OrganizationWriter {
     // The last row with a photo wins, as it would when the rows were applied one by one.
     const lastPhoto = new Map<number, number>();
     for (const u of list) if (u.row.hasPhoto && cards.has(u.id)) lastPhoto.set(u.id, u.row.rowNo);
-    await this.photos([...lastPhoto].map(([personId, rowNo]) => ({ rowNo, personId })));
+    const replaced = new Map([...lastPhoto.keys()].map((id) => [id, photoLabel(photoOf.get(id))]));
+    await this.photos([...lastPhoto].map(([personId, rowNo]) => ({ rowNo, personId })), replaced);
     return vanished;
   }
 }

@@ -5,6 +5,7 @@ import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
 import { importRows, type ImportDecision, type ImportOutcome } from '../../db/schema/imports.js';
 import { organizations } from '../../db/schema/organizations.js';
 import type { User } from '../../db/schema/users.js';
+import { photoLabel } from '../persons/model.js';
 import { anyInt, chunked, Pipeline } from './bulk.js';
 import { isEmptyAddress } from './mapping.js';
 import type { ImportOptions } from './options.js';
@@ -117,7 +118,11 @@ export abstract class WriterState {
     for (const o of await this.tx.select().from(organizations).where(sql`${organizations.id} = ${anyInt(missing)}`)) this.remember(o);
   }
 
-  protected async photos(list: { rowNo: number; personId: number }[]) {
+  /**
+   * Writes the rows' photos to their persons. `replaced`: the photos of existing cards as their
+   * history records them (photoLabel), for an update that replaces one; new cards have none.
+   */
+  protected async photos(list: { rowNo: number; personId: number }[], replaced?: Map<number, string | null>) {
     for (const part of chunked(list, 50)) {
       if (!part.length) continue;
       const stored = await this.tx
@@ -131,6 +136,9 @@ export abstract class WriterState {
         if (s?.thumbnail && s.original) photos.push({ personId: x.personId, photo: { thumbnail: s.thumbnail, original: s.original, originalType: s.originalType ?? 'image/png', width: s.width ?? 0, height: s.height ?? 0 } });
       }
       await writePhotos(this.pipe, photos, this.stamp.at);
+      if (replaced) {
+        for (const { personId, photo } of photos) this.journal.audit('person', personId, 'update', { photo: replaced.get(personId) ?? null }, { photo: photoLabel(photo) }, ['photo']);
+      }
     }
   }
 

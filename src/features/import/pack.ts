@@ -47,7 +47,7 @@ const PERSON: PersonDraft = {
   organizationPhones: '',
   organizationEmail: '',
 };
-const ORGANIZATION: OrganizationDraft = { key: '', name: '', shortName: '', region: '', activity: '', category: '', address: EMPTY_ADDRESS, phones: '', email: '', website: '', note: '', archivedAt: null };
+const ORGANIZATION: OrganizationDraft = { key: '', name: '', shortName: '', inn: '', region: '', activity: '', category: '', address: EMPTY_ADDRESS, phones: '', email: '', website: '', note: '', archivedAt: null };
 const GROUP: GroupDraft = { key: '', name: '', description: '', mark: 'none', archivedAt: null };
 const MEMBERSHIP: MembershipDraft = { group: '', person: null, organization: null, reason: '', documents: [], addedAt: null, removedAt: null };
 

@@ -75,7 +75,9 @@ export default async function importRoutes(app: FastifyInstance) {
   /** `refused`: the undo was just refused for these later batches (the page answers with 409). */
   async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch, refused?: LaterBatch[]) {
     const live = liveProgress(batch.id);
-    const stale = service.isStale(batch, batch.status === 'committing' && (Boolean(live) || (await commitLive(batch.id))));
+    // The commit's job: the page links to it, where the user can watch and cancel it.
+    const job = batch.status === 'committing' ? await app.jobs.latestOf(COMMIT_JOB, { batchId: batch.id }) : null;
+    const stale = service.isStale(batch, batch.status === 'committing' && (Boolean(live) || (job !== null && (job.state === 'queued' || job.state === 'running'))));
     const q = req.query;
     const defaultFilter: RowFilter = batch.status === 'committed' ? 'failed' : 'all';
     const show: RowFilter = ROW_FILTERS.includes(q.show as RowFilter) ? (q.show as RowFilter) : defaultFilter;
@@ -109,6 +111,7 @@ export default async function importRoutes(app: FastifyInstance) {
         options: readOptions(batch.options),
         progress: live ?? { done: batch.done, total: batch.total },
         stale,
+        commitJobId: job?.id ?? null,
         counts,
         page,
         rows,

@@ -49,6 +49,8 @@ export interface OrganizationDraft {
   key: string;
   name: string;
   shortName: string;
+  /** INN (ИНН), digits only, valid or '' (organizations/model.ts). */
+  inn: string;
   /** Reference list entries by name; missing ones are created. */
   region: string;
   activity: string;

@@ -12,6 +12,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.j
 import { allows } from '../../plugins/access.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
+import { photoLabel } from '../persons/model.js';
 import { anyInt, bulkUpdate } from './bulk.js';
 import { lockBatch } from './queries.js';
 import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
@@ -360,15 +361,18 @@ class Undo {
     // A photo is put back only when the import replaced it (undefined: it did not touch it).
     const photoTouched = writes.filter((w) => w.before.photo !== undefined);
     if (photoTouched.length) {
-      await this.tx.delete(personPhotos).where(sql`${personPhotos.personId} = ${anyInt(photoTouched.map((w) => w.p.id))}`);
-      await writePhotos(
-        this.tx,
-        photoTouched.flatMap((w) => {
-          const ph = w.before.photo;
-          return ph ? [{ personId: w.p.id, photo: { thumbnail: Buffer.from(ph.thumbnail, 'base64'), original: Buffer.from(ph.original, 'base64'), originalType: ph.originalType, width: ph.width, height: ph.height } }] : [];
-        }),
-        at,
-      );
+      const taken = await this.tx
+        .delete(personPhotos)
+        .where(sql`${personPhotos.personId} = ${anyInt(photoTouched.map((w) => w.p.id))}`)
+        .returning({ personId: personPhotos.personId, original: personPhotos.original, originalType: personPhotos.originalType, width: personPhotos.width, height: personPhotos.height });
+      const given = photoTouched.flatMap((w) => {
+        const ph = w.before.photo;
+        return ph ? [{ personId: w.p.id, photo: { thumbnail: Buffer.from(ph.thumbnail, 'base64'), original: Buffer.from(ph.original, 'base64'), originalType: ph.originalType, width: ph.width, height: ph.height } }] : [];
+      });
+      await writePhotos(this.tx, given, at);
+      const was = new Map(taken.map((x) => [x.personId, photoLabel(x)]));
+      const back = new Map(given.map((g) => [g.personId, photoLabel(g.photo)]));
+      for (const w of photoTouched) this.journal.audit('person', w.p.id, 'update', { photo: was.get(w.p.id) ?? null }, { photo: back.get(w.p.id) ?? null }, ['photo']);
     }
     // What the cards had until now, for the audit's "before".
     const had = new Map<number, { phones: { kind: string; number: string }[]; emails: string[] }>();
@@ -415,10 +419,11 @@ class Undo {
     if (!o) return;
     if (this.edited(o, c)) return this.leave(c, o.name, 'edited');
     const before = c.before as Record<string, unknown>;
-    const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (ADDRESS_FIELDS.includes(f as keyof Address) ? '' : null)]));
+    // A text field the record had not yet when it was taken (a column added since) is empty.
+    const values = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, before[f] ?? (typeof o[f] === 'string' ? '' : null)]));
     const [after] = await this.tx
       .update(organizations)
-      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
+      .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? ''), inn: String(before.inn ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
       .where(eq(organizations.id, o.id))
       .returning();
     this.wrote(c, after.version);

@@ -179,6 +179,7 @@ export async function insertOrganizations(tx: Target, stamp: Stamp, items: Organ
     id: ids[i],
     name: v.name,
     shortName: v.shortName ?? '',
+    inn: v.inn ?? '',
     regionId: v.regionId ?? null,
     activityId: v.activityId ?? null,
     categoryId: v.categoryId ?? null,

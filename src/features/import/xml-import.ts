@@ -5,6 +5,7 @@ import { ValidationError } from '../../lib/errors.js';
 import { cleanText } from '../../lib/text.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { isEmail } from '../../lib/validate.js';
+import { innProblem, normalizeInn } from '../organizations/model.js';
 import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../export/format.js';
 import { KEY_RE } from '../export/keys.js';
 import { PHOTO_MAX_BYTES } from '../persons/photo-upload.js';
@@ -27,7 +28,7 @@ function refuse(key: string, params: Record<string, string | number> = {}): neve
 /** The children each record element may have, in the schema's order. */
 const RECORD_CHILDREN: Record<string, readonly string[]> = {
   group: ['name', 'description'],
-  organization: ['name', 'shortName', 'region', 'activity', 'category', 'address', 'phones', 'email', 'website', 'note'],
+  organization: ['name', 'shortName', 'inn', 'region', 'activity', 'category', 'address', 'phones', 'email', 'website', 'note'],
   person: ['surname', 'firstName', 'patronymic', 'influence', 'jobTitle', 'gender', 'dative', 'address', 'phone', 'email', 'note', 'photo'],
   membership: ['reason', 'document'],
 };
@@ -247,12 +248,18 @@ export class XmlImporter {
         problems.push({ code: 'invalid_email_skipped', detail: email });
         email = '';
       }
+      let inn = normalizeInn(text('inn', 40));
+      if (innProblem(inn)) {
+        problems.push({ code: 'invalid_inn_skipped', detail: inn });
+        inn = '';
+      }
       this.organizations.push({
         line: r.line,
         o: {
           key: id(),
           name: required('name', text('name', LIMITS.company)),
           shortName: text('shortName', LIMITS.name),
+          inn,
           region: text('region', LIMITS.name),
           activity: text('activity', LIMITS.name),
           category: text('category', LIMITS.name),

@@ -40,6 +40,7 @@ export default async function jobRoutes(app: FastifyInstance) {
         progress: jobProgress(req.t, jobs, job),
         finished,
         file,
+        origin: jobs.originOf(job),
         canCancel: !finished && jobs.canCancel(job, req.user!),
         expired: job.state === 'done' && !job.expiresAt,
         // Without JavaScript the page refreshes itself while the job runs.
@@ -59,7 +60,8 @@ export default async function jobRoutes(app: FastifyInstance) {
   app.get<IdReq>('/jobs/:id/file', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     try {
       const f = await jobs.file(req.params.id, req.user!);
-      return reply.type(f.type).header('Content-Disposition', attachment(f.name)).header('Cache-Control', 'private, no-store').send(f.bytes);
+      f.stream.on('error', (err) => req.log.error({ err }, 'job file failed while streaming'));
+      return reply.type(f.type).header('Content-Disposition', attachment(f.name)).header('Content-Length', String(f.size)).header('Cache-Control', 'private, no-store').send(f.stream);
     } catch (err) {
       if (!(err instanceof GoneError)) throw err;
       return reply.page('jobs/gone', { id: req.params.id, hours: app.config.jobResultHours, pageTitle: req.t('jobs.gone.title') }, { status: 410 });

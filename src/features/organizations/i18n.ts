@@ -12,6 +12,8 @@ export const organizationsDictionary = {
     'organizations.deleteConfirm': 'У организации нет истории: ни контактных лиц, ни документов, ни участия в группах. Её можно удалить безвозвратно.',
     'organizations.hasHistory': 'У организации есть история (контактные лица, документы или участие в группах), поэтому она не удаляется, а переносится в архив. Из архива её можно восстановить.',
     'organizations.alreadyArchived': 'Организация уже в архиве.',
+    'organizations.inn.format': 'ИНН — 10 цифр у юридического лица или 12 у индивидуального предпринимателя.',
+    'organizations.inn.checksum': 'ИНН с ошибкой: не сходится контрольная цифра.',
   },
   en: {
     'organizations.new': 'New organization',
@@ -26,5 +28,7 @@ export const organizationsDictionary = {
     'organizations.deleteConfirm': 'This organization has no history: no contact persons, documents or group memberships. It can be deleted permanently.',
     'organizations.hasHistory': 'This organization has history (contact persons, documents or group memberships), so it is archived instead of deleted. It can be restored from the archive.',
     'organizations.alreadyArchived': 'The organization is already archived.',
+    'organizations.inn.format': 'The INN has 10 digits for a legal entity or 12 for an individual entrepreneur.',
+    'organizations.inn.checksum': 'The INN is mistyped: its check digit does not match.',
   },
 };

@@ -1,9 +1,13 @@
 import { normalizeKey } from '../../lib/text.js';
 
 /**
- * Legal forms left out of the alphabetical order: "АО «Курская аномалия»" files under К. Full
- * forms first, so that "акционерное общество" is not cut to "общество". The same list, in the
- * same order, is crm_sort_name() in drizzle/0013_sort_name.sql (the backfill of existing rows).
+ * Legal forms, written out or abbreviated, that do not tell one organization from another: left
+ * out of the alphabetical order ("АО «Курская аномалия»" files under К) and of the duplicate
+ * finder's name key (ООО «Ромашка» = Romashka LLC). One list for both, through one function
+ * (withoutLegalForm). Full forms first, so that "акционерное общество" is not cut to "общество".
+ * Its SQL twin is crm_legal_form_free() in drizzle/0017_legal_forms.sql (the same list, the same
+ * order), which crm_sort_name() and crm_org_name_key() call; test/duplicates/keys.test.ts and
+ * test/contacts/locator-headers.test.ts hold the two equal.
  */
 export const LEGAL_FORMS = [
   'общество с ограниченной ответственностью',
@@ -13,15 +17,26 @@ export const LEGAL_FORMS = [
   'непубличное акционерное общество',
   'акционерное общество',
   'индивидуальный предприниматель',
+  'limited liability company',
   'фгбоу', 'фгбу', 'фгуп', 'гбоу', 'гбуз', 'гбу', 'гуп', 'муп', 'мбу', 'мбоу', 'гау', 'нко', 'ано',
   'ооо', 'оао', 'зао', 'пао', 'нао', 'ао', 'ип', 'нп', 'тоо', 'чп', 'кфх',
-  'llc', 'ltd', 'inc', 'gmbh', 'jsc', 'plc', 'corp',
+  'llc', 'ltd', 'inc', 'gmbh', 'pjsc', 'cjsc', 'ojsc', 'jsc', 'plc', 'corp', 'ag', 'co', 'limited', 'incorporated', 'company',
 ] as const;
 
 const QUOTES = /[«»"“”„'‘’`]/g;
 const FORMS = LEGAL_FORMS.join('|');
+/** Forms at the start, each followed by a space or the end: "ООО Ромашка", "ИП Петров". */
 const LEADING = new RegExp(`^(?:(?:${FORMS})\\.?(?:\\s+|$))+`);
-const TRAILING = new RegExp(`(?:[\\s,]+(?:${FORMS})\\.?)+$`);
+/** Forms at the end, after a space, a comma or in brackets: "Рога и копыта, ООО", "Ромашка (ООО)", "Acme Ltd.". */
+const TRAILING = new RegExp(`(?:[\\s,(]+(?:${FORMS})\\.?\\)?)+$`);
+
+/**
+ * The name normalized (lower case, Ё = Е, spaces collapsed), quotes set aside, without the legal
+ * form at its start and at its end; '' when the name is nothing but a legal form.
+ */
+export function withoutLegalForm(name: string): string {
+  return normalizeKey(name).replace(QUOTES, ' ').replace(/\s+/g, ' ').trim().replace(LEADING, '').replace(TRAILING, '').trim();
+}
 
 /**
  * Names whose first letter is Latin sort after every Cyrillic name, in one "A–Z" block: a Latin
@@ -32,9 +47,7 @@ export const LATIN_BLOCK = '\uE000';
 
 /** The alphabetical key of an organization's name: normalized, without legal form and quotes. */
 export function sortNameOf(name: string): string {
-  const key = normalizeKey(name);
-  const bare = key.replace(QUOTES, ' ').replace(/\s+/g, ' ').trim().replace(LEADING, '').replace(TRAILING, '').trim();
-  const s = bare || key;
+  const s = withoutLegalForm(name) || normalizeKey(name);
   return /^[a-z]/.test(s) ? LATIN_BLOCK + s : s;
 }
 
@@ -45,38 +58,67 @@ export function letterOf(sortName: string): string {
 }
 
 /** Every derived column of an organization, from the fields it derives from: one rule for every writer. */
-export function organizationKeys(v: { name: string; shortName?: string | null }) {
+export function organizationKeys(v: { name: string; shortName?: string | null; inn?: string | null }) {
   return {
     sortKey: normalizeKey(v.name),
     sortName: sortNameOf(v.name),
-    searchText: normalizeKey(`${v.name} ${v.shortName ?? ''}`),
+    // The INN is a word of the locator too: typing it finds the organization.
+    searchText: normalizeKey(`${v.name} ${v.shortName ?? ''} ${v.inn ?? ''}`),
   };
 }
 
 /**
- * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
- * functions of drizzle/0011_duplicates.sql (crm_org_name_key, crm_web_domain); these are their
- * twins for the page that explains a match, held to the same answers by
- * test/duplicates/keys.test.ts.
+ * INN (ИНН, the taxpayer number): 10 digits for a legal entity, 12 for an individual
+ * entrepreneur, the last one (two) a checksum. Stored as digits only; spaces and dashes people
+ * type are dropped. One rule for the form, the XML import and anything else that writes it.
  */
+export const INN_LENGTHS = [10, 12] as const;
+const INN_WEIGHTS_10 = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN_WEIGHTS_11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN_WEIGHTS_12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
 
-/** Legal forms, written out or abbreviated, that do not tell one organization from another. */
-export const LEGAL_FORM_PHRASES = [
-  'общество с ограниченной ответственностью',
-  'публичное акционерное общество',
-  'закрытое акционерное общество',
-  'открытое акционерное общество',
-  'акционерное общество',
-  'индивидуальный предприниматель',
-  'limited liability company',
-];
-export const LEGAL_FORM_WORDS = [
-  'ооо', 'оао', 'зао', 'пао', 'ао', 'ип', 'нко', 'ано', 'фгуп', 'гуп', 'муп', 'фгбу', 'гбу', 'мбу', 'тоо',
-  'llc', 'ltd', 'inc', 'gmbh', 'corp', 'co', 'plc', 'jsc', 'pjsc', 'cjsc', 'ojsc', 'ag', 'limited', 'incorporated', 'company',
-];
+/** What is stored: the digits without the spaces and dashes a person types between them. */
+export function normalizeInn(raw: string): string {
+  return raw.replace(/[\s\u00a0-]+/g, '');
+}
+
+function innDigit(digits: number[], weights: number[]): number {
+  return (weights.reduce((sum, w, i) => sum + w * digits[i], 0) % 11) % 10;
+}
+
+/**
+ * The INN that the first digits (9 for a legal entity, 10 for an individual entrepreneur) make
+ * with their check digits: for the demo directory and the tests.
+ */
+export function innWithChecksum(head: string): string {
+  const d = [...head].map(Number);
+  if (!/^\d+$/.test(head) || (d.length !== 9 && d.length !== 10)) throw new Error('an INN starts with 9 or 10 digits');
+  if (d.length === 9) return head + innDigit(d, INN_WEIGHTS_10);
+  const eleventh = innDigit(d, INN_WEIGHTS_11);
+  return head + eleventh + innDigit([...d, eleventh], INN_WEIGHTS_12);
+}
+
+/** Why an INN (normalized) is not one: an i18n key, or null when it is valid or empty. */
+export function innProblem(inn: string): 'organizations.inn.format' | 'organizations.inn.checksum' | null {
+  if (inn === '') return null;
+  if (!/^\d+$/.test(inn) || !(INN_LENGTHS as readonly number[]).includes(inn.length)) return 'organizations.inn.format';
+  const d = [...inn].map(Number);
+  const ok = inn.length === 10
+    ? innDigit(d, INN_WEIGHTS_10) === d[9]
+    : innDigit(d, INN_WEIGHTS_11) === d[10] && innDigit(d, INN_WEIGHTS_12) === d[11];
+  return ok ? null : 'organizations.inn.checksum';
+}
+
+/**
+ * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
+ * functions of drizzle/0011_duplicates.sql and 0017_legal_forms.sql (crm_org_name_key,
+ * crm_web_domain); these are their twins for the page that explains a match, held to the same
+ * answers by test/duplicates/keys.test.ts.
+ */
 
 /** Punctuation and quotes that separate words: «Ромашка», "Ромашка", Ромашка-Н. */
 export const NAME_PUNCTUATION = '«»"“”„\'`.,;:()!?&/\\–—№_+-';
+const PUNCTUATION = new RegExp(`[${NAME_PUNCTUATION.replace(/[\\\]\-^]/g, '\\$&')}]+`, 'g');
 
 const TRANSLIT: [string, string][] = [
   ['щ', 'shch'], ['ж', 'zh'], ['х', 'kh'], ['ц', 'ts'], ['ч', 'ch'], ['ш', 'sh'], ['ю', 'yu'], ['я', 'ya'], ['ъ', ''], ['ь', ''],
@@ -96,13 +138,10 @@ export function transliterate(s: string): string {
  * «Ромашка» and Romashka LLC are all "romashka".
  */
 export function organizationNameKey(name: string): string {
-  let s = name.toLowerCase().replace(/ё/g, 'е');
-  for (const p of LEGAL_FORM_PHRASES) s = s.split(p).join(' ');
-  const punct = new RegExp(`[${NAME_PUNCTUATION.replace(/[\\\]\-^]/g, '\\$&')}]+`, 'g');
-  s = s.replace(punct, ' ');
-  return s
+  return withoutLegalForm(name)
+    .replace(PUNCTUATION, ' ')
     .split(/\s+/)
-    .filter((w) => w && !LEGAL_FORM_WORDS.includes(w))
+    .filter(Boolean)
     .map(transliterate)
     .join(' ');
 }

@@ -14,7 +14,7 @@ import { cardHints } from '../../lib/card-hooks.js';
 import { allows } from '../../plugins/access.js';
 
 const OrganizationForm = Form({
-  name: Line(), shortName: Line(), regionId: Line(20), activityId: Line(20), categoryId: Line(20),
+  name: Line(), shortName: Line(), inn: Line(40), regionId: Line(20), activityId: Line(20), categoryId: Line(20),
   phones: Line(), email: Line(), website: Line(), note: SafeLines(20000), version: Line(20),
   ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])),
 });

@@ -6,7 +6,7 @@ import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { organizationKeys } from './model.js';
+import { innProblem, normalizeInn, organizationKeys } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
 import { allows } from '../../plugins/access.js';
@@ -19,6 +19,7 @@ import { cardSaved } from '../../lib/card-hooks.js';
 export const ORGANIZATION_FIELDS = [
   'name',
   'shortName',
+  'inn',
   'regionId',
   'activityId',
   'categoryId',
@@ -40,6 +41,7 @@ export async function readOrganizationForm(db: Db, body: Record<string, unknown>
   const input: OrganizationInput = {
     name: f.text('name', { required: true, max: 500 }),
     shortName: f.text('shortName', { max: 200 }),
+    inn: normalizeInn(f.text('inn', { max: 40 })),
     regionId: f.id('regionId'),
     activityId: f.id('activityId'),
     categoryId: f.id('categoryId'),
@@ -50,6 +52,8 @@ export async function readOrganizationForm(db: Db, body: Record<string, unknown>
     note: f.text('note', { max: 10000, multiline: true }),
   };
   input.email = f.email('email', f.text('email', { max: 254 }));
+  const inn = innProblem(input.inn);
+  if (inn && !f.errors.inn) f.errors.inn = { key: inn };
   if (input.website && !/^(https?:\/\/)?[^\s<>"]+\.[^\s<>"]+$/i.test(input.website)) f.errors.website = { key: 'validation.url' };
   // A reference chosen in a stale form may have been archived meanwhile: say so on the field.
   for (const [field, table] of [

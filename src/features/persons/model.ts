@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { normalizeKey } from '../../lib/text.js';
 import { parsePhone } from '../../lib/validate.js';
 
@@ -60,4 +61,15 @@ export function hasOwnAddress(a: AddressParts): boolean {
 export function postalAddress<A extends AddressParts>(person: A, organization: A | null | undefined): A | null {
   if (hasOwnAddress(person)) return person;
   return organization && hasOwnAddress(organization) ? organization : null;
+}
+
+/**
+ * A photo as its history records it: type, size and a fingerprint of the original, so that any
+ * other picture, even of the same type and size, reads as a change ("фото изменено"); null when
+ * there is none. Every path that puts, takes or swaps a photo records this.
+ */
+export function photoLabel(photo: { original: Buffer | Uint8Array; originalType: string; width: number; height: number } | null | undefined): string | null {
+  if (!photo) return null;
+  const print = createHash('sha256').update(photo.original).digest('hex').slice(0, 12);
+  return `${photo.originalType} ${photo.width}×${photo.height} #${print}`;
 }

@@ -13,6 +13,7 @@ import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findPerson, lockPerson } from './queries.js';
 import { personSearchText } from './search-text.js';
+import { photoLabel } from './model.js';
 
 export const MAX_PHONES = 20;
 export const MAX_EMAILS = 10;
@@ -231,13 +232,17 @@ export async function setPersonPhoto(
   await db.transaction(async (tx) => {
     const before = await lockPerson(tx, id);
     if (!before) throw new NotFoundError();
+    const [old] = await tx
+      .select({ original: personPhotos.original, originalType: personPhotos.originalType, width: personPhotos.width, height: personPhotos.height })
+      .from(personPhotos)
+      .where(eq(personPhotos.personId, id));
     await tx
       .insert(personPhotos)
       .values({ personId: id, ...photo })
       .onConflictDoUpdate({ target: personPhotos.personId, set: { ...photo, updatedAt: new Date() } });
     // The photo is saved on its own, so it does not bump the version an open edit form holds.
     await tx.update(persons).set({ updatedAt: new Date(), updatedBy: actor.id }).where(eq(persons.id, id));
-    await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: id, action: 'update', before: { photo: null }, after: { photo: `${photo.originalType} ${photo.width}×${photo.height}` }, fields: ['photo'] });
+    await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: id, action: 'update', before: { photo: photoLabel(old) }, after: { photo: photoLabel(photo) }, fields: ['photo'] });
   });
 }
 
@@ -246,10 +251,13 @@ export async function removePersonPhoto(db: Db, actor: User, id: number) {
   await db.transaction(async (tx) => {
     const before = await lockPerson(tx, id);
     if (!before) throw new NotFoundError();
-    const deleted = await tx.delete(personPhotos).where(eq(personPhotos.personId, id)).returning({ id: personPhotos.personId });
+    const deleted = await tx
+      .delete(personPhotos)
+      .where(eq(personPhotos.personId, id))
+      .returning({ original: personPhotos.original, originalType: personPhotos.originalType, width: personPhotos.width, height: personPhotos.height });
     if (deleted.length) {
       await tx.update(persons).set({ updatedAt: new Date(), updatedBy: actor.id }).where(eq(persons.id, id));
-      await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: id, action: 'update', before: { photo: 'photo' }, after: { photo: null }, fields: ['photo'] });
+      await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: id, action: 'update', before: { photo: photoLabel(deleted[0]) }, after: { photo: null }, fields: ['photo'] });
     }
   });
 }

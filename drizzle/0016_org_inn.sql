@@ -1,0 +1,2 @@
+ALTER TABLE "organizations" ADD COLUMN "inn" text DEFAULT '' NOT NULL;--> statement-breakpoint
+CREATE INDEX "organizations_inn_idx" ON "organizations" USING btree ("inn") WHERE "organizations"."inn" <> '' and "organizations"."archived_at" is null;
