@@ -5,6 +5,28 @@ import { users } from '../../db/schema/users.js';
 
 type Values = Record<string, unknown>;
 
+/**
+ * Every field an audit entry may name: the history tab shows each as `fields.<name>`, so each has a
+ * label in both languages (test/foundation/i18n.test.ts); recordAudit accepts no other name.
+ */
+export const AUDITED_FIELDS = [
+  // Organizations (and the sender's own organization in the envelope settings).
+  'name', 'shortName', 'regionId', 'activityId', 'categoryId', 'phones', 'email', 'website', 'note', 'defaultFormat',
+  // Addresses.
+  'addrIndex', 'addrCountry', 'addrRegion', 'addrDistrict', 'addrLocality', 'addrStreet', 'addrHouse', 'addrBuilding', 'addrOffice',
+  // Persons.
+  'surname', 'firstName', 'patronymic', 'influence', 'organizationId', 'jobTitle', 'gender', 'dativeOverride', 'emails', 'photo',
+  // Mailing groups: a group's own fields, its members, and a card's memberships.
+  'description', 'mark', 'members', 'groups',
+  // Reference books.
+  'code',
+  // Documents.
+  'direction', 'regNumber', 'regDate', 'senderNumber', 'senderDate', 'subject', 'summary', 'documentOrganization', 'documentPerson', 'files',
+  // Any card.
+  'archivedAt', 'mergedFrom', 'mergedInto',
+] as const;
+export type AuditedField = (typeof AUDITED_FIELDS)[number];
+
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   // Two different strings or booleans never stringify alike; this is most fields of most
@@ -16,7 +38,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** { field: [before, after] } for the listed fields that differ. */
-export function diff(before: Values | null, after: Values | null, fields: readonly string[]): Record<string, [unknown, unknown]> {
+export function diff(before: Values | null, after: Values | null, fields: readonly AuditedField[]): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};
   for (const f of fields) {
     const a = before ? before[f] : null;
@@ -32,7 +54,7 @@ export function diff(before: Values | null, after: Values | null, fields: readon
  */
 export async function recordAudit(
   tx: Db | Tx,
-  entry: { userId: number | null; entityType: string; entityId: number; action: AuditAction; before?: Values | null; after?: Values | null; fields: readonly string[] },
+  entry: { userId: number | null; entityType: string; entityId: number; action: AuditAction; before?: Values | null; after?: Values | null; fields: readonly AuditedField[] },
 ) {
   const changes = diff(entry.before ?? null, entry.after ?? null, entry.fields);
   if (entry.action === 'update' && Object.keys(changes).length === 0) return;
