@@ -40,6 +40,19 @@ function asList(v: unknown): string[] {
   return (Array.isArray(v) ? v : [v]).map(String);
 }
 
+/**
+ * The indexes of the rows of a repeated field that hold something, in their order; their errors
+ * (`field.N` by posted row) are copied into `out` under the row's new number.
+ */
+function enteredRows(values: string[], field: string, errors: Record<string, unknown>, out: Record<string, unknown>): number[] {
+  const kept = values.flatMap((v, i) => (v.trim() ? [i] : []));
+  kept.forEach((posted, shown) => {
+    const e = errors[`${field}.${posted}`];
+    if (e) out[`${field}.${shown}`] = e;
+  });
+  return kept;
+}
+
 export default async function personRoutes(app: FastifyInstance) {
   const db = app.db;
 
@@ -49,13 +62,20 @@ export default async function personRoutes(app: FastifyInstance) {
     return p;
   }
 
-  async function formData(form: Record<string, unknown>, errors: object = {}) {
+  async function formData(form: Record<string, unknown>, errors: Record<string, unknown> = {}) {
     const organizationPicker = await loadPicker(db, 'organization', 'organizationId', { find: form.organizationId_find, selected: form.organizationId });
-    // Two blank rows so phones and e-mails can be added without JavaScript.
-    const phoneNumber = [...asList(form.phoneNumber), '', ''];
-    const phoneKind = asList(form.phoneKind);
-    const email = [...asList(form.email), ''];
-    return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
+    // The entered phones and e-mails, then one blank row of each to add one more without
+    // JavaScript: a form shown again after a refusal does not gain rows.
+    const out: Record<string, unknown> = Object.fromEntries(Object.entries(errors).filter(([k]) => !/^(phoneNumber|email)\.\d+$/.test(k)));
+    const [numbers, kinds, emails] = [asList(form.phoneNumber), asList(form.phoneKind), asList(form.email)];
+    const phoneRows = enteredRows(numbers, 'phoneNumber', errors, out);
+    const emailRows = enteredRows(emails, 'email', errors, out);
+    const rows = {
+      phoneNumber: [...phoneRows.map((i) => numbers[i]), ''],
+      phoneKind: [...phoneRows.map((i) => kinds[i] ?? ''), ''],
+      email: [...emailRows.map((i) => emails[i]), ''],
+    };
+    return { form: { ...form, ...rows }, errors: out, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
   }
 
   app.get<{ Querystring: Static<typeof NewQuery> }>('/persons/new', { config: { access: 'secretary' }, schema: { querystring: NewQuery } }, async (req, reply) => {
