@@ -172,8 +172,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     }
     return done;
   };
+  let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    refreshStatistics().catch(() => {}).finally(() => {
+    running = refreshStatistics().catch(() => {}).finally(() => {
       if (!closed) timer = setTimeout(tick, STATISTICS_EVERY_MS).unref();
     });
   };
@@ -195,6 +196,8 @@ async function openPglite(dataDir: string): Promise<Database> {
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      // A pass under way stops after its current table.
+      await running;
       await client.close();
     },
   };
