@@ -152,6 +152,17 @@ describe('person card', () => {
     expect(history.body).toContain('Секретарь Анна');
   });
 
+  it('names a new workplace and a gender in the history in words, not by id or code', async () => {
+    const first = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Прежнее место»' });
+    const second = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Новое место»' });
+    const p = await makePerson(t.database.db, t.users.secretary, { surname: 'Перешедший', organizationId: first.id });
+    const c = await t.as('secretary');
+    expect((await c.post(`/persons/${p.id}`, { surname: 'Перешедший', organizationId: second.id, gender: 'female', version: p.version })).statusCode).toBe(303);
+    const history = (await c.get(`/persons/${p.id}?tab=history`)).body;
+    expect(history).toContain('<span class="field">Место работы</span>: <del>ООО «Прежнее место»</del> → <ins>ООО «Новое место»</ins>');
+    expect(history).toContain('<span class="field">Пол</span>: <del>не указан</del> → <ins>женский</ins>');
+  });
+
   it('shows on a stale save (409) only the fields the other user changed', async () => {
     const p = await makePerson(t.database.db, t.users.secretary, { surname: 'Трёхполев', jobTitle: 'Инженер', note: '' });
     const a = await t.as('secretary');
