@@ -53,7 +53,8 @@ export function prepareEnvelopes(rows: MemberRow[], format: EnvelopeFormat, own:
   return {
     envelopes: printable.map((a) => envelopeView(a, format.recipient, format.maxPt)),
     skipped,
-    sender: senderBlock(own, format.sender, format.maxPt),
+    // The return address keeps its DL size: on a large envelope the recipient stands out.
+    sender: senderBlock(own, format.sender),
   };
 }
 
