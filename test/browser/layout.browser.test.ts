@@ -35,7 +35,8 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 async function overflow(page: Page, path: string) {
-  await page.goto(`${h.baseUrl}${path}`);
+  const res = await page.goto(`${h.baseUrl}${path}`);
+  expect(res?.status(), path).toBe(200);
   return page.evaluate(() => {
     const width = document.documentElement.clientWidth;
     const wide = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
@@ -76,6 +77,14 @@ describe('at 1366×768', () => {
     const wide: string[] = [];
     for (const path of pages) {
       const r = await overflow(page, path);
+      if (r.scrollWidth > r.innerWidth) wide.push(`${path}: ${r.scrollWidth} > ${r.innerWidth} (${r.wide.join(', ')})`);
+    }
+    // The administrator's pages too.
+    const admin = await h.newPage();
+    await admin.setViewport({ width: 1366, height: 768 });
+    await h.signIn(admin, 'admin');
+    for (const path of ['/admin/users', '/admin/settings', '/jobs', '/references/regions']) {
+      const r = await overflow(admin, path);
       if (r.scrollWidth > r.innerWidth) wide.push(`${path}: ${r.scrollWidth} > ${r.innerWidth} (${r.wide.join(', ')})`);
     }
     expect(wide).toEqual([]);
