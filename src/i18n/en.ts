@@ -106,6 +106,11 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'fields.gender': 'Gender',
   'fields.photo': 'Photo',
   'fields.archivedAt': 'Archived',
+  'fields.description': 'Description',
+  'fields.mark': 'Mark',
+  'fields.members': 'Members',
+  'fields.groups': 'Mailing groups',
+  'fields.code': 'Code',
 
   'phoneKinds.work': 'work',
   'phoneKinds.mobile': 'mobile',

@@ -110,6 +110,11 @@ export const ru = {
   'fields.gender': 'Пол',
   'fields.photo': 'Фотография',
   'fields.archivedAt': 'В архиве',
+  'fields.description': 'Описание',
+  'fields.mark': 'Отметка',
+  'fields.members': 'Участники',
+  'fields.groups': 'Группы рассылки',
+  'fields.code': 'Код',
 
   'phoneKinds.work': 'рабочий',
   'phoneKinds.mobile': 'мобильный',

@@ -31,6 +31,7 @@ describe('envelopes (browser)', () => {
     });
     await h.signIn(page, 'employee');
     const pxPerMm = 96 / 25.4;
+    const heights: Record<string, number> = {};
     for (const f of ENVELOPE_FORMAT_LIST) {
       await page.goto(`${h.baseUrl}/groups/${groupId}/envelopes?format=${f.id}`);
       expect(await page.$eval('[data-testid=skipped]', (el) => el.textContent)).toContain('Безадресов');
@@ -45,6 +46,8 @@ describe('envelopes (browser)', () => {
             fits: recipient.scrollHeight <= recipient.clientHeight && recipient.scrollWidth <= recipient.clientWidth,
             indexVisible: recipient.querySelector('.index')!.getBoundingClientRect().bottom <= recipient.getBoundingClientRect().bottom,
             font: Number(recipient.dataset.font),
+            // The height the recipient's text takes: the block grows with the envelope.
+            textHeight: [...recipient.querySelectorAll('.row')].reduce((h, r) => h + r.getBoundingClientRect().height, 0),
             long: recipient.textContent!.includes('Научно-производственное'),
             // 1 px: scrollHeight and clientHeight round a fractional height differently.
             namesClipped: [...env.querySelectorAll('.names')].some((n) => n.scrollHeight > n.clientHeight + 1),
@@ -70,9 +73,14 @@ describe('envelopes (browser)', () => {
       }
       // The 400-character name steps the font down (except on C4, where it fits as it is).
       const long = boxes.find((b) => b.long)!;
-      if (f.id !== 'C4') expect(long.font, f.id).toBeLessThan(14);
-      expect(boxes.filter((b) => !b.long).map((b) => b.font)).toEqual([14, 14]);
+      if (f.id !== 'C4') expect(long.font, f.id).toBeLessThan(f.maxPt);
+      // The others take the envelope's largest step, which grows with the envelope.
+      expect(boxes.filter((b) => !b.long).map((b) => b.font), f.id).toEqual([f.maxPt, f.maxPt]);
+      heights[f.id] = Math.max(...boxes.filter((b) => !b.long).map((b) => b.textHeight)) / pxPerMm;
     }
+    // The same address stands taller on C5 than on DL, and taller still on C4.
+    expect(heights.C5).toBeGreaterThan(heights.DL * 1.15);
+    expect(heights.C4).toBeGreaterThan(heights.C5 * 1.3);
     expect(cspErrors).toEqual([]);
   });
 

@@ -103,6 +103,17 @@ describe('several words narrow; near misses last and only when asked for', () =>
   });
 });
 
+describe('near misses only', () => {
+  it('say so once above the list, not under every header', async () => {
+    const c = await t.as('employee');
+    const body = (await c.get(`/contacts?q=${encodeURIComponent('Петрава')}`)).body;
+    expect(orgIdsOf(body).length).toBeGreaterThan(0);
+    expect(body).toContain('data-testid="only-similar"');
+    expect(body).toContain('Точных совпадений с «Петрава» нет — показаны похожие.');
+    expect(body).not.toContain('data-testid="approx-divider"');
+  });
+});
+
 describe('alphabetical order without legal form', () => {
   it('files «АО «Янтарь»» under Я, «ГБОУ «Школа № 5»» under Ш, Latin names in an A–Z block last', async () => {
     const c = await t.as('employee');

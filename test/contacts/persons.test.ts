@@ -152,6 +152,72 @@ describe('person card', () => {
     expect(history.body).toContain('Секретарь Анна');
   });
 
+  it('names a new workplace and a gender in the history in words, not by id or code', async () => {
+    const first = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Прежнее место»' });
+    const second = await makeOrganization(t.database.db, t.users.secretary, { name: 'ООО «Новое место»' });
+    const p = await makePerson(t.database.db, t.users.secretary, { surname: 'Перешедший', organizationId: first.id });
+    const c = await t.as('secretary');
+    expect((await c.post(`/persons/${p.id}`, { surname: 'Перешедший', organizationId: second.id, gender: 'female', version: p.version })).statusCode).toBe(303);
+    const history = (await c.get(`/persons/${p.id}?tab=history`)).body;
+    expect(history).toContain('<span class="field">Место работы</span>: <del>ООО «Прежнее место»</del> → <ins>ООО «Новое место»</ins>');
+    expect(history).toContain('<span class="field">Пол</span>: <del>не указан</del> → <ins>женский</ins>');
+  });
+
+  it('shows on a stale save (409) only the fields the other user changed', async () => {
+    const p = await makePerson(t.database.db, t.users.secretary, { surname: 'Трёхполев', jobTitle: 'Инженер', note: '' });
+    const a = await t.as('secretary');
+    const b = await t.as('admin');
+    // B opens the form; A saves a new job title meanwhile; B adds a note and a phone.
+    const opened = await b.get(`/persons/${p.id}/edit`);
+    const base = /name="base" value="([^"]+)"/.exec(opened.body)![1];
+    expect((await a.post(`/persons/${p.id}`, { surname: 'Трёхполев', jobTitle: 'Главный инженер', version: p.version })).statusCode).toBe(303);
+    const stale = await b.post(`/persons/${p.id}`, {
+      surname: 'Трёхполев', jobTitle: 'Инженер', note: 'Любит чай', phoneKind: ['work', 'work'], phoneNumber: ['+7 495 123-45-67', ''], version: p.version, base,
+    });
+    expect(stale.statusCode).toBe(409);
+    const rows = [...stale.body.matchAll(/<tr><td>([^<]*)<\/td><td class="theirs">([^<]*)<\/td><td class="yours">([^<]*)<\/td><\/tr>/g)].map((m) => m.slice(1));
+    // Not the note or the phones: A never touched them (they would read "—" as A's value).
+    expect(rows).toEqual([['Должность', 'Главный инженер', 'Инженер']]);
+    expect(stale.body).toContain('Любит чай');
+    expect(stale.body).toContain('value="+7 495 123-45-67"');
+    // The page's form carries the new version and the new base: saving it again goes through.
+    const again = /name="base" value="([^"]+)"/.exec(stale.body)![1];
+    expect(again).not.toBe(base);
+    const saved = await b.post(`/persons/${p.id}`, { surname: 'Трёхполев', jobTitle: 'Главный инженер', note: 'Любит чай', version: p.version + 1, base: again });
+    expect(saved.statusCode).toBe(303);
+    expect(await personRow(p.id)).toMatchObject({ jobTitle: 'Главный инженер', note: 'Любит чай' });
+  });
+
+  it('keeps exactly the entered phones and e-mails, plus one blank row, however often a save is refused', async () => {
+    const c = await t.as('secretary');
+    const rowsOf = (html: string) => ({
+      phones: [...html.matchAll(/<input name="phoneNumber" value="([^"]*)"/g)].map((m) => m[1]),
+      emails: [...html.matchAll(/<input name="email" type="email" value="([^"]*)"/g)].map((m) => m[1]),
+    });
+    expect(rowsOf((await c.get('/persons/new')).body)).toEqual({ phones: [''], emails: [''] });
+    let form: Record<string, string | string[]> = {
+      surname: '', phoneKind: ['mobile', 'work', 'work'], phoneNumber: ['+7 900 111-22-33', '', 'не номер'], email: ['', 'a@example.ru', ''],
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await c.post('/persons', form);
+      expect(res.statusCode).toBe(422);
+      const shown = rowsOf(res.body);
+      expect(shown).toEqual({ phones: ['+7 900 111-22-33', 'не номер', ''], emails: ['a@example.ru', ''] });
+      // The refused number keeps its error on its own row (the second one now), and its kind.
+      const second = res.body.split('data-repeat-row').filter((r) => r.includes('name="phoneNumber"'))[1];
+      expect(second).toContain('aria-invalid=true');
+      expect(res.body).toMatch(/<option value="mobile" selected>/);
+      // Post back what the page shows, blanks included, as a browser would.
+      form = { surname: '', phoneKind: ['mobile', 'work', 'work'], phoneNumber: shown.phones, email: shown.emails };
+    }
+    const p = await makePerson(t.database.db, t.users.secretary, { phones: [{ kind: 'work', number: '+7 495 000-00-01' }], emails: ['x@example.ru'] });
+    const edit = await c.get(`/persons/${p.id}/edit`);
+    expect(rowsOf(edit.body)).toEqual({ phones: ['+7 495 000-00-01', ''], emails: ['x@example.ru', ''] });
+    const refused = await c.post(`/persons/${p.id}`, { surname: '', phoneKind: ['work', 'work'], phoneNumber: ['+7 495 000-00-01', ''], email: ['x@example.ru', ''], version: p.version });
+    expect(refused.statusCode).toBe(422);
+    expect(rowsOf(refused.body)).toEqual({ phones: ['+7 495 000-00-01', ''], emails: ['x@example.ru', ''] });
+  });
+
   it('archives and restores; deletes only without history, after confirmation', async () => {
     const p = await makePerson(t.database.db, t.users.secretary);
     const c = await t.as('secretary');

@@ -297,6 +297,7 @@ describe('editing', () => {
     const form = await a.get(`/documents/${doc.id}/edit`);
     expect(form.body).toContain('value="Исходная тема"');
     expect(form.body).toContain('Вх-2037/000001');
+    const openedBase = /name="base" value="([^"]+)"/.exec((await b.get(`/documents/${doc.id}/edit`)).body)![1];
     const saved = await a.post(`/documents/${doc.id}`, { regDate: '2037-03-02', subject: 'Тема от секретаря', organizationId: org2.id, direction: 'outgoing', version: doc.version });
     expect(saved.statusCode).toBe(303);
     expect(await docRow(doc.id)).toMatchObject({ subject: 'Тема от секретаря', direction: 'incoming', regNumber: 'Вх-2037/000001', regDate: '2037-03-02', organizationId: org2.id, version: doc.version + 1 });
@@ -309,6 +310,15 @@ describe('editing', () => {
     expect(stale.body).toContain('ООО «Другая»');
     expect(stale.body).toContain(`name="version" value="${doc.version + 1}"`);
     expect((await docRow(doc.id)).subject).toBe('Тема от секретаря');
+
+    // Opened before the secretary's save, the administrator's form names only what she changed,
+    // her organization by its name.
+    const stale2 = await b.post(`/documents/${doc.id}`, {
+      regDate: '2037-03-02', subject: 'Тема от секретаря', organizationId: org.id, note: 'Заметка администратора', direction: 'outgoing', version: doc.version, base: openedBase,
+    });
+    expect(stale2.statusCode).toBe(409);
+    const rows = [...stale2.body.matchAll(/<tr><td>([^<]*)<\/td><td class="theirs">([^<]*)<\/td><td class="yours">([^<]*)<\/td><\/tr>/g)].map((m) => m.slice(1));
+    expect(rows).toEqual([['Организация', 'ООО «Другая»', 'ООО «Правки»']]);
 
     const wrongYear = await a.post(`/documents/${doc.id}`, { regDate: '2038-01-01', subject: 'x', organizationId: org.id, version: doc.version + 1 });
     expect(wrongYear.statusCode).toBe(422);

@@ -246,9 +246,45 @@ describe('envelopes of a group', () => {
     const fonts = [...res.body.matchAll(/class="box recipient fs-(\d+)" data-font="(\d+)"/g)].map((m) => Number(m[1]));
     expect(fonts).toHaveLength(2);
     const [small, large] = fonts.sort((a, b) => a - b);
-    expect(large).toBe(14);
+    // C6 is smaller than DL: its largest step is 12 pt.
+    expect(large).toBe(12);
     expect(small).toBeLessThanOrEqual(9);
     expect(small).toBeGreaterThanOrEqual(6);
+  });
+
+  it('grow the recipient block with the envelope: larger type on C5, larger still on C4', async () => {
+    const org = await makeOrganization(db(), t.users.secretary, { name: 'ООО «Ромашка»', ...ADDRESS });
+    const group = await makeGroup(db(), [{ organizationId: org.id }]);
+    const c = await t.as('employee');
+    const font = async (format: string) => {
+      const res = await c.get(`/groups/${group.id}/envelopes?format=${format}`);
+      return { recipient: Number(/class="box recipient fs-(\d+)"/.exec(res.body)![1]) };
+    };
+    const sizes = Object.fromEntries(await Promise.all(ENVELOPE_FORMAT_LIST.map(async (f) => [f.id, (await font(f.id)).recipient] as const)));
+    // A short address takes each envelope's largest step, which scales with the envelope's size.
+    expect(sizes).toEqual({ C6: 12, DL: 14, C6C5: 15, C5: 17, C4: 25 });
+    for (const f of ENVELOPE_FORMAT_LIST) expect(sizes[f.id], f.id).toBe(f.maxPt);
+    // The stylesheet has a class for every step.
+    const css = await c.get('/assets/print.css');
+    for (const f of ENVELOPE_FORMAT_LIST) expect(css.body).toContain(`.fs-${f.maxPt} { font-size: ${f.maxPt}pt; }`);
+  });
+
+  it('print a sheet of labels at one size; only a label that does not fit shrinks', async () => {
+    const members = [];
+    for (let i = 0; i < 6; i++) members.push({ organizationId: (await makeOrganization(db(), t.users.secretary, { name: `ООО «Лес ${i}»`, ...ADDRESS })).id });
+    // Shorter than the others: alone it would take a larger step.
+    members.push({ organizationId: (await makeOrganization(db(), t.users.secretary, { name: 'АО «Я»', ...ADDRESS, addrStreet: 'ул. А', addrRegion: '' })).id });
+    const long = `ООО «${'Научно-производственное объединение '.repeat(4)}»`;
+    members.push({ organizationId: (await makeOrganization(db(), t.users.secretary, { name: long, ...ADDRESS })).id });
+    const group = await makeGroup(db(), members);
+    const c = await t.as('employee');
+    const res = await c.get(`/groups/${group.id}/labels?sheet=L7160`);
+    const labels = [...res.body.matchAll(/<div class="label fs-(\d+)" data-testid="label"><div class="names">(.*?)<\/div><div class="where">/g)].map((m) => ({ pt: Number(m[1]), name: m[2] }));
+    expect(labels).toHaveLength(8);
+    const ordinary = labels.filter((l) => !l.name.includes('Научно'));
+    expect(new Set(ordinary.map((l) => l.pt)).size).toBe(1);
+    const longOne = labels.find((l) => l.name.includes('Научно'))!;
+    expect(longOne.pt).toBeLessThan(ordinary[0].pt);
   });
 });
 

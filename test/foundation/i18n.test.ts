@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dictionaries, translator } from '../../src/i18n/index.js';
+import { AUDITED_FIELDS } from '../../src/features/audit/service.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -41,6 +42,19 @@ describe('dictionaries', () => {
     expect(used.size).toBeGreaterThan(20);
     const missing = [...used].filter((k) => !k.endsWith('.')).filter((k) => !(k in dictionaries.ru) || !(k in dictionaries.en));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('history labels', () => {
+  it('name every field an audit entry may record, in both languages', () => {
+    // The history tab shows `fields.<name>`; recordAudit accepts only AUDITED_FIELDS (typed).
+    for (const f of AUDITED_FIELDS) {
+      for (const locale of ['ru', 'en'] as const) {
+        const label = translator(locale)(`fields.${f}`);
+        expect(label, `${locale} fields.${f}`).not.toBe(`fields.${f}`);
+        expect(label.length, `${locale} fields.${f}`).toBeGreaterThan(0);
+      }
+    }
   });
 });
 

@@ -106,6 +106,11 @@ describe('groups', () => {
     expect((await c.post(`/persons/${p.id}/delete`, { confirm: 'yes' })).statusCode).toBe(409);
     const audit = await t.database.db.select().from(auditLog).where(and(eq(auditLog.entityType, 'person'), eq(auditLog.entityId, p.id)));
     expect(audit.map((a) => a.changes)).toContainEqual({ groups: ['Временная', null] });
+    // The card's history tab names the change in words, never by its raw key.
+    const history = await c.get(`/persons/${p.id}?tab=history`);
+    expect(history.body).toContain('<span class="field">Группы рассылки</span>: <del>Временная</del>');
+    expect(history.body).toContain('<span class="field">Группы рассылки</span>: <del>—</del> → <ins>Временная</ins>');
+    expect(history.body).not.toMatch(/class="field">fields\./);
   });
 
   it('show members and the badge to an employee, without edit controls; badges appear everywhere', async () => {

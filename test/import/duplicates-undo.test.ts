@@ -90,6 +90,18 @@ describe('probable duplicates', () => {
     expect(p.version).toBe(1);
     const report = await c.get(`/import/${id}?show=skipped`);
     expect(report.body).toContain('возможный дубликат — пропущен по вашему выбору');
+    // The report's counts and its list come from one definition: the list it opens with holds
+    // exactly the skipped and failed rows it counts.
+    const page = await c.get(`/import/${id}`);
+    expect(page.body).toContain('<td class="num" data-count="skipped">2</td>');
+    expect(page.body).toContain('<td class="num" data-count="failed">0</td>');
+    expect(page.body).toContain('<td class="num" data-count="created">1</td>');
+    expect(page.body).toMatch(/data-filter="unloaded"[^>]*>[^<]*<span class="count" data-filter-count="unloaded">2</);
+    expect(page.body).not.toContain('Таких записей нет');
+    expect([...page.body.matchAll(/пропущен по вашему выбору/g)].length).toBe(2);
+    const failed = await c.get(`/import/${id}?show=failed`);
+    expect(failed.body).toContain('Таких записей нет');
+    expect(failed.body).toContain('data-filter-count="failed">0<');
   });
 
   it('"create anyway" for all rows creates new cards beside the existing ones', async () => {

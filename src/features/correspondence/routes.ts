@@ -24,6 +24,7 @@ import {
 } from './queries.js';
 import { loadPicker } from '../choices/picker.js';
 import * as service from './service.js';
+import { BaseField, conflictingFields, formBase, type ShowValue } from '../../lib/conflict.js';
 import { readDocumentUpload } from './upload.js';
 
 const FileParams = Type.Object({ id: Id, fileId: Id });
@@ -31,8 +32,10 @@ const NewQuery = Query({ organization: IdText(), person: IdText(), direction: Wo
 const FileQuery = Query({ inline: Word(5) });
 const DocumentForm = Form({
   direction: Word(20), regDate: Line(40), senderNumber: Line(), senderDate: Line(40), subject: Line(), summary: SafeLines(20000), note: SafeLines(20000),
-  organizationId: Line(20), organizationId_find: Line(500), personId: Line(20), personId_find: Line(500), version: Line(20),
+  organizationId: Line(20), organizationId_find: Line(500), personId: Line(20), personId_find: Line(500), version: Line(20), base: BaseField,
 });
+/** The document's counterparties are named as on its card, not as a person's workplace. */
+const CONFLICT_LABELS = { organizationId: 'fields.documentOrganization', personId: 'fields.documentPerson' };
 type Body = Static<typeof DocumentForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 
@@ -161,7 +164,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/documents/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const doc = await load(req.params.id);
-    return reply.page('documents/edit', { doc, ...(await formData(formOf(doc))), pageTitle: doc.regNumber });
+    return reply.page('documents/edit', { doc, ...(await formData(formOf(doc))), base: formBase(formOf(doc), service.DOCUMENT_FIELDS), pageTitle: doc.regNumber });
   });
 
   app.post<IdReq & { Body: Body }>('/documents/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: DocumentForm } }, async (req, reply) => {
@@ -175,7 +178,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
       return reply.seeOther(`/documents/${doc.id}`);
     } catch (err) {
       if (err instanceof ValidationError) {
-        return reply.page('documents/edit', { doc: { ...doc, version }, ...(await formData(body, err.fields)), pageTitle: doc.regNumber }, { status: 422 });
+        return reply.page('documents/edit', { doc: { ...doc, version }, ...(await formData(body, err.fields)), base: body.base, pageTitle: doc.regNumber }, { status: 422 });
       }
       if (err instanceof ConflictError) return conflict(req, reply, doc.id);
       throw err;
@@ -195,9 +198,10 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     for (const p of data.personPicker.choices) people.set(String(p.id), p.name);
     if (current.organizationId) names.organizationId.set(String(current.organizationId), current.organizationName ?? '');
     if (current.personId) people.set(String(current.personId), current.personName ?? '');
-    const differing = service.DOCUMENT_FIELDS.filter((f) => String(stored[f] ?? '') !== String(body[f] ?? ''));
-    const show = (f: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : (names[f]?.get(String(v)) ?? String(v)));
-    return reply.page('documents/edit', { doc: current, conflict: { current: stored, differing, show }, ...data, pageTitle: current.regNumber }, { status: 409 });
+    const show: ShowValue = (f, v) => (v === null || v === undefined || v === '' ? '' : (names[f]?.get(String(v)) ?? String(v)));
+    // Compared as stored (ids), shown by name.
+    const differing = conflictingFields(service.DOCUMENT_FIELDS, stored, body, body.base);
+    return reply.page('documents/edit', { doc: current, conflict: { current: stored, differing, show, labels: CONFLICT_LABELS }, ...data, base: formBase(stored, service.DOCUMENT_FIELDS), pageTitle: current.regNumber }, { status: 409 });
   }
 
   app.post<IdReq>('/documents/:id/files', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: UploadQuery } }, async (req, reply) => {

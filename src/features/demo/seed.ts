@@ -97,7 +97,9 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
     const form = isPublic ? r.pick(['ГБУ', 'ФГУП']) : r.pick(ORG_FORMS.filter((f) => f !== 'ГБУ' && f !== 'ФГУП' && (f !== 'ИП' || activity === 'Розничная торговля' || activity === 'Оптовая торговля')));
     const category = isPublic ? 'Государственный орган' : r.pick(commercialCategories);
     const name = form === 'ИП' ? `ИП ${r.pick(MALE_SURNAMES)} ${r.pick(MALE_NAMES)[0]}. ${r.pick(MALE_NAMES)[0]}.` : `${form} «${stem}»`;
-    const domain = `${translit(stem).slice(0, 16) || 'firma'}.ru`;
+    // Whole words only ("sibirskiy-standart.ru", never a word cut short), as a firm would choose.
+    const words = stem.split(/[\s-]+/).map(translit).filter(Boolean);
+    const domain = `${words.reduce((d, w) => (!d ? w : d.length + 1 + w.length <= 24 ? `${d}-${w}` : d), '') || 'firma'}.ru`;
     const org = await createOrganization(db, actor, {
       name,
       shortName: form === 'ИП' ? '' : stem,

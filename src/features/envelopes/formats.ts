@@ -20,6 +20,12 @@ export interface EnvelopeFormat {
   stamp: Box;
   recipient: Box;
   stencil: Box;
+  /**
+   * The largest font of the address blocks, in points: 14 on DL, scaled with the envelope (by the
+   * square root of its area against DL's), so a C5 or C4 envelope gets a larger block, not a DL
+   * block lost in a corner. One of FONT_STEPS (layout.ts).
+   */
+  maxPt: number;
 }
 
 export const ENVELOPE_FORMAT_IDS = ['DL', 'C6', 'C6C5', 'C5', 'C4'] as const;
@@ -38,32 +44,42 @@ function stamp(width: number): Box {
  * stamp top right, recipient bottom right, the index stencil bottom left, clear of each other
  * (a test checks that no two blocks overlap and all stay on the envelope).
  */
+const DL_AREA = 220 * 110;
+const DL_PT = 14;
+/** maxPt for an envelope of this size: DL's 14 pt scaled by √(area / DL area), to a whole point. */
+export function scaledMaxPt(width: number, height: number): number {
+  return Math.round(DL_PT * Math.sqrt((width * height) / DL_AREA));
+}
+
+type Placement = Omit<EnvelopeFormat, 'maxPt'>;
+const withFont = (f: Placement): EnvelopeFormat => ({ ...f, maxPt: scaledMaxPt(f.width, f.height) });
+
 export const ENVELOPE_FORMATS: Record<EnvelopeFormatId, EnvelopeFormat> = {
-  DL: {
+  DL: withFont({
     id: 'DL', label: 'DL', width: 220, height: 110,
     sender: { x: 8, y: 8, w: 95, h: 38 }, stamp: stamp(220),
     recipient: { x: 100, y: 50, w: 112, h: 52 }, stencil: { x: 8, y: 84, ...STENCIL_SIZE },
-  },
-  C6: {
+  }),
+  C6: withFont({
     id: 'C6', label: 'C6', width: 162, height: 114,
     sender: { x: 8, y: 8, w: 95, h: 38 }, stamp: stamp(162),
     recipient: { x: 70, y: 50, w: 84, h: 56 }, stencil: { x: 8, y: 88, ...STENCIL_SIZE },
-  },
-  C6C5: {
+  }),
+  C6C5: withFont({
     id: 'C6C5', label: 'C6/C5', width: 229, height: 114,
     sender: { x: 8, y: 8, w: 100, h: 40 }, stamp: stamp(229),
     recipient: { x: 105, y: 52, w: 116, h: 54 }, stencil: { x: 8, y: 88, ...STENCIL_SIZE },
-  },
-  C5: {
+  }),
+  C5: withFont({
     id: 'C5', label: 'C5', width: 229, height: 162,
     sender: { x: 8, y: 8, w: 100, h: 50 }, stamp: stamp(229),
     recipient: { x: 105, y: 80, w: 116, h: 74 }, stencil: { x: 8, y: 136, ...STENCIL_SIZE },
-  },
-  C4: {
+  }),
+  C4: withFont({
     id: 'C4', label: 'C4', width: 324, height: 229,
     sender: { x: 10, y: 10, w: 120, h: 60 }, stamp: stamp(324),
     recipient: { x: 160, y: 120, w: 154, h: 99 }, stencil: { x: 10, y: 201, ...STENCIL_SIZE },
-  },
+  }),
 };
 
 export const ENVELOPE_FORMAT_LIST = ENVELOPE_FORMAT_IDS.map((id) => ENVELOPE_FORMATS[id]);

@@ -66,6 +66,20 @@ export function labelView(addressee: Addressee, sheet: LabelSheet): LabelView {
 }
 
 /**
+ * The labels of one print run at one font size: the size at which at least four labels in five
+ * fit (all of them, in a run of up to four), so a sheet reads evenly; a label whose text does not
+ * fit at that size, and only such a label, takes the smaller step it fits at.
+ */
+export function labelRun(addressees: Addressee[], sheet: LabelSheet): LabelView[] {
+  const views = addressees.map((a) => labelView(a, sheet));
+  if (!views.length) return views;
+  const fits = views.map((v) => v.block.fontSize).sort((a, b) => b - a);
+  const size = fits[Math.max(0, Math.ceil(fits.length * RUN_SHARE) - 1)];
+  return views.map((v) => (v.block.fontSize > size ? { ...v, block: { ...v.block, fontSize: size } } : v));
+}
+const RUN_SHARE = 0.8;
+
+/**
  * The labels laid out on sheets: `start - 1` blank places first, then one label per addressee.
  * null marks a place left empty.
  */

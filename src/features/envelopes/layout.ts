@@ -11,11 +11,16 @@ import { isStencilIndex, stencilSvg } from './stencil.js';
 const face = translator('ru');
 
 const PT_MM = 25.4 / 72;
-/** Font steps, largest first; every step has a class `fs-N` in public/print.css. */
-export const FONT_STEPS = [14, 13, 12, 11, 10, 9, 8, 7, 6] as const;
+/** Font steps, largest first (every whole point from 28 down to 6); each has a class `fs-N` in public/print.css. */
+export const FONT_STEPS = Array.from({ length: 23 }, (_, i) => 28 - i);
+/** The largest step of a DL envelope and of a label: larger envelopes scale it (EnvelopeFormat.maxPt). */
+export const BASE_PT = 14;
 const LINE_HEIGHT = 1.2;
-/** The caption column ("Кому", "Куда") and the box's inner padding, in mm. */
-export const CAPTION_MM = 15;
+/**
+ * The caption column ("Кому", "Куда") with its gap, in em of the block's font (print.css: a
+ * 3.75em column at .7em plus a .4em gap), so it grows with the font; 15 mm at 14 pt.
+ */
+export const CAPTION_EM = 3.05;
 const PADDING_MM = 2;
 
 /**
@@ -63,17 +68,27 @@ function linesFor(text: string, widthMm: number, pt: number): number {
  * smallest step they may not (the box still clips, so a text never runs off the envelope).
  * Server-side, so the PDF and the HTML agree.
  */
-export function fitText(texts: string[], box: Pick<Box, 'w' | 'h'>, opts: { captionMm?: number; gaps?: number } = {}): { pt: number; fits: boolean } {
-  const width = box.w - (opts.captionMm ?? CAPTION_MM) - 2 * PADDING_MM;
+export function fitText(texts: string[], box: Pick<Box, 'w' | 'h'>, opts: FitOptions = {}): { pt: number; fits: boolean } {
   const height = box.h - 2 * PADDING_MM;
   for (const pt of FONT_STEPS) {
+    if (pt > (opts.maxPt ?? BASE_PT)) continue;
+    const width = box.w - (opts.captionMm ?? CAPTION_EM * pt * PT_MM) - 2 * PADDING_MM;
     const lines = texts.reduce((sum, t) => sum + linesFor(t, width, pt), 0) + (opts.gaps ?? 0) * 0.4;
     if (lines * pt * PT_MM * LINE_HEIGHT <= height) return { pt, fits: true };
   }
   return { pt: FONT_STEPS[FONT_STEPS.length - 1], fits: false };
 }
 
-export function fitFontSize(texts: string[], box: Pick<Box, 'w' | 'h'>, opts: { captionMm?: number; gaps?: number } = {}): number {
+export interface FitOptions {
+  /** A fixed caption column in mm (0: none, as on labels); by default it scales with the font. */
+  captionMm?: number;
+  /** Blank gaps between the rows, in lines. */
+  gaps?: number;
+  /** The largest step to try (BASE_PT unless the envelope is larger). */
+  maxPt?: number;
+}
+
+export function fitFontSize(texts: string[], box: Pick<Box, 'w' | 'h'>, opts: FitOptions = {}): number {
   return fitText(texts, box, opts).pt;
 }
 
@@ -153,7 +168,7 @@ export function fitBlock(
   address: Address,
   unit: 'flat' | 'office',
   box: Pick<Box, 'w' | 'h'>,
-  opts: { captionMm?: number; gaps?: number } = { gaps: 2 },
+  opts: FitOptions = { gaps: 2 },
 ): Block {
   const lines = addressLines(address, unit);
   const index = address.addrIndex.trim();
@@ -169,15 +184,15 @@ export function fitBlock(
 const unitOf = (a: Addressee) => (a.addressSource === 'person' ? 'flat' : 'office');
 
 /** What one envelope shows for a printable addressee. */
-export function envelopeView(addressee: Addressee, box: Pick<Box, 'w' | 'h'>): EnvelopeView {
+export function envelopeView(addressee: Addressee, box: Pick<Box, 'w' | 'h'>, maxPt: number = BASE_PT): EnvelopeView {
   if (!addressee.address) throw new Error('envelopeView needs an addressee with an address');
-  const recipient = fitBlock({ full: addressee.nameLines, short: addressee.shortNameLines }, addressee.address, unitOf(addressee), box);
+  const recipient = fitBlock({ full: addressee.nameLines, short: addressee.shortNameLines }, addressee.address, unitOf(addressee), box, { gaps: 2, maxPt });
   const domestic = isDomestic(addressee.address);
   return { addressee, recipient, stencil: domestic && isStencilIndex(recipient.index) ? stencilSvg(recipient.index) : null };
 }
 
 /** The sender block ("От кого", "Откуда") from the own organization's settings; null when not set. */
-export function senderBlock(own: { name: string } & Address, box: Pick<Box, 'w' | 'h'>): Block | null {
+export function senderBlock(own: { name: string } & Address, box: Pick<Box, 'w' | 'h'>, maxPt: number = BASE_PT): Block | null {
   if (!own.name.trim()) return null;
-  return fitBlock({ full: [own.name.trim()], short: null }, own, 'office', box);
+  return fitBlock({ full: [own.name.trim()], short: null }, own, 'office', box, { gaps: 2, maxPt });
 }

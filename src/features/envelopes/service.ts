@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { EnvelopeFormat } from './formats.js';
-import { labelView, type LabelSheet, type LabelView } from './labels.js';
+import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
 import { findGroup, groupMembers, organizationMember, personMember } from './queries.js';
 import { toAddressee, type Addressee, type MemberRow } from './recipient.js';
@@ -51,13 +51,14 @@ export interface EnvelopeRun {
 export function prepareEnvelopes(rows: MemberRow[], format: EnvelopeFormat, own: OwnOrganization): EnvelopeRun {
   const { printable, skipped } = sortOut(rows);
   return {
-    envelopes: printable.map((a) => envelopeView(a, format.recipient)),
+    envelopes: printable.map((a) => envelopeView(a, format.recipient, format.maxPt)),
     skipped,
+    // The return address keeps its DL size: on a large envelope the recipient stands out.
     sender: senderBlock(own, format.sender),
   };
 }
 
 export function prepareLabels(rows: MemberRow[], sheet: LabelSheet): { labels: LabelView[]; skipped: Addressee[] } {
   const { printable, skipped } = sortOut(rows);
-  return { labels: printable.map((a) => labelView(a, sheet)), skipped };
+  return { labels: labelRun(printable, sheet), skipped };
 }

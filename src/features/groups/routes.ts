@@ -13,12 +13,14 @@ import { findPerson } from '../persons/queries.js';
 import { historyOf } from '../audit/service.js';
 import * as q from './queries.js';
 import * as service from './service.js';
+import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
 import { addSelection, countSelection, parseSelection, selectionQuery } from './selection.js';
 
 
 const ListQuery = Query({ archived: Word(5) });
 const PickerFor = Word(40);
-const GroupForm = Form({ name: Line(), description: SafeLines(20000), mark: Word(), version: Line(20), picker_for: PickerFor });
+const GroupForm = Form({ name: Line(), description: SafeLines(20000), mark: Word(), version: Line(20), base: BaseField, picker_for: PickerFor });
+const GROUP_CONFLICT_FIELDS = ['name', 'description', 'mark'] as const;
 const ArchiveForm = Form({ picker_for: PickerFor });
 const MemberForm = Form({ person_id: Line(20), organization_id: Line(20), next: Next, picker_for: PickerFor, reason: SafeLines(20000), documents: SafeLines(20000) });
 const SelectionForm = Form({ q: SafeText(500), org: IdText('none'), reason: SafeLines(20000) });
@@ -145,7 +147,7 @@ export default async function groupRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/groups/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);
-    return reply.page('groups/edit', { group, form: group, errors: {}, marks: GROUP_MARKS, pageTitle: group.name });
+    return reply.page('groups/edit', { group, form: group, base: formBase(group, GROUP_CONFLICT_FIELDS), errors: {}, marks: GROUP_MARKS, pageTitle: group.name });
   });
 
   app.post<IdReq & { Body: Body }>('/groups/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: GroupForm } }, async (req, reply) => {
@@ -162,12 +164,12 @@ export default async function groupRoutes(app: FastifyInstance) {
         return renderPickerFor(reply, pickerFor, err instanceof ValidationError ? err.fields : { name: { key: 'errors.conflict.text' } }, { status: err instanceof ValidationError ? 422 : 409, renaming: group.id });
       }
       if (err instanceof ValidationError) {
-        return reply.page('groups/edit', { group: { ...group, version }, form: req.body, errors: err.fields, marks: GROUP_MARKS }, { status: 422 });
+        return reply.page('groups/edit', { group: { ...group, version }, form: req.body, base: req.body.base, errors: err.fields, marks: GROUP_MARKS }, { status: 422 });
       }
       if (err instanceof ConflictError) {
         const current = await loadGroup(group.id);
-        const differing = (['name', 'description', 'mark'] as const).filter((f) => String(current[f]) !== String(req.body[f] ?? ''));
-        return reply.page('groups/edit', { group: current, form: req.body, errors: {}, marks: GROUP_MARKS, conflict: { current, differing } }, { status: 409 });
+        const differing = conflictingFields(GROUP_CONFLICT_FIELDS, current, req.body, req.body.base);
+        return reply.page('groups/edit', { group: current, form: req.body, base: formBase(current, GROUP_CONFLICT_FIELDS), errors: {}, marks: GROUP_MARKS, conflict: { current, differing } }, { status: 409 });
       }
       throw err;
     }

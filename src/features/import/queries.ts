@@ -34,7 +34,7 @@ export function recentBatches(db: Db, limit = 20) {
     .limit(limit);
 }
 
-export const ROW_FILTERS = ['all', 'problems', 'duplicates', 'failed', 'skipped'] as const;
+export const ROW_FILTERS = ['all', 'problems', 'duplicates', 'unloaded', 'failed', 'skipped'] as const;
 export type RowFilter = (typeof ROW_FILTERS)[number];
 
 function filterSql(filter: RowFilter): SQL | undefined {
@@ -43,6 +43,9 @@ function filterSql(filter: RowFilter): SQL | undefined {
       return sql`jsonb_array_length(${importRows.problems}) > 0`;
     case 'duplicates':
       return isNotNull(importRows.duplicateId);
+    // A committed batch's rows that did not become a card: the report's list, and its two counts.
+    case 'unloaded':
+      return sql`${importRows.outcome} in ('failed', 'skipped')`;
     case 'failed':
       return eq(importRows.outcome, 'failed');
     case 'skipped':
@@ -108,6 +111,12 @@ export interface RowCounts {
   organizations: number;
   groups: number;
   memberships: number;
+  /** Outcomes of a committed batch, by the same conditions as the list's filters. */
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  unloaded: number;
 }
 
 /** How many rows have problems, probable duplicates, and of which kind they are. */
@@ -119,7 +128,12 @@ export async function rowCounts(db: Db, batchId: number): Promise<RowCounts> {
       count(*) filter (where kind = 'person')::int as persons,
       count(*) filter (where kind = 'organization')::int as organizations,
       count(*) filter (where kind = 'group')::int as groups,
-      count(*) filter (where kind = 'membership')::int as memberships
+      count(*) filter (where kind = 'membership')::int as memberships,
+      count(*) filter (where outcome is null or outcome = 'created')::int as created,
+      count(*) filter (where outcome = 'updated')::int as updated,
+      count(*) filter (where ${filterSql('skipped')})::int as skipped,
+      count(*) filter (where ${filterSql('failed')})::int as failed,
+      count(*) filter (where ${filterSql('unloaded')})::int as unloaded
     from import_rows where batch_id = ${batchId}`)) as unknown as { rows: Record<keyof RowCounts, number>[] };
   const r = result.rows[0];
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])) as unknown as RowCounts;

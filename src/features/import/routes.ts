@@ -79,7 +79,7 @@ export default async function importRoutes(app: FastifyInstance) {
     const job = batch.status === 'committing' ? await app.jobs.latestOf(COMMIT_JOB, { batchId: batch.id }) : null;
     const stale = service.isStale(batch, batch.status === 'committing' && (Boolean(live) || (job !== null && (job.state === 'queued' || job.state === 'running'))));
     const q = req.query;
-    const defaultFilter: RowFilter = batch.status === 'committed' ? 'failed' : 'all';
+    const defaultFilter: RowFilter = batch.status === 'committed' ? 'unloaded' : 'all';
     const show: RowFilter = ROW_FILTERS.includes(q.show as RowFilter) ? (q.show as RowFilter) : defaultFilter;
     const showRows = batch.status !== 'committing' && batch.status !== 'undone';
     const [counts, page] = await Promise.all([
@@ -118,7 +118,7 @@ export default async function importRoutes(app: FastifyInstance) {
         duplicates,
         orgNames,
         show,
-        filters: batch.status === 'committed' ? (['failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
+        filters: batch.status === 'committed' ? (['unloaded', 'failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
         filterLink: (f: string) => link(f === defaultFilter ? {} : { show: f }),
         pager,
         problemText: (p: { code: string; detail?: string }) => problemText(req.t, p),

@@ -9,7 +9,7 @@ import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
 import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from './bulk.js';
 import { parsePhone } from '../../lib/validate.js';
-import { diff } from '../audit/service.js';
+import { diff, type AuditedField } from '../audit/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { personSearchText } from '../persons/search-text.js';
 import type { PhotoDraft } from './types.js';
@@ -38,7 +38,7 @@ export class Journal {
   constructor(private readonly stamp: Stamp) {}
 
   /** Records an audit entry; the returned one may still be amended until `flush`. */
-  audit(entityType: string, entityId: number, action: AuditAction, before: Record<string, unknown> | null, after: Record<string, unknown> | null, fields: readonly string[]) {
+  audit(entityType: string, entityId: number, action: AuditAction, before: Record<string, unknown> | null, after: Record<string, unknown> | null, fields: readonly AuditedField[]) {
     const changes = diff(before, after, fields);
     // A new record's empty fields say nothing ("— → empty"): thousands of imported cards would
     // otherwise carry a dozen of them each into the audit log.

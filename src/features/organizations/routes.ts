@@ -11,11 +11,12 @@ import * as service from './service.js';
 import { organizationGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 import { cardHints } from '../../lib/card-hooks.js';
+import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
 import { allows } from '../../plugins/access.js';
 
 const OrganizationForm = Form({
   name: Line(), shortName: Line(), inn: Line(40), regionId: Line(20), activityId: Line(20), categoryId: Line(20),
-  phones: Line(), email: Line(), website: Line(), note: SafeLines(20000), version: Line(20),
+  phones: Line(), email: Line(), website: Line(), note: SafeLines(20000), version: Line(20), base: BaseField,
   ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])),
 });
 const DeleteForm = Form({ confirm: Word(5) });
@@ -75,7 +76,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
-    return reply.page('organizations/edit', { org, ...(await formData(org)), pageTitle: org.name });
+    return reply.page('organizations/edit', { org, ...(await formData(org)), base: formBase(org, service.ORGANIZATION_FIELDS), pageTitle: org.name });
   });
 
   app.post<IdReq & { Body: Body }>('/organizations/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: OrganizationForm } }, async (req, reply) => {
@@ -88,7 +89,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
       return reply.seeOther(`/organizations/${org.id}`);
     } catch (err) {
       if (err instanceof ValidationError) {
-        return reply.page('organizations/edit', { org: { ...org, version }, ...(await formData(req.body, err.fields)) }, { status: 422 });
+        return reply.page('organizations/edit', { org: { ...org, version }, ...(await formData(req.body, err.fields)), base: req.body.base }, { status: 422 });
       }
       if (err instanceof ConflictError) return conflict(req, reply, org.id);
       throw err;
@@ -98,8 +99,8 @@ export default async function organizationRoutes(app: FastifyInstance) {
   /** 409: the stored values beside the user's, the form keeps the user's values and the new version. */
   async function conflict(req: FastifyRequest<{ Body: Body }>, reply: FastifyReply, id: number) {
     const current = await load(id);
-    const differing = service.ORGANIZATION_FIELDS.filter((f) => String(current[f] ?? '') !== String(req.body[f] ?? ''));
-    return reply.page('organizations/edit', { org: current, conflict: { current, differing }, ...(await formData(req.body)) }, { status: 409 });
+    const differing = conflictingFields(service.ORGANIZATION_FIELDS, current, req.body, req.body.base);
+    return reply.page('organizations/edit', { org: current, conflict: { current, differing }, ...(await formData(req.body)), base: formBase(current, service.ORGANIZATION_FIELDS) }, { status: 409 });
   }
 
   for (const [action, archived] of [

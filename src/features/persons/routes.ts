@@ -15,13 +15,14 @@ import { personCardGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 import { cardHints } from '../../lib/card-hooks.js';
 import { allows } from '../../plugins/access.js';
+import { BaseField, conflictingFields, formBase, type ShowValue } from '../../lib/conflict.js';
 
 const TabQuery = Query({ tab: Word(20) });
 const NewQuery = Query({ organization: IdText() });
 const PhotoQuery = Query({ original: Word(5) });
 const PersonForm = Form({
   surname: Line(), firstName: Line(), patronymic: Line(), influence: Line(40), organizationId: Line(20), organizationId_find: Line(500),
-  jobTitle: Line(), gender: Word(), dativeOverride: Line(), note: SafeLines(20000), version: Line(20),
+  jobTitle: Line(), gender: Word(), dativeOverride: Line(), note: SafeLines(20000), version: Line(20), base: BaseField,
   phoneKind: Many(Word(), 200), phoneNumber: Many(Line(200), 200), email: Many(Line(500), 200),
   ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])),
 });
@@ -35,9 +36,26 @@ function formOf(p: PersonFull): Record<string, unknown> {
   return { ...p, phoneKind: p.phones.map((x) => x.kind), phoneNumber: p.phones.map((x) => x.number), email: p.emails.map((x) => x.email) };
 }
 
+/** The fields a stale save (409) compares, as the form posts them. */
+const CONFLICT_FIELDS = [...service.PERSON_FIELDS, 'phoneNumber', 'email'] as const;
+const showValue: ShowValue = (_f, v) => asList(v).filter(Boolean).join(', ');
+
 function asList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/**
+ * The indexes of the rows of a repeated field that hold something, in their order; their errors
+ * (`field.N` by posted row) are copied into `out` under the row's new number.
+ */
+function enteredRows(values: string[], field: string, errors: Record<string, unknown>, out: Record<string, unknown>): number[] {
+  const kept = values.flatMap((v, i) => (v.trim() ? [i] : []));
+  kept.forEach((posted, shown) => {
+    const e = errors[`${field}.${posted}`];
+    if (e) out[`${field}.${shown}`] = e;
+  });
+  return kept;
 }
 
 export default async function personRoutes(app: FastifyInstance) {
@@ -49,13 +67,20 @@ export default async function personRoutes(app: FastifyInstance) {
     return p;
   }
 
-  async function formData(form: Record<string, unknown>, errors: object = {}) {
+  async function formData(form: Record<string, unknown>, errors: Record<string, unknown> = {}) {
     const organizationPicker = await loadPicker(db, 'organization', 'organizationId', { find: form.organizationId_find, selected: form.organizationId });
-    // Two blank rows so phones and e-mails can be added without JavaScript.
-    const phoneNumber = [...asList(form.phoneNumber), '', ''];
-    const phoneKind = asList(form.phoneKind);
-    const email = [...asList(form.email), ''];
-    return { form: { ...form, phoneNumber, phoneKind, email }, errors, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
+    // The entered phones and e-mails, then one blank row of each to add one more without
+    // JavaScript: a form shown again after a refusal does not gain rows.
+    const out: Record<string, unknown> = Object.fromEntries(Object.entries(errors).filter(([k]) => !/^(phoneNumber|email)\.\d+$/.test(k)));
+    const [numbers, kinds, emails] = [asList(form.phoneNumber), asList(form.phoneKind), asList(form.email)];
+    const phoneRows = enteredRows(numbers, 'phoneNumber', errors, out);
+    const emailRows = enteredRows(emails, 'email', errors, out);
+    const rows = {
+      phoneNumber: [...phoneRows.map((i) => numbers[i]), ''],
+      phoneKind: [...phoneRows.map((i) => kinds[i] ?? ''), ''],
+      email: [...emailRows.map((i) => emails[i]), ''],
+    };
+    return { form: { ...form, ...rows }, errors: out, organizationPicker, phoneKinds: PHONE_KINDS, genders: GENDERS };
   }
 
   app.get<{ Querystring: Static<typeof NewQuery> }>('/persons/new', { config: { access: 'secretary' }, schema: { querystring: NewQuery } }, async (req, reply) => {
@@ -102,7 +127,8 @@ export default async function personRoutes(app: FastifyInstance) {
 
   app.get<IdReq>('/persons/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const person = await load(req.params.id);
-    return reply.page('persons/edit', { person, ...(await formData(formOf(person))), pageTitle: person.surname });
+    const form = formOf(person);
+    return reply.page('persons/edit', { person, ...(await formData(form)), base: formBase(form, CONFLICT_FIELDS, showValue), pageTitle: person.surname });
   });
 
   app.post<IdReq & { Body: Body }>('/persons/:id', { config: { access: 'secretary' }, schema: { params: IdParams, body: PersonForm } }, async (req, reply) => {
@@ -115,7 +141,7 @@ export default async function personRoutes(app: FastifyInstance) {
       return reply.seeOther(`/persons/${person.id}`);
     } catch (err) {
       if (err instanceof ValidationError) {
-        return reply.page('persons/edit', { person: { ...person, version }, ...(await formData(req.body, err.fields)) }, { status: 422 });
+        return reply.page('persons/edit', { person: { ...person, version }, ...(await formData(req.body, err.fields)), base: req.body.base }, { status: 422 });
       }
       if (err instanceof ConflictError) return conflict(req, reply, person.id);
       throw err;
@@ -126,12 +152,10 @@ export default async function personRoutes(app: FastifyInstance) {
   async function conflict(req: FastifyRequest<{ Body: Body }>, reply: FastifyReply, id: number) {
     const current = await load(id);
     const stored = formOf(current);
-    const fields = [...service.PERSON_FIELDS, 'phoneNumber', 'email'] as const;
-    const show = (v: unknown) => asList(v).filter(Boolean).join(', ');
-    const differing = fields.filter((f) => show(stored[f]) !== show(req.body[f]));
+    const differing = conflictingFields(CONFLICT_FIELDS, stored, req.body, req.body.base, showValue);
     return reply.page(
       'persons/edit',
-      { person: current, conflict: { current: stored, differing, show }, ...(await formData(req.body)) },
+      { person: current, conflict: { current: stored, differing, show: showValue }, ...(await formData(req.body)), base: formBase(stored, CONFLICT_FIELDS, showValue) },
       { status: 409 },
     );
   }
