@@ -51,6 +51,11 @@ export function addressKey(x: Address): string {
   return ADDRESS_FIELDS.map((f) => (x[f] ?? '').toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
 }
 
+/** An address on one line, for a problem's detail. */
+function addressLine(a: Address): string {
+  return ADDRESS_FIELDS.map((f) => a[f]).filter(Boolean).join(', ');
+}
+
 /** Cuts a value to `max` characters and says so, rather than refusing the whole row. */
 export function clip(value: string, max: number, field: string, problems: Problem[]): string {
   if (value.length <= max) return value;
@@ -156,11 +161,17 @@ export function mapContactRow(row: ContactRow): DraftRow {
   // envelopes go to the office, so a home address would send them to the wrong door.
   let address = EMPTY_ADDRESS;
   if (!company && homeAddress) address = homeAddress;
-  else if (homeAddress) problems.push({ code: 'home_address_skipped' });
+  else if (homeAddress) problems.push({ code: 'home_address_skipped', detail: addressLine(homeAddress) });
   if (!company && businessAddress && isEmptyAddress(address)) address = businessAddress;
+  else if (!company && businessAddress && addressKey(businessAddress) !== addressKey(address)) problems.push({ code: 'business_address_skipped', detail: addressLine(businessAddress) });
 
   const webPage = line(row.webPage, LIMITS.website, 'webPage', problems);
   if (webPage && !company) problems.push({ code: 'web_page_skipped', detail: webPage });
+
+  if (organizationOnly && row.photo) problems.push({ code: 'logo_skipped' });
+  if (organizationOnly && emails.length > 1) problems.push({ code: 'extra_email_skipped', detail: emails.slice(1).join(', ') });
+  const dropped = row.dropped ?? [];
+  if (dropped.length) problems.push({ code: 'columns_dropped', count: dropped.length, detail: dropped.map((d) => `${d.column}: ${d.value}`).join('; ') });
 
   const person: PersonDraft = {
     key: null,

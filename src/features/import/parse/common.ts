@@ -129,3 +129,27 @@ export function mimeFromTypeHint(hint: string): string | null {
   if (h === 'png' || h === 'gif' || h === 'bmp' || h === 'webp' || h === 'tiff') return `image/${h}`;
   return null;
 }
+
+const PATRONYMIC = /(вич|вна|ична|инична|ьич)$/i;
+
+/** Name parts from FN when N is missing or empty. */
+/** A full name ("Иванов Иван Иванович", "John Smith") split into the name parts, with a note. */
+export function nameFromFullName(fn: string, row: ContactRow): void {
+  const words = fn.split(' ').filter((w) => w !== '');
+  if (words.length === 0) return;
+  if (words.length === 1) {
+    row.surname = words[0];
+  } else if (words.length === 2) {
+    row.firstName = words[0];
+    row.surname = words[1];
+  } else if (words.length === 3 && PATRONYMIC.test(words[2])) {
+    [row.surname, row.firstName, row.patronymic] = words;
+  } else if (words.length === 3 && PATRONYMIC.test(words[1])) {
+    [row.firstName, row.patronymic, row.surname] = words;
+  } else {
+    row.firstName = words[0];
+    row.surname = words.slice(1).join(' ');
+  }
+  row.problems.push({ code: 'name_from_fn', detail: fn });
+}
+

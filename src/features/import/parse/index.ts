@@ -1,4 +1,6 @@
 import { parseOutlookCsvText, type CsvDelimiter } from './csv.js';
+import type { ColumnMapping } from './profiles.js';
+import type { TableFormat } from './table-reader.js';
 import { decodeText } from './decode.js';
 import { ParseError, type ContactRow, type FileProblem, type ParseLimits, type TextEncodingName } from './types.js';
 import { parseVcard } from './vcard.js';
@@ -7,14 +9,16 @@ export { decodeText, type DecodedText } from './decode.js';
 export { detectDelimiter, parseCsv, parseOutlookCsv, type CsvDelimiter, type CsvRecord, type OutlookCsvResult } from './csv.js';
 export { parseVcard, type VcardResult } from './vcard.js';
 export * from './types.js';
+export * from './profiles.js';
+export type { TableFormat, UnknownColumns } from './table-reader.js';
 
 export interface ContactsFileResult {
-  format: 'outlook-csv' | 'vcard';
+  format: TableFormat | 'vcard';
   encoding: TextEncodingName;
   /** CSV only. */
   delimiter?: CsvDelimiter;
   /** CSV only. */
-  headerLanguage?: 'en' | 'ru' | 'unknown';
+  headerLanguage?: 'en' | 'ru' | 'de' | 'unknown';
   /** vCard only: distinct VERSION values. */
   version?: string[];
   rows: ContactRow[];
@@ -48,7 +52,7 @@ function extensionOf(fileName: string): string {
  * 'not_outlook_csv', 'unterminated_quote', 'vcard_unterminated', and 'too_many_rows' as soon as
  * the file has more contacts than `limits.maxRows` (the rest is not read).
  */
-export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits): ContactsFileResult {
+export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits, mapping?: ColumnMapping): ContactsFileResult {
   if (buf.length === 0) throw new ParseError('empty');
   const decoded = decodeText(buf);
   const utf16 = decoded.encoding === 'utf-16le' || decoded.encoding === 'utf-16be';
@@ -68,11 +72,11 @@ export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseL
     if (ext === 'csv' || ext === 'txt') problems.unshift({ code: 'extension_mismatch', detail: ext });
     return { format: 'vcard', encoding: r.encoding, version: r.version, rows: r.rows, problems };
   }
-  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits);
+  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits, mapping);
   const problems = [...r.problems];
   if (ext === 'vcf' || ext === 'vcard') problems.unshift({ code: 'extension_mismatch', detail: ext });
   return {
-    format: 'outlook-csv',
+    format: r.format,
     encoding: r.encoding,
     delimiter: r.delimiter,
     headerLanguage: r.headerLanguage,

@@ -7,6 +7,7 @@ import {
   joinStreet,
   makeAddress,
   mimeFromTypeHint,
+  nameFromFullName,
   normalizeNewlines,
   oneLine,
   parseGenderWord,
@@ -398,28 +399,6 @@ function decodePhoto(prop: VcardProperty, ctx: DecodeContext): { bytes: Buffer; 
   return { bytes, mime };
 }
 
-const PATRONYMIC = /(вич|вна|ична|инична|ьич)$/i;
-
-/** Name parts from FN when N is missing or empty. */
-function nameFromFn(fn: string, row: ContactRow): void {
-  const words = fn.split(' ').filter((w) => w !== '');
-  if (words.length === 0) return;
-  if (words.length === 1) {
-    row.surname = words[0];
-  } else if (words.length === 2) {
-    row.firstName = words[0];
-    row.surname = words[1];
-  } else if (words.length === 3 && PATRONYMIC.test(words[2])) {
-    [row.surname, row.firstName, row.patronymic] = words;
-  } else if (words.length === 3 && PATRONYMIC.test(words[1])) {
-    [row.firstName, row.patronymic, row.surname] = words;
-  } else {
-    row.firstName = words[0];
-    row.surname = words.slice(1).join(' ');
-  }
-  row.problems.push({ code: 'name_from_fn', detail: fn });
-}
-
 function cardToRow(props: VcardProperty[], startLine: number, version: string, transcoded: boolean): ContactRow {
   const row = emptyRow(startLine);
   const ctx: DecodeContext = { is21: version.startsWith('2'), transcoded, problems: row.problems };
@@ -516,7 +495,7 @@ function cardToRow(props: VcardProperty[], startLine: number, version: string, t
     }
   }
   if (row.surname === '' && row.firstName === '' && row.patronymic === '' && fn !== '' && fn !== row.company) {
-    nameFromFn(fn, row);
+    nameFromFullName(fn, row);
   }
   if (row.jobTitle === '') row.jobTitle = role;
   row.notes = notes.join('\n');

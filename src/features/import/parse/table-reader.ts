@@ -1,0 +1,111 @@
+import { oneLine } from './common.js';
+import { detectProfile, headerSignature, normalizeHeader, type ColumnMapping, type ProfileId } from './profiles.js';
+import { mapTableRecord, type TablePlan } from './table.js';
+import { checkRowLimit, ParseError, type ContactRow, type FileProblem, type ParseLimits } from './types.js';
+
+export type TableFormat = 'outlook-csv' | 'google-csv' | 'thunderbird-csv' | 'csv';
+
+const FORMAT_OF: Record<ProfileId, TableFormat> = { outlook: 'outlook-csv', google: 'google-csv', thunderbird: 'thunderbird-csv' };
+
+/** Rows of sample values the mapping step shows under each column. */
+const SAMPLE_ROWS = 3;
+
+/** What the mapping step needs of a table no profile knows (sent as JSON in ParseError.columns). */
+export interface UnknownColumns {
+  /** How the file was read: text encoding and delimiter (CSV) or sheet (spreadsheet). */
+  encoding: string;
+  delimiter: string | null;
+  signature: string;
+  headers: string[];
+  samples: string[][];
+  /** A spreadsheet: the sheet read and all the sheets with data. */
+  sheet?: string;
+  sheets?: string[];
+}
+
+function isBlankRecord(f: string[]): boolean {
+  for (const v of f) if (v.trim() !== '') return false;
+  return true;
+}
+
+/**
+ * The records of a table (CSV or spreadsheet), header first, as contacts. A header no profile knows
+ * is read with the given mapping; without one, the reader collects a few sample rows and throws
+ * 'not_outlook_csv' carrying the columns (`ParseError.columns`) for the mapping step.
+ */
+export class TableReader {
+  private plan: TablePlan | null = null;
+  private format: TableFormat = 'csv';
+  private language: 'en' | 'ru' | 'de' | 'unknown' = 'unknown';
+  private headerLine = 1;
+  private sampling: UnknownColumns | null = null;
+  readonly rows: ContactRow[] = [];
+  readonly problems: FileProblem[] = [];
+
+  constructor(
+    private readonly limits: ParseLimits | undefined,
+    private readonly mapping: ColumnMapping | undefined,
+    private readonly meta: { encoding: string; delimiter: string | null; sheet?: string; sheets?: string[] },
+  ) {}
+
+  /** Rows read so far (a spreadsheet reader stops at the limit with it). */
+  get count(): number {
+    return this.rows.length;
+  }
+
+  push(line: number, fields: string[]): void {
+    if (this.plan === null && this.sampling === null) {
+      this.header(line, fields);
+      return;
+    }
+    if (isBlankRecord(fields)) return; // e.g. ";;;;" lines left by Excel
+    if (this.sampling) {
+      this.sampling.samples.push(fields.slice(0, this.sampling.headers.length).map((v) => oneLine(v).slice(0, 100)));
+      if (this.sampling.samples.length >= SAMPLE_ROWS) this.unknown();
+      return;
+    }
+    const plan = this.plan as TablePlan;
+    checkRowLimit(this.rows.length, this.limits, line);
+    const row = mapTableRecord(plan, line, fields);
+    if (fields.length > plan.headers.length && !isBlankRecord(fields.slice(plan.headers.length))) {
+      row.problems.unshift({ code: 'extra_fields', detail: `${fields.length}/${plan.headers.length}` });
+    }
+    this.rows.push(row);
+  }
+
+  private header(line: number, fields: string[]): void {
+    this.headerLine = line;
+    const seen = new Set<string>();
+    for (const raw of fields) {
+      const h = normalizeHeader(raw);
+      if (h === '') continue;
+      if (seen.has(h)) this.problems.push({ code: 'duplicate_column', detail: oneLine(raw), line });
+      seen.add(h);
+    }
+    const headers = fields.map((h) => oneLine(h));
+    const detected = detectProfile(fields);
+    if (detected) {
+      this.plan = { headers, mapping: detected.mapping, profile: detected.profile };
+      this.format = FORMAT_OF[detected.profile];
+      this.language = detected.language ?? 'unknown';
+      return;
+    }
+    if (this.mapping) {
+      this.plan = { headers, mapping: this.mapping, profile: null };
+      return;
+    }
+    // A line with fewer than two named columns is no table of contacts at all: refused outright.
+    if (seen.size < 2) throw new ParseError('not_outlook_csv', { line });
+    this.sampling = { ...this.meta, signature: headerSignature(fields), headers, samples: [] };
+  }
+
+  private unknown(): never {
+    throw new ParseError('not_outlook_csv', { line: this.headerLine, columns: JSON.stringify(this.sampling) });
+  }
+
+  finish(): { format: TableFormat; headerLanguage: 'en' | 'ru' | 'de' | 'unknown'; rows: ContactRow[]; problems: FileProblem[] } {
+    if (this.sampling) this.unknown();
+    if (this.plan === null) throw new ParseError('empty');
+    return { format: this.format, headerLanguage: this.language, rows: this.rows, problems: this.problems };
+  }
+}
