@@ -134,11 +134,13 @@ const PATRONYMIC = /(вич|вна|ична|инична|ьич)$/i;
 
 /** Name parts from FN when N is missing or empty. */
 /** A full name ("Иванов Иван Иванович", "John Smith") split into the name parts, with a note. */
-export function nameFromFullName(fn: string, row: ContactRow): void {
+export function nameFromFullName(fn: string, row: ContactRow, surnameFirst = false): void {
   const words = fn.split(' ').filter((w) => w !== '');
   if (words.length === 0) return;
   if (words.length === 1) {
     row.surname = words[0];
+  } else if (words.length === 2 && surnameFirst) {
+    [row.surname, row.firstName] = words;
   } else if (words.length === 2) {
     row.firstName = words[0];
     row.surname = words[1];

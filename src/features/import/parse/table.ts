@@ -149,7 +149,8 @@ export function mapTableRecord(plan: TablePlan, line: number, fields: string[]):
   const isCompany = (v: string) => row.company !== '' && v.toLowerCase() === row.company.toLowerCase();
   for (const { i, v } of fullNames) {
     if (isCompany(v)) continue; // Google names an organization's card after it
-    if (!named && row.surname === '') nameFromFullName(v, row);
+    // A column the user called "full name" in a Russian table is "Фамилия Имя Отчество".
+    if (!named && row.surname === '') nameFromFullName(v, row, plan.profile === null && /[а-яё]/i.test(v));
     else if (!sameName(v, row)) drop(i, v);
   }
   for (const { i, v } of displayNames) {
