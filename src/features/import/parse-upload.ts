@@ -64,6 +64,7 @@ export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => v
       problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })),
       ...(dropped.size ? { dropped: [...dropped].map(([column, count]) => ({ column, count })) } : {}),
       ...(task.mapping ? { mapped: true } : {}),
+      ...(r.charsets?.length ? { charsets: r.charsets } : {}),
     },
   };
 }

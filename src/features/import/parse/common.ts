@@ -42,13 +42,34 @@ export function addEmail(row: ContactRow, raw: string): void {
   row.emails.push(value);
 }
 
-/** Add a phone unless the same digits are already present (the first kind wins). */
+/** The more specific kind wins when one number is listed under several (fax > mobile > work > home). */
+const KIND_RANK: Record<PhoneKind, number> = { fax: 4, mobile: 3, work: 2, home: 1, other: 0 };
+
+/**
+ * Add a phone; the same digits listed again (Android lists one number as mobile, work and fax) are
+ * stored once, with the most specific kind, and the other kinds noted on the row ("other" — e.g.
+ * Outlook's "Primary Phone" repeating the business one — says nothing and is not noted).
+ */
 export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
   const number = oneLine(raw);
   if (number === '') return;
   const key = number.replace(/[^0-9a-z+]/gi, '').toLowerCase();
-  if (row.phones.some((p) => p.number.replace(/[^0-9a-z+]/gi, '').toLowerCase() === key)) return;
-  row.phones.push({ kind, number });
+  const same = row.phones.find((p) => p.number.replace(/[^0-9a-z+]/gi, '').toLowerCase() === key);
+  if (!same) {
+    row.phones.push({ kind, number });
+    return;
+  }
+  if (same.kind === kind || kind === 'other' || same.kind === 'other') {
+    if (KIND_RANK[kind] > KIND_RANK[same.kind]) same.kind = kind;
+    return;
+  }
+  const kinds = new Set<PhoneKind>([same.kind, kind]);
+  const note = row.problems.find((p) => p.code === 'phone_kinds_merged' && p.detail?.startsWith(`${same.number}: `));
+  if (note) for (const k of note.detail!.slice(same.number.length + 2).split(', ')) kinds.add(k as PhoneKind);
+  if (KIND_RANK[kind] > KIND_RANK[same.kind]) same.kind = kind;
+  const detail = `${same.number}: ${[...kinds].sort((a, b) => KIND_RANK[b] - KIND_RANK[a]).join(', ')}`;
+  if (note) note.detail = detail;
+  else row.problems.push({ code: 'phone_kinds_merged', detail });
 }
 
 /** Add categories (already split), trimmed, deduplicated case-insensitively. */

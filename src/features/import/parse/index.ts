@@ -14,7 +14,9 @@ export type { TableFormat, UnknownColumns } from './table-reader.js';
 
 export interface ContactsFileResult {
   format: TableFormat | 'vcard';
-  encoding: TextEncodingName;
+  encoding: TextEncodingName | string;
+  /** vCard: how its 8-bit text was read (declared charsets, or decided by statistics). */
+  charsets?: { charset: string; how: 'declared' | 'statistics'; count: number }[];
   /** CSV only. */
   delimiter?: CsvDelimiter;
   /** CSV only. */
@@ -70,7 +72,7 @@ export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseL
     const r = parseVcard(buf, limits);
     const problems = [...r.problems];
     if (ext === 'csv' || ext === 'txt') problems.unshift({ code: 'extension_mismatch', detail: ext });
-    return { format: 'vcard', encoding: r.encoding, version: r.version, rows: r.rows, problems };
+    return { format: 'vcard', encoding: r.encoding, charsets: r.charsets, version: r.version, rows: r.rows, problems };
   }
   const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits, mapping);
   const problems = [...r.problems];

@@ -64,6 +64,7 @@ export type TextEncodingName =
   | 'utf-8-bom'
   | 'utf-16le'
   | 'utf-16be'
+  | 'windows-1250'
   | 'windows-1251'
   | 'windows-1252';
 
