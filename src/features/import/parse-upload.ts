@@ -1,7 +1,8 @@
 import { WorkerPool, WorkerFailedError, type SerializedError } from '../../lib/worker-pool.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { mapContactRow, photoToRead, readPhoto } from './mapping.js';
-import { parseContactsFile, ParseError, type ColumnMapping, type ParseErrorCode } from './parse/index.js';
+import { parseContactsFile, ParseError, type ColumnMapping, type ContactsFileResult, type ParseErrorCode } from './parse/index.js';
+import { looksLikeXlsx, parseXlsx } from './parse/xlsx.js';
 import type { DraftRow, ParsedImport } from './types.js';
 
 /**
@@ -35,9 +36,12 @@ export type UploadHead = Omit<ParsedImport, 'rows'>;
 const PART_ROWS = 500;
 
 /** The synchronous parse, as the worker runs it (tests and tools may call it directly). */
-export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => void): UploadHead {
+export async function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => void): Promise<UploadHead> {
   const buf = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-  const r = parseContactsFile(buf, task.name, { maxRows: task.maxRows }, task.mapping);
+  const limits = { maxRows: task.maxRows };
+  const r: ContactsFileResult & { layout?: string; sheet?: string; sheets?: string[] } = looksLikeXlsx(buf, task.name)
+    ? await parseXlsx(buf, limits, task.mapping, task.sheet)
+    : parseContactsFile(buf, task.name, limits, task.mapping);
   let part: UploadPart = { rows: [], photos: [] };
   const dropped = new Map<string, number>();
   for (let i = 0; i < r.rows.length; i++) {
@@ -56,7 +60,7 @@ export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => v
   if (part.rows.length) emit(part);
   return {
     format: r.format,
-    encoding: r.encoding,
+    encoding: r.format === 'xlsx' ? 'xlsx' : r.encoding,
     delimiter: r.delimiter ?? null,
     details: {
       headerLanguage: r.headerLanguage,
@@ -65,6 +69,7 @@ export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => v
       ...(dropped.size ? { dropped: [...dropped].map(([column, count]) => ({ column, count })) } : {}),
       ...(task.mapping ? { mapped: true } : {}),
       ...(r.charsets?.length ? { charsets: r.charsets } : {}),
+      ...(r.sheet ? { sheet: r.sheet, sheets: r.sheets, layout: r.layout } : {}),
     },
   };
 }

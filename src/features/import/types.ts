@@ -121,6 +121,8 @@ export interface ParsedImport {
     /** A spreadsheet: the sheet read, and the sheets there were to choose from. */
     sheet?: string;
     sheets?: string[];
+    /** A spreadsheet: the format its header line matched ('outlook-csv', 'google-csv'…, 'csv': mapped). */
+    layout?: string;
     /** A table read with the user's mapping; `pending`: awaiting one (the mapping step, no rows yet). */
     mapped?: boolean;
     pending?: boolean;

@@ -13,7 +13,7 @@ export * from './profiles.js';
 export type { TableFormat, UnknownColumns } from './table-reader.js';
 
 export interface ContactsFileResult {
-  format: TableFormat | 'vcard';
+  format: TableFormat | 'vcard' | 'xlsx';
   encoding: TextEncodingName | string;
   /** vCard: how its 8-bit text was read (declared charsets, or decided by statistics). */
   charsets?: { charset: string; how: 'declared' | 'statistics'; count: number }[];
