@@ -4,6 +4,7 @@ import { scenario as envelopesScenario } from './scenarios/envelopes.js';
 import { scenario as importScenario } from './scenarios/import.js';
 import { scenario as duplicatesScenario } from './scenarios/duplicates.js';
 import { scenario as jobsScenario } from './scenarios/jobs.js';
+import { scenario as xlsxImportScenario } from './scenarios/xlsx-import.js';
 
 export interface Figure {
   name: string;
@@ -35,10 +36,11 @@ export interface Context {
 
 export type Scenario = (ctx: Context) => Promise<Figure[] | null>;
 
-/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, import, envelopes, duplicates, jobs (and eventloop, see run.ts). */
+/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, import, xlsx, envelopes, duplicates, jobs (and eventloop, see run.ts). */
 export const extraScenarios: { name: string; run: Scenario }[] = [
   { name: 'export', run: exportScenario },
   { name: 'import', run: importScenario },
+  { name: 'xlsx', run: xlsxImportScenario },
   { name: 'envelopes', run: envelopesScenario },
   { name: 'duplicates', run: duplicatesScenario },
   { name: 'jobs', run: jobsScenario },
