@@ -97,7 +97,8 @@ async function xlsxCells(buf: Buffer, sheet: string): Promise<Cell[]> {
   return tableCells(records);
 }
 
-const VCARD_STRUCTURE = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'X-MAILER', 'PHOTO', 'X-WAB-GENDER', 'GENDER', 'X-GENDER', 'LABEL']);
+// Images are checked by their own tests (stored, or refused with a problem: 'photo_rejected', 'logo_skipped').
+const VCARD_STRUCTURE = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'KIND', 'X-MAILER', 'PHOTO', 'LOGO', 'X-WAB-GENDER', 'GENDER', 'X-GENDER', 'LABEL']);
 
 function vcardCells(buf: Buffer, head: UploadHead): Cell[] {
   // The charset the file's undeclared 8-bit text was read in (the fixtures each have one).

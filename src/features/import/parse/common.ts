@@ -53,8 +53,10 @@ const KIND_RANK: Record<PhoneKind, number> = { fax: 4, mobile: 3, work: 2, home:
 export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
   const number = oneLine(raw);
   if (number === '') return;
-  const key = number.replace(/[^0-9a-z+]/gi, '').toLowerCase();
-  const same = row.phones.find((p) => p.number.replace(/[^0-9a-z+]/gi, '').toLowerCase() === key);
+  // The same spelling: one number. Other spellings of it (8 916… / +7 916…) are united, and noted,
+  // where the numbers are parsed (import/mapping.ts).
+  const key = number.toLowerCase();
+  const same = row.phones.find((p) => p.number.toLowerCase() === key);
   if (!same) {
     row.phones.push({ kind, number });
     return;

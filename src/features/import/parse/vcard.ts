@@ -562,6 +562,10 @@ function cardToRow(props: VcardProperty[], startLine: number, version: string, t
       case 'LABEL':
         labels.push(p);
         break;
+      case 'LOGO':
+        // An organization's logo: the directory keeps no images of organizations.
+        if (!row.problems.some((x) => x.code === 'logo_skipped')) row.problems.push({ code: 'logo_skipped' });
+        break;
       default: {
         if (METADATA.has(p.name)) break;
         const v = oneLine(text(p));
