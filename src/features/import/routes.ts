@@ -11,6 +11,7 @@ import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowF
 import * as service from './service.js';
 import { laterBatches, UndoBlockedError, type LaterBatch } from './undo.js';
 import { MappingRefusedError, rereadBatch, savedMapping } from './table-mapping.js';
+import { updateChanges } from './update-preview.js';
 import { USER_TARGETS } from './parse/index.js';
 
 // Row cursors are row numbers (checked again where they are read).
@@ -92,11 +93,13 @@ export default async function importRoutes(app: FastifyInstance) {
       showRows ? listRows(db, batch.id, { filter: show, size: PAGE_SIZE, after: cursor(q.after), before: cursor(q.before) }) : Promise.resolve(null),
     ]);
     const rows = page?.rows ?? [];
-    const [duplicates, orgNames, later] = await Promise.all([
+    const [duplicates, orgNames, later, changes] = await Promise.all([
       personNames(db, rows.flatMap((r) => (r.duplicateId ? [r.duplicateId] : []))),
       existingOrganizationNames(db, rows),
       // The page says up front what the undo would be refused for, and offers no button then.
       refused ?? (batch.status === 'committed' ? laterBatches(db, batch.id) : []),
+      // What "update" would change on each duplicate card, field by field.
+      batch.status === 'preview' || batch.status === 'failed' ? updateChanges(db, rows) : new Map(),
     ]);
     const link = (extra: Record<string, string>) => {
       const u = new URLSearchParams({ ...(show !== defaultFilter ? { show } : {}), ...extra });
@@ -120,6 +123,7 @@ export default async function importRoutes(app: FastifyInstance) {
         page,
         rows,
         duplicates,
+        changes,
         orgNames,
         show,
         filters: batch.status === 'committed' ? (['failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
