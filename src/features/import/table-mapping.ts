@@ -52,9 +52,9 @@ export function readMappingForm(body: Record<string, unknown>, width: number): C
     mapping.push(to ? { to: to as Target } : null);
   }
   const bad = checkMapping(mapping);
-  if (bad?.code === 'maps_nothing') throw new MappingRefusedError('import.mapping.error.nothing', {}, choices);
-  if (bad?.code === 'no_identity') throw new MappingRefusedError('import.mapping.error.noIdentity', {}, choices);
-  if (bad?.code === 'two_to_one') throw new MappingRefusedError('import.mapping.error.twoToOne', { field: `import.target.${bad.detail}` }, choices);
+  if (bad?.error === 'maps_nothing') throw new MappingRefusedError('import.mapping.error.nothing', {}, choices);
+  if (bad?.error === 'no_identity') throw new MappingRefusedError('import.mapping.error.noIdentity', {}, choices);
+  if (bad?.error === 'two_to_one') throw new MappingRefusedError('import.mapping.error.twoToOne', { field: `import.target.${bad.detail}` }, choices);
   return mapping;
 }
 

@@ -544,15 +544,15 @@ export function guessMapping(rawHeaders: string[]): ColumnMapping {
 export type MappingError = 'maps_nothing' | 'no_identity' | 'two_to_one';
 
 /** Why a user's mapping cannot be used (null: it can). `detail` names the doubly used target. */
-export function checkMapping(mapping: ColumnMapping): { code: MappingError; detail?: string } | null {
+export function checkMapping(mapping: ColumnMapping): { error: MappingError; detail?: string } | null {
   const targets = mapping.filter((t): t is ColumnTarget => t !== null);
-  if (targets.length === 0) return { code: 'maps_nothing' };
+  if (targets.length === 0) return { error: 'maps_nothing' };
   const seen = new Set<Target>();
   for (const t of targets) {
-    if (SINGLE_TARGETS.has(t.to) && seen.has(t.to)) return { code: 'two_to_one', detail: t.to };
+    if (SINGLE_TARGETS.has(t.to) && seen.has(t.to)) return { error: 'two_to_one', detail: t.to };
     seen.add(t.to);
   }
-  if (!targets.some((t) => IDENTITY_TARGETS.has(t.to))) return { code: 'no_identity' };
+  if (!targets.some((t) => IDENTITY_TARGETS.has(t.to))) return { error: 'no_identity' };
   return null;
 }
 
