@@ -240,6 +240,12 @@ const OUTLOOK_ALIASES: [string, Known][] = [
   ['Email Address', 'email'],
   ['E-mail 1 Type', 'type'],
   ['E-mail 1 Display Name', 'displayName'],
+  // Columns other Russian Outlook builds write under other names (docs/FORMATS.md).
+  ['Отложено', null],
+  ['Расположение комнаты', null],
+  ['Счет', null],
+  ['Частное', null],
+  ['Личный код', null],
 ];
 
 /** Outlook's "type" columns, by the address column they qualify. */
