@@ -146,6 +146,8 @@ describe('.xlsx import', () => {
     const encrypted = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504), Buffer.from('EncryptionInfo\0EncryptedPackage', 'utf16le'), Buffer.alloc(1024)]);
     await refused(t, encrypted, 'secret.xlsx', 'Книга Excel защищена паролем');
     await refused(t, zipDeclaring('xl/worksheets/sheet1.xml', 2_000_000_000), 'bomb.xlsx', 'Книга Excel в распакованном виде слишком велика');
+    // One that understates its size is caught unpacking, at the size it declared.
+    await refused(t, zipDeclaring('xl/workbook.xml', 1000), 'liar.xlsx', 'Книга Excel в распакованном виде слишком велика');
     await refused(small, good, 'three.xlsx', 'В файле слишком много записей: можно не больше 2.');
     const empty = await workbook((wb) => wb.addWorksheet('Пусто').addRow(['только заголовок']));
     await refused(t, empty, 'empty.xlsx', 'В книге Excel нет ни одного листа с таблицей');

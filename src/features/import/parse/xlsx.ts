@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { oneLine } from './common.js';
 import type { ColumnMapping } from './profiles.js';
@@ -35,7 +36,16 @@ function startsWith(buf: Uint8Array, magic: number[]): boolean {
 }
 
 /** Entries of a zip by its central directory: name and declared sizes. Null when it is not a readable zip. */
-export function zipEntries(buf: Buffer): { name: string; size: number; compressed: number }[] | null {
+export interface ZipEntry {
+  name: string;
+  size: number;
+  compressed: number;
+  method: number;
+  /** Where the entry's local header starts. */
+  offset: number;
+}
+
+export function zipEntries(buf: Buffer): ZipEntry[] | null {
   // End of central directory: signature 0x06054b50, within the last 64 KiB + 22 bytes.
   const from = Math.max(0, buf.length - 65557);
   let eocd = -1;
@@ -48,17 +58,19 @@ export function zipEntries(buf: Buffer): { name: string; size: number; compresse
   if (eocd < 0) return null;
   const count = buf.readUInt16LE(eocd + 10);
   let at = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || at === 0xffffffff) return [{ name: '(zip64)', size: Number.MAX_SAFE_INTEGER, compressed: 0 }];
-  const out: { name: string; size: number; compressed: number }[] = [];
+  if (count === 0xffff || at === 0xffffffff) return [{ name: '(zip64)', size: Number.MAX_SAFE_INTEGER, compressed: 0, method: 0, offset: 0 }];
+  const out: ZipEntry[] = [];
   for (let n = 0; n < count; n++) {
     if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50) return null;
+    const method = buf.readUInt16LE(at + 10);
     const compressed = buf.readUInt32LE(at + 20);
     const size = buf.readUInt32LE(at + 24);
     const nameLen = buf.readUInt16LE(at + 28);
     const extraLen = buf.readUInt16LE(at + 30);
     const commentLen = buf.readUInt16LE(at + 32);
+    const offset = buf.readUInt32LE(at + 42);
     const name = buf.toString('utf8', at + 46, at + 46 + nameLen);
-    out.push({ name, size: size === 0xffffffff ? Number.MAX_SAFE_INTEGER : size, compressed });
+    out.push({ name, size: size === 0xffffffff ? Number.MAX_SAFE_INTEGER : size, compressed, method, offset });
     at += 46 + nameLen + extraLen + commentLen;
   }
   return out;
@@ -92,6 +104,31 @@ function checkZip(buf: Buffer): void {
   }
   if (total > XLSX_LIMITS.total) throw new ParseError('xlsx_too_big', { detail: 'total' });
   if (!entries.some((e) => e.name === 'xl/workbook.xml')) throw new ParseError('xlsx_corrupt', { detail: 'no_workbook' });
+  for (const e of entries) checkInflated(buf, e);
+}
+
+/**
+ * A zip may lie about its sizes: each deflated entry is unpacked here with its declared size as the
+ * bound (zlib stops past it), so what the reader then unpacks is what was checked above.
+ */
+function checkInflated(buf: Buffer, e: ZipEntry): void {
+  if (e.method === 0) {
+    if (e.compressed !== e.size) throw new ParseError('xlsx_corrupt', { detail: 'stored_size' });
+    return;
+  }
+  if (e.method !== 8) throw new ParseError('xlsx_corrupt', { detail: `method_${e.method}` });
+  if (e.offset + 30 > buf.length || buf.readUInt32LE(e.offset) !== 0x04034b50) throw new ParseError('xlsx_corrupt', { detail: 'local_header' });
+  const start = e.offset + 30 + buf.readUInt16LE(e.offset + 26) + buf.readUInt16LE(e.offset + 28);
+  if (start + e.compressed > buf.length) throw new ParseError('xlsx_corrupt', { detail: 'truncated' });
+  let out: Buffer;
+  try {
+    out = inflateRawSync(buf.subarray(start, start + e.compressed), { maxOutputLength: Math.max(1, e.size) });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new ParseError('xlsx_too_big', { detail: 'inflated' });
+    throw new ParseError('xlsx_corrupt', { detail: 'inflate' });
+  }
+  if (out.length !== e.size) throw new ParseError('xlsx_too_big', { detail: 'inflated' });
 }
 
 function pad(n: number, w = 2): string {
