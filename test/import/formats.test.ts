@@ -136,7 +136,7 @@ describe('a CSV no format matches: the column mapping step', () => {
     expect(preview.body).toContain('<dd data-counts>2 записи');
     expect(preview.body).toContain('1 столбец не будет загружен: Откуда узнали: выставка');
     expect(preview.body).toContain('data-change-mapping');
-    expect(await db().select().from(importMappings)).toHaveLength(1);
+    expect((await db().select().from(importMappings)).map((m) => m.mapping)).toContainEqual([{ to: 'fullName' }, { to: 'phone.mobile' }, { to: 'email' }, { to: 'h.city' }, null]);
 
     await commit(t, c, id);
     const petrenko = await personBySurname('Петренко');
@@ -148,6 +148,34 @@ describe('a CSV no format matches: the column mapping step', () => {
     const second = await c.get(`/import/${again}`);
     expect(second.body).not.toContain('data-mapping-columns');
     expect(second.body).toContain('<strong>Соколов</strong> Павел');
+  });
+
+  it("a recognized format's mapping corrected by the user: its columns guessed, the file read again, the mapping remembered for that header", async () => {
+    const c = await t.as('secretary');
+    const csv = (row: string) => Buffer.from(`Фамилия;Имя;Организация;Телефон;Email\r\n${row}\r\n`, 'utf8');
+    const id = await uploadOk(c, csv('Климов;Денис;ООО «Вектор-2»;+7 900 222-33-44;klimov@vektor2.example'), 'own.csv');
+    const page = await c.get(`/import/${id}`);
+    expect(page.body).toContain('data-format="outlook-csv"');
+    expect(page.body).toContain('2 столбца не будут загружены:</strong> Телефон (1), Email (1)');
+    expect(page.body).toContain(`href="/import/${id}?mapping=1" data-change-mapping`);
+    const form = await c.get(`/import/${id}?mapping=1`);
+    expect(form.body).toContain('Файл будет прочитан заново.');
+    expect(form.body).toMatch(/name="col\.0"[^]*?<option value="lastName" selected>/);
+    expect(form.body).toMatch(/name="col\.3"[^]*?<option value="phone\.work" selected>/);
+    expect(form.body).toMatch(/name="col\.4"[^]*?<option value="email" selected>/);
+    const ok = await c.post(`/import/${id}/mapping`, { 'col.0': 'lastName', 'col.1': 'firstName', 'col.2': 'company', 'col.3': 'phone.mobile', 'col.4': 'email' });
+    expect(ok.statusCode).toBe(303);
+    const preview = await c.get(`/import/${id}`);
+    expect(preview.body).toContain('data-format="csv"');
+    expect(preview.body).not.toContain('data-dropped');
+    // The next file with this header is read with the user's mapping, not as Outlook's.
+    const again = await uploadOk(c, csv('Носова;Ульяна;ООО «Вектор-2»;+7 900 222-33-55;nosova@vektor2.example'), 'own2.csv');
+    const second = await c.get(`/import/${again}`);
+    expect(second.body).toContain('data-format="csv"');
+    expect(second.body).toContain('столбцы сопоставлены вручную');
+    await commit(t, c, again);
+    const nosova = await personBySurname('Носова');
+    expect(await phonesOf(nosova.id)).toEqual([['mobile', '+7 900 222-33-55']]);
   });
 
   it('a text with fewer than two columns is still refused', async () => {

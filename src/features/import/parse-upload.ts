@@ -22,6 +22,8 @@ export interface ParseUploadTask {
   mapping?: ColumnMapping;
   /** A spreadsheet: the sheet to read (by name); the first one when absent. */
   sheet?: string;
+  /** The mappings users gave before, by header signature (data, like `mapping`). */
+  saved?: Record<string, ColumnMapping>;
 }
 
 /** The rows with the photos still to be decoded (their bytes, by row index). */
@@ -40,8 +42,8 @@ export async function parseUpload(task: ParseUploadTask, emit: (part: UploadPart
   const buf = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const limits = { maxRows: task.maxRows };
   const r: ContactsFileResult & { layout?: string; sheet?: string; sheets?: string[] } = looksLikeXlsx(buf, task.name)
-    ? await parseXlsx(buf, limits, task.mapping, task.sheet)
-    : parseContactsFile(buf, task.name, limits, task.mapping);
+    ? await parseXlsx(buf, limits, task.mapping, task.sheet, task.saved)
+    : parseContactsFile(buf, task.name, limits, task.mapping, task.saved);
   let part: UploadPart = { rows: [], photos: [] };
   const dropped = new Map<string, number>();
   for (let i = 0; i < r.rows.length; i++) {
@@ -67,7 +69,8 @@ export async function parseUpload(task: ParseUploadTask, emit: (part: UploadPart
       versions: r.version,
       problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })),
       ...(dropped.size ? { dropped: [...dropped].map(([column, count]) => ({ column, count })) } : {}),
-      ...(task.mapping ? { mapped: true } : {}),
+      ...(r.mapped ? { mapped: true } : {}),
+      ...(r.table ? { table: r.table } : {}),
       ...(r.charsets?.length ? { charsets: r.charsets } : {}),
       ...(r.sheet ? { sheet: r.sheet, sheets: r.sheets, layout: r.layout } : {}),
     },
@@ -95,7 +98,12 @@ function reviveError(e: SerializedError): Error {
  * died (e.g. its heap limit).
  */
 /** `chunks`: the file as it was received (emptied here, so the pieces can be collected). */
-export async function parseUploadOffThread(chunks: Buffer[], name: string, maxRows: number, options: { mapping?: ColumnMapping; sheet?: string } = {}): Promise<ParsedImport> {
+export async function parseUploadOffThread(
+  chunks: Buffer[],
+  name: string,
+  maxRows: number,
+  options: { mapping?: ColumnMapping; sheet?: string; saved?: Record<string, ColumnMapping> } = {},
+): Promise<ParsedImport> {
   // One buffer of its own, handed over to the worker rather than copied into it.
   const bytes = new Uint8Array(new ArrayBuffer(chunks.reduce((n, c) => n + c.length, 0)));
   let at = 0;

@@ -10,7 +10,7 @@ import { addressText, existingOrganizationNames, normalizeKey, problemText } fro
 import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
 import * as service from './service.js';
 import { laterBatches, UndoBlockedError, type LaterBatch } from './undo.js';
-import { MappingRefusedError, rereadBatch, savedMapping } from './table-mapping.js';
+import { MappingRefusedError, rereadBatch, savedMappings } from './table-mapping.js';
 import { updateChanges } from './update-preview.js';
 import { USER_TARGETS } from './parse/index.js';
 
@@ -66,7 +66,7 @@ export default async function importRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       try {
-        const upload = await service.readImportUpload(req, limits, (signature) => savedMapping(db, signature));
+        const upload = await service.readImportUpload(req, limits, () => savedMappings(db));
         const batch = await service.createImport(db, req.user!, upload);
         return reply.seeOther(`/import/${batch.id}`);
       } catch (err) {

@@ -147,31 +147,26 @@ export interface ImportUpload {
   source?: Buffer;
 }
 
-/** The mapping remembered for a header signature (see table-mapping.ts). */
-export type MappingLookup = (signature: string) => Promise<ColumnMapping | null>;
+/** The mappings users gave before, by header signature (see table-mapping.ts). */
+export type MappingLookup = () => Promise<Record<string, ColumnMapping>>;
 
 const TABLE_FORMATS = new Set(['outlook-csv', 'google-csv', 'thunderbird-csv', 'csv', 'xlsx']);
 
 /**
  * A contacts file (CSV, spreadsheet, vCard), parsed off the event loop; the parser stops at the row
- * limit. A table whose header no known format has is read with the mapping remembered for it, or
- * comes back as columns awaiting the user's mapping.
+ * limit. A table is read with the mapping a user gave before for its header, else by the format its
+ * header has; one of neither comes back as columns awaiting the user's mapping.
  */
 async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimits, mappings: MappingLookup): Promise<{ parsed: ParsedImport; source?: Buffer }> {
+  // Kept for the mapping step and the sheet choice (the parse worker is handed its own copy).
   const source = Buffer.concat(chunks);
+  const saved = await mappings();
   try {
-    const parsed = await parseFile([source], name, limits, {});
+    const parsed = await parseFile([source], name, limits, { saved });
     return TABLE_FORMATS.has(parsed.format) ? { parsed, source } : { parsed };
   } catch (err) {
-    const columns = err instanceof ParseError && err.code === 'not_outlook_csv' && err.columns ? (JSON.parse(err.columns) as UnknownColumns) : null;
-    if (!columns) throw err;
-    const mapping = await mappings(columns.signature);
-    if (mapping) {
-      const parsed = await parseFile([source], name, limits, { mapping, sheet: columns.sheet });
-      parsed.details.table = tableColumns(columns, mapping);
-      return { parsed, source };
-    }
-    return { parsed: pendingImport(columns), source };
+    if (err instanceof ParseError && err.code === 'not_outlook_csv' && err.columns) return { parsed: pendingImport(JSON.parse(err.columns) as UnknownColumns), source };
+    throw err;
   }
 }
 
@@ -184,20 +179,15 @@ export function pendingImport(columns: UnknownColumns): ParsedImport {
     delimiter: columns.delimiter,
     details: {
       pending: true,
-      table: tableColumns(columns, guessMapping(columns.headers)),
+      table: { signature: columns.signature, headers: columns.headers, samples: columns.samples, mapping: guessMapping(columns.headers).map((t) => t?.to ?? null) },
       ...(xlsx ? { sheet: columns.sheet, sheets: columns.sheets } : {}),
     },
     rows: [],
   };
 }
 
-/** What the mapping step shows of a table's columns, with the mapping to preselect. */
-export function tableColumns(columns: UnknownColumns, mapping: ColumnMapping): NonNullable<ParsedImport['details']['table']> {
-  return { signature: columns.signature, headers: columns.headers, samples: columns.samples, mapping: columns.headers.map((_, i) => mapping[i]?.to ?? null) };
-}
-
 /** `parseUploadOffThread` with its refusals as localized file errors. */
-export async function parseFile(chunks: Buffer[], name: string, limits: ImportLimits, options: { mapping?: ColumnMapping; sheet?: string }): Promise<ParsedImport> {
+export async function parseFile(chunks: Buffer[], name: string, limits: ImportLimits, options: { mapping?: ColumnMapping; sheet?: string; saved?: Record<string, ColumnMapping> }): Promise<ParsedImport> {
   try {
     return await parseUploadOffThread(chunks, name, limits.maxRows, options);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { importMappings, type ImportBatch } from '../../db/schema/imports.js';
 import type { User } from '../../db/schema/users.js';
@@ -7,7 +7,7 @@ import { allows } from '../../plugins/access.js';
 import { checkMapping, ParseError, TARGETS, USER_TARGETS, type ColumnMapping, type Target, type UnknownColumns } from './parse/index.js';
 import { storeBatch } from './preview.js';
 import { batchSource } from './queries.js';
-import { parseFile, pendingImport, tableColumns, type ImportLimits } from './service.js';
+import { parseFile, pendingImport, type ImportLimits } from './service.js';
 import type { ParsedImport } from './types.js';
 
 /**
@@ -16,15 +16,25 @@ import type { ParsedImport } from './types.js';
  * once), and the kept file is read again with it. A spreadsheet's sheet is chosen the same way.
  */
 
-/** The mapping remembered for a header signature, if any (only targets this version knows). */
-export async function savedMapping(db: Db, signature: string): Promise<ColumnMapping | null> {
-  const [row] = await db.select({ mapping: importMappings.mapping }).from(importMappings).where(eq(importMappings.signature, signature));
-  if (!row || !Array.isArray(row.mapping)) return null;
+/** Remembered mappings at most handed to a parse (the most recently given). */
+const SAVED_MAPPINGS = 1000;
+
+/**
+ * The mappings users gave, by header signature (only targets this version knows): handed to the
+ * parse worker as data, they win over the format a header is recognized as.
+ */
+export async function savedMappings(db: Db): Promise<Record<string, ColumnMapping>> {
+  const rows = await db.select({ signature: importMappings.signature, mapping: importMappings.mapping }).from(importMappings).orderBy(desc(importMappings.updatedAt)).limit(SAVED_MAPPINGS);
   const known = new Set<string>(TARGETS);
-  return (row.mapping as unknown[]).map((t) => {
-    const to = (t as { to?: unknown } | null)?.to;
-    return typeof to === 'string' && known.has(to) ? { to: to as Target } : null;
-  });
+  const out: Record<string, ColumnMapping> = {};
+  for (const row of rows) {
+    if (!Array.isArray(row.mapping)) continue;
+    out[row.signature] = (row.mapping as unknown[]).map((t) => {
+      const to = (t as { to?: unknown } | null)?.to;
+      return typeof to === 'string' && known.has(to) ? { to: to as Target } : null;
+    });
+  }
+  return out;
 }
 
 /** A mapping the user cannot use: the localized reason, and the choices to show again. */
@@ -82,31 +92,20 @@ export async function rereadBatch(db: Db, actor: User, batch: ImportBatch, body:
     const wanted = typeof body.sheet === 'string' ? body.sheet : '';
     if (!details.sheets?.includes(wanted)) throw new ValidationError({ sheet: { key: 'import.sheet.unknown', params: {} } });
     sheet = wanted;
-    if (details.mapped && details.table) mapping = details.table.mapping.map((to) => (to ? { to: to as Target } : null));
   }
   let parsed: ParsedImport;
   try {
-    parsed = await parseFile([source], batch.fileName, limits, { mapping, sheet });
+    parsed = await parseFile([source], batch.fileName, limits, { mapping, sheet, saved: await savedMappings(db) });
   } catch (err) {
     // Another sheet with columns no format has: its own mapping step.
     if (!(err instanceof ParseError && err.columns)) throw err;
-    const columns = JSON.parse(err.columns) as UnknownColumns;
-    const remembered = await savedMapping(db, columns.signature);
-    if (remembered) {
-      parsed = await parseFile([source], batch.fileName, limits, { mapping: remembered, sheet: columns.sheet });
-      parsed.details.table = tableColumns(columns, remembered);
-    } else {
-      parsed = pendingImport(columns);
-    }
+    parsed = pendingImport(JSON.parse(err.columns) as UnknownColumns);
   }
-  if (mapping && what === 'mapping' && details.table) {
-    parsed.details.table = { ...details.table, mapping: mapping.map((t) => t?.to ?? null) };
+  if (mapping && details.table) {
     await db
       .insert(importMappings)
       .values({ signature: details.table.signature, mapping, updatedBy: actor.id })
       .onConflictDoUpdate({ target: importMappings.signature, set: { mapping, updatedBy: actor.id, updatedAt: new Date() } });
-  } else if (mapping && details.table && !parsed.details.table) {
-    parsed.details.table = details.table;
   }
   if (!parsed.details.pending && parsed.rows.length === 0) throw new ValidationError({ mapping: { key: 'import.error.noRows', params: {} } });
   return storeBatch(db, actor, { name: batch.fileName, size: batch.fileSize }, parsed, { source, replace: batch.id });

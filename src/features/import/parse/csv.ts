@@ -1,6 +1,6 @@
 import { decodeText } from './decode.js';
 import type { ColumnMapping } from './profiles.js';
-import { TableReader, type TableFormat } from './table-reader.js';
+import { TableReader, type TableColumns, type TableFormat } from './table-reader.js';
 import { ParseError, type ContactRow, type FileProblem, type ParseLimits, type TextEncodingName } from './types.js';
 export type CsvDelimiter = ',' | ';' | '\t';
 
@@ -153,6 +153,8 @@ export function forEachCsvRecord(
 export interface OutlookCsvResult {
   /** Outlook, Google or Thunderbird by the header signature; 'csv' with the user's mapping. */
   format: TableFormat;
+  table: TableColumns;
+  mapped: boolean;
   encoding: TextEncodingName;
   delimiter: CsvDelimiter;
   headerLanguage: 'en' | 'ru' | 'de' | 'unknown';
@@ -161,10 +163,10 @@ export interface OutlookCsvResult {
 }
 
 /** Parse already-decoded CSV text (no BOM); `mapping`: the user's, for a header no profile knows. */
-export function parseOutlookCsvText(text: string, encoding: TextEncodingName, limits?: ParseLimits, mapping?: ColumnMapping): OutlookCsvResult {
+export function parseOutlookCsvText(text: string, encoding: TextEncodingName, limits?: ParseLimits, mapping?: ColumnMapping, saved?: Record<string, ColumnMapping>): OutlookCsvResult {
   if (text.trim() === '') throw new ParseError('empty');
   const delimiter = detectDelimiter(text);
-  const reader = new TableReader(limits, mapping, { encoding, delimiter });
+  const reader = new TableReader(limits, mapping, { encoding, delimiter }, saved);
   forEachCsvRecord(text, delimiter, (line, fields) => reader.push(line, fields));
   const r = reader.finish();
   return { ...r, encoding, delimiter };

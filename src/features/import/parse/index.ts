@@ -1,6 +1,6 @@
 import { parseOutlookCsvText, type CsvDelimiter } from './csv.js';
 import type { ColumnMapping } from './profiles.js';
-import type { TableFormat } from './table-reader.js';
+import type { TableColumns, TableFormat } from './table-reader.js';
 import { decodeText } from './decode.js';
 import { ParseError, type ContactRow, type FileProblem, type ParseLimits, type TextEncodingName } from './types.js';
 import { parseVcard } from './vcard.js';
@@ -10,7 +10,7 @@ export { detectDelimiter, parseCsv, parseOutlookCsv, type CsvDelimiter, type Csv
 export { parseVcard, type VcardResult } from './vcard.js';
 export * from './types.js';
 export * from './profiles.js';
-export type { TableFormat, UnknownColumns } from './table-reader.js';
+export type { TableColumns, TableFormat, UnknownColumns } from './table-reader.js';
 
 export interface ContactsFileResult {
   format: TableFormat | 'vcard' | 'xlsx';
@@ -21,6 +21,9 @@ export interface ContactsFileResult {
   delimiter?: CsvDelimiter;
   /** CSV only. */
   headerLanguage?: 'en' | 'ru' | 'de' | 'unknown';
+  /** Tables: their columns (for the mapping step), and whether a user's mapping read them. */
+  table?: TableColumns;
+  mapped?: boolean;
   /** vCard only: distinct VERSION values. */
   version?: string[];
   rows: ContactRow[];
@@ -54,7 +57,7 @@ function extensionOf(fileName: string): string {
  * 'not_outlook_csv', 'unterminated_quote', 'vcard_unterminated', and 'too_many_rows' as soon as
  * the file has more contacts than `limits.maxRows` (the rest is not read).
  */
-export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits, mapping?: ColumnMapping): ContactsFileResult {
+export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits, mapping?: ColumnMapping, saved?: Record<string, ColumnMapping>): ContactsFileResult {
   if (buf.length === 0) throw new ParseError('empty');
   const decoded = decodeText(buf);
   const utf16 = decoded.encoding === 'utf-16le' || decoded.encoding === 'utf-16be';
@@ -74,7 +77,7 @@ export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseL
     if (ext === 'csv' || ext === 'txt') problems.unshift({ code: 'extension_mismatch', detail: ext });
     return { format: 'vcard', encoding: r.encoding, charsets: r.charsets, version: r.version, rows: r.rows, problems };
   }
-  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits, mapping);
+  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits, mapping, saved);
   const problems = [...r.problems];
   if (ext === 'vcf' || ext === 'vcard') problems.unshift({ code: 'extension_mismatch', detail: ext });
   return {
@@ -82,6 +85,8 @@ export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseL
     encoding: r.encoding,
     delimiter: r.delimiter,
     headerLanguage: r.headerLanguage,
+    table: r.table,
+    mapped: r.mapped,
     rows: r.rows,
     problems,
   };

@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { oneLine } from './common.js';
 import type { ColumnMapping } from './profiles.js';
-import { TableReader, type TableFormat } from './table-reader.js';
+import { TableReader, type TableColumns, type TableFormat } from './table-reader.js';
 import { ParseError, type ContactRow, type FileProblem, type ParseLimits } from './types.js';
 
 /**
@@ -21,6 +21,8 @@ export interface XlsxResult {
   headerLanguage: 'en' | 'ru' | 'de' | 'unknown';
   sheet: string;
   sheets: string[];
+  table: TableColumns;
+  mapped: boolean;
   rows: ContactRow[];
   problems: FileProblem[];
 }
@@ -176,7 +178,7 @@ function rowFields(values: unknown, counts: { formulas: number }): string[] {
  * 'xlsx_encrypted', 'xlsx_corrupt', 'xlsx_too_big', 'xlsx_no_sheet', 'too_many_rows', and
  * 'not_outlook_csv' with the columns (and the sheets) for the mapping step.
  */
-export async function parseXlsx(buf: Buffer, limits: ParseLimits | undefined, mapping?: ColumnMapping, wanted?: string): Promise<XlsxResult> {
+export async function parseXlsx(buf: Buffer, limits: ParseLimits | undefined, mapping?: ColumnMapping, wanted?: string, saved?: Record<string, ColumnMapping>): Promise<XlsxResult> {
   checkZip(buf);
   const sheets: string[] = [];
   const counts = { formulas: 0 };
@@ -195,7 +197,7 @@ export async function parseXlsx(buf: Buffer, limits: ParseLimits | undefined, ma
       const name = String((worksheet as unknown as { name?: string }).name ?? `Sheet${sheets.length + 1}`);
       sheets.push(name);
       if (result || unknown || (wanted !== undefined && name !== wanted)) continue;
-      const reader = new TableReader(limits, mapping, { encoding: 'xlsx', delimiter: null, sheet: name });
+      const reader = new TableReader(limits, mapping, { encoding: 'xlsx', delimiter: null, sheet: name }, saved);
       const before: string[] = [];
       let header = false;
       try {
@@ -239,5 +241,5 @@ export async function parseXlsx(buf: Buffer, limits: ParseLimits | undefined, ma
   }
   if (counts.formulas) problems.push({ code: 'formula_without_value', detail: String(counts.formulas) });
   const { read } = result;
-  return { format: 'xlsx', encoding: 'xlsx', layout: read.format, headerLanguage: read.headerLanguage, sheet: result.sheet, sheets, rows: read.rows, problems: [...read.problems, ...problems] };
+  return { format: 'xlsx', encoding: 'xlsx', layout: read.format, headerLanguage: read.headerLanguage, table: read.table, mapped: read.mapped, sheet: result.sheet, sheets, rows: read.rows, problems: [...read.problems, ...problems] };
 }
