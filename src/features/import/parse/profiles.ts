@@ -301,7 +301,7 @@ const THUNDERBIRD: [string, Known][] = [
   ['Custom 3', null],
   ['Custom 4', null],
   ['Notes', 'notes'],
-  // Roundcube's own CSV (its contact fields, as its "Export" of a list to CSV names them).
+  // Columns webmail address books write beside Thunderbird's (Roundcube's importer reads this layout).
   ['Work Fax', 'phone.fax'],
   ['Home Fax', 'phone.fax'],
   ['Middle Name', 'middleName'],
