@@ -61,7 +61,8 @@ describe('phones, labels and logos', () => {
     expect(page.body).toContain('один номер указан с несколькими видами, сохранён один раз с самым точным (первым): +7 916 111-22-33 = 8 916 111-22-33 = +79161112233: факс, мобильный, рабочий');
     expect(page.body).toContain('логотип организации не загружается');
     expect(page.body).toContain('повреждённая надпись адреса (LABEL) не попала в улицу');
-    expect(page.body).toContain('2 столбца не будут загружены: NICKNAME: Аня; BDAY: 1990-02-14');
+    expect(page.body).toContain('2 поля не будут загружены: NICKNAME: Аня; BDAY: 1990-02-14');
+    expect(page.body).toContain('2 поля карточек не будут загружены:</strong> NICKNAME (1), BDAY (1)');
     await commit(t, c, id);
     const lebedev = await personBySurname('Лебедев');
     expect(await phonesOf(lebedev.id)).toEqual([['fax', '+7 916 111-22-33']]);

@@ -194,7 +194,7 @@ export function mapContactRow(row: ContactRow): DraftRow {
   if (organizationOnly && row.photo && !problems.some((x) => x.code === 'logo_skipped')) problems.push({ code: 'logo_skipped' });
   if (organizationOnly && emails.length > 1) problems.push({ code: 'extra_email_skipped', detail: emails.slice(1).join(', ') });
   const dropped = row.dropped ?? [];
-  if (dropped.length) problems.push({ code: 'columns_dropped', count: dropped.length, detail: dropped.map((d) => `${d.column}: ${d.value}`).join('; ') });
+  if (dropped.length) problems.push({ code: row.droppedFrom === 'properties' ? 'properties_dropped' : 'columns_dropped', count: dropped.length, detail: dropped.map((d) => `${d.column}: ${d.value}`).join('; ') });
 
   const person: PersonDraft = {
     key: null,

@@ -50,6 +50,8 @@ export interface ContactRow {
   problems: RowProblem[];
   /** Non-empty source values with no place to go: column (or vCard property) and value. */
   dropped?: { column: string; value: string }[];
+  /** What `dropped` names: a table's columns, or a vCard's properties. */
+  droppedFrom?: 'columns' | 'properties';
 }
 
 /** A problem about the file as a whole (not tied to one contact). */

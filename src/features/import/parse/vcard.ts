@@ -446,7 +446,7 @@ function decodePhoto(prop: VcardProperty, ctx: DecodeContext): { bytes: Buffer; 
 }
 
 /** Properties about the file rather than the contact: nothing of the contact is lost without them. */
-const METADATA = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'KIND', 'CLASS', 'SORT-STRING', 'X-MAILER', 'X-PRODID', 'X-MS-OL-DEFAULT-POSTAL-ADDRESS', 'X-MS-OL-DESIGN', 'X-MS-CARDPICTURE', 'X-ABUID', 'X-ABSHOWAS', 'X-WAB-GENDER', 'MAILER']);
+const METADATA = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'KIND', 'CLASS', 'SORT-STRING', 'X-MAILER', 'X-PRODID', 'X-MS-OL-DEFAULT-POSTAL-ADDRESS', 'X-MS-OL-DESIGN', 'X-MS-CARDPICTURE', 'X-ABUID', 'X-ABSHOWAS', 'X-ABLABEL', 'X-WAB-GENDER', 'MAILER']);
 
 /**
  * The code page of the whole file's 8-bit text that declares no CHARSET (quoted-printable decoded),
@@ -590,6 +590,7 @@ function cardToRow(props: VcardProperty[], startLine: number, version: string, t
   }
   row.notes = notes.join('\n');
   for (const a of extraAddresses) row.problems.push({ code: 'extra_address_skipped', detail: a });
+  if (row.dropped) row.droppedFrom = 'properties';
   return finishRow(row);
 }
 
