@@ -119,6 +119,18 @@ describe('.xlsx import', () => {
     const bad = await c.post(`/import/${id}/sheet`, { sheet: 'Нет такого' });
     expect(bad.statusCode).toBe(422);
     expect(bad.body).toContain('Такого листа в книге нет.');
+    // Read again within the same limits: too many rows on the chosen sheet is said so, nothing changes.
+    const s = await small.as('secretary');
+    const two = await uploadOk(s, await workbook((wb) => {
+      wb.addWorksheet('Мало').addRow(['Фамилия', 'Имя']).worksheet.addRow(['Лось', 'Ян']);
+      const many = wb.addWorksheet('Много');
+      many.addRow(['Фамилия', 'Имя']);
+      for (const n of ['Аа', 'Бб', 'Вв']) many.addRow([n, 'Ия']);
+    }), 'two.xlsx');
+    const tooMany = await s.post(`/import/${two}/sheet`, { sheet: 'Много' });
+    expect(tooMany.statusCode).toBe(422);
+    expect(tooMany.body).toContain('В файле слишком много записей: можно не больше 2.');
+    expect(tooMany.body).toContain('<dd data-sheet>Мало</dd>');
     const back = await c.post(`/import/${id}/sheet`, { sheet: 'Контакты' });
     expect(back.statusCode).toBe(303);
     expect((await c.get(`/import/${id}`)).body).toContain('<dd data-counts>3 записи');
