@@ -72,11 +72,6 @@ export class TableReader {
     private readonly saved: Record<string, ColumnMapping> = {},
   ) {}
 
-  /** Rows read so far (a spreadsheet reader stops at the limit with it). */
-  get count(): number {
-    return this.rows.length;
-  }
-
   push(line: number, fields: string[]): void {
     if (this.plan === null && this.sampling === null) {
       this.header(line, fields);
