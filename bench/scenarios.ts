@@ -5,6 +5,7 @@ import { scenario as importScenario } from './scenarios/import.js';
 import { scenario as duplicatesScenario } from './scenarios/duplicates.js';
 import { scenario as jobsScenario } from './scenarios/jobs.js';
 import { scenario as xlsxScenario } from './scenarios/xlsx.js';
+import { scenario as xlsxImportScenario } from './scenarios/xlsx-import.js';
 
 export interface Figure {
   name: string;
@@ -36,11 +37,12 @@ export interface Context {
 
 export type Scenario = (ctx: Context) => Promise<Figure[] | null>;
 
-/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, xlsx, import, envelopes, duplicates, jobs (and eventloop, see run.ts). */
+/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, xlsx, import, envelopes, duplicates, jobs (and eventloop, see run.ts); `xlsx` is the .xlsx export and the .xlsx import. */
 export const extraScenarios: { name: string; run: Scenario }[] = [
   { name: 'export', run: exportScenario },
-  { name: 'xlsx', run: xlsxScenario },
+  { name: 'xlsx', run: xlsxScenario }, // export
   { name: 'import', run: importScenario },
+  { name: 'xlsx', run: xlsxImportScenario }, // import
   { name: 'envelopes', run: envelopesScenario },
   { name: 'duplicates', run: duplicatesScenario },
   { name: 'jobs', run: jobsScenario },

@@ -25,7 +25,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 /** Tables the import writes or touches, counted before and after. */
 const COUNTED = ['persons', 'person_phones', 'person_emails', 'person_photos', 'organizations', 'mailing_groups', 'group_memberships', 'membership_documents', 'regions', 'activities', 'categories', 'audit_log', 'import_batches'];
 
-function multipart(filename: string, content: Buffer) {
+export function multipart(filename: string, content: Buffer) {
   const boundary = '----crmbench' + Math.random().toString(16).slice(2);
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`),
@@ -40,7 +40,7 @@ async function counts(db: pg.Client): Promise<Record<string, number>> {
   return r.rows[0] as Record<string, number>;
 }
 
-class App {
+export class App {
   constructor(
     private readonly ctx: Context,
     private readonly db: pg.Client,
@@ -105,7 +105,7 @@ async function databaseCpuMs(db: pg.Client): Promise<number> {
  * Peak resident memory of the server while `work` runs, and the CPU time the server and the
  * database spent on it: on a shared machine wall times swing, CPU times much less.
  */
-async function watch<T>(pid: number, db: pg.Client, work: () => Promise<T>): Promise<{ result: T; peakMB: number; serverCpuMs: number; databaseCpuMs: number }> {
+export async function watch<T>(pid: number, db: pg.Client, work: () => Promise<T>): Promise<{ result: T; peakMB: number; serverCpuMs: number; databaseCpuMs: number }> {
   let peak = rss(pid);
   const timer = setInterval(() => (peak = Math.max(peak, rss(pid))), 50);
   const cpu0 = cpuMs(pid);

@@ -69,6 +69,31 @@ describe('import (browser)', () => {
     expect((await h.t.database.db.select().from(persons).where(eq(persons.surname, 'Новикова'))).length).toBe(0);
   });
 
+  it('a CSV of unknown columns: the mapping step, a refused mapping explained, then the preview', async () => {
+    writeFileSync(path.join(dir, 'clients.csv'), 'ФИО клиента;Телефон;Почта;Город\r\nКоваль Дарья;+7 900 123-45-67;koval@client.example;Рязань\r\n');
+    const page = await h.newPage();
+    await h.signIn(page, 'secretary');
+    await page.goto(`${h.baseUrl}/import`);
+    const input = await page.$('#import-upload input[type=file]');
+    await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(path.join(dir, 'clients.csv'));
+    await clickAndWait(page, '#import-upload button[type=submit]');
+    await page.waitForSelector('[data-mapping-columns]');
+    expect(await page.$$eval('[data-mapping-columns] tbody tr', (rows) => rows.length)).toBe(4);
+    expect(await page.$eval('tr[data-column="0"] td', (el) => el.textContent)).toContain('Коваль Дарья');
+    // Two columns to one name field: refused with the reason, the choices kept.
+    await page.select('select[name="col.0"]', 'lastName');
+    await page.select('select[name="col.3"]', 'lastName');
+    await clickAndWait(page, '[data-action=apply-mapping]');
+    expect(await page.$eval('[data-mapping-error]', (el) => el.textContent)).toContain('Два столбца сопоставлены с одним полем «Фамилия»');
+    expect(await page.$eval('select[name="col.3"]', (el) => (el as HTMLSelectElement).value)).toBe('lastName');
+    await page.select('select[name="col.0"]', 'fullName');
+    await page.select('select[name="col.3"]', 'h.city');
+    await clickAndWait(page, '[data-action=apply-mapping]');
+    expect(await page.$eval('[data-format]', (el) => el.textContent)).toContain('столбцы сопоставлены вручную');
+    expect(await page.$eval('[data-counts]', (el) => el.textContent)).toContain('1 запись');
+    expect(await page.$eval('tr[data-row-no="1"]', (el) => el.textContent)).toContain('Коваль');
+  });
+
   it('an employee sees Export but not Import, and the export link carries the current filter', async () => {
     const page = await h.newPage();
     await h.signIn(page, 'employee');

@@ -11,6 +11,13 @@ import { personEmails, personPhones, persons } from '../../src/db/schema/persons
 import { updatePerson } from '../../src/features/persons/service.js';
 import { forgetRows } from '../../src/features/import/kept-rows.js';
 
+/** A file's note added under the card's, as "update" does (issue 19: appended, never replaced). */
+const day = () => {
+  const d = new Date();
+  return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}.${d.getFullYear()}`;
+};
+const appended = (...notes: string[]) => notes.join(`\n\n— ${day()} —\n`);
+
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
@@ -126,14 +133,14 @@ describe('probable duplicates', () => {
     const batch = await commit(t, c, id, { options: '1', all: 'skip', 'row.1': 'update' });
     expect(batch.report).toMatchObject({ rows: { created: 1, updated: 1, skipped: 1 } });
     const [p] = await db().select().from(persons).where(eq(persons.id, s.byEmail.id));
-    expect(p).toMatchObject({ surname: 'Почтовойd', jobTitle: 'Директор', note: 'Новая заметка', version: 2, updatedBy: t.users.secretary.id });
+    expect(p).toMatchObject({ surname: 'Почтовойd', jobTitle: 'Директор', note: appended('Старая заметка', 'Новая заметка'), version: 2, updatedBy: t.users.secretary.id });
     const phones = await db().select().from(personPhones).where(eq(personPhones.personId, p.id)).orderBy(asc(personPhones.position));
     expect(phones.map((x) => x.number)).toEqual(['+7 495 000-00-01', '+7 495 000-00-02']);
     const emails = await db().select().from(personEmails).where(eq(personEmails.personId, p.id));
     expect(emails.map((e) => e.email)).toEqual(['samed@example.ru']);
     const audit = await db().select().from(auditLog).where(eq(auditLog.entityId, p.id));
     const update = audit.find((a) => a.entityType === 'person' && a.action === 'update');
-    expect(update?.changes).toMatchObject({ surname: ['Почтовd', 'Почтовойd'], note: ['Старая заметка', 'Новая заметка'] });
+    expect(update?.changes).toMatchObject({ surname: ['Почтовd', 'Почтовойd'], note: ['Старая заметка', appended('Старая заметка', 'Новая заметка')] });
   });
 
   it('the same file again with "update" keeps the phones and e-mails as they were, and undoes', async () => {
@@ -167,7 +174,7 @@ describe('probable duplicates', () => {
     const batch = await commit(t, c, id, { options: '1', all: 'skip', 'row.1': 'update' });
     expect(batch.report).toMatchObject({ rows: { created: 1, updated: 1, skipped: 1 } });
     const [p] = await db().select().from(persons).where(eq(persons.id, s.byEmail.id));
-    expect(p).toMatchObject({ surname: 'Почтовойk', jobTitle: 'Директор', note: 'Новая заметка', version: 2 });
+    expect(p).toMatchObject({ surname: 'Почтовойk', jobTitle: 'Директор', note: appended('Старая заметка', 'Новая заметка'), version: 2 });
     const phones = await db().select().from(personPhones).where(eq(personPhones.personId, p.id)).orderBy(asc(personPhones.position));
     expect(phones.map((x) => x.number)).toEqual(['+7 495 000-00-01', '+7 495 000-00-02']);
   });

@@ -85,13 +85,20 @@ async function twoBatches(tag: string) {
   return { c, x, y, a, b, counts };
 }
 
+/** A file's note added under the card's, as "update" does (issue 19: appended, never replaced). */
+const day = () => {
+  const d = new Date();
+  return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}.${d.getFullYear()}`;
+};
+const appended = (...notes: string[]) => notes.join(`\n\n— ${day()} —\n`);
+
 describe('undo of two batches over the same cards', () => {
   it('undoes the later batch, then the earlier one, completely', async () => {
     const { c, x, y, a, b, counts } = await twoBatches('a');
     const afterB = await person(x.id);
 
     expect(await undo(c, b)).toMatchObject({ restored: 2, left: [] });
-    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A', note: 'Заметка A' });
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A', note: appended('Исходная', 'Заметка A') });
     expect(await phonesOf(x.id)).toEqual(['+7 495 100-00-01', '+7 495 100-00-02']);
     expect((await person(y.id)).jobTitle).toBe('');
     // Undo writes a new version: it never goes back to one an open form may hold.
@@ -147,7 +154,7 @@ describe('undo of two batches over the same cards', () => {
     await undo(c, b);
     const res = await saveForm(other, x.id, stale, { jobTitle: 'Из старой формы' });
     expect(res.statusCode).toBe(409);
-    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A', note: 'Заметка A' });
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор A', note: appended('Исходная', 'Заметка A') });
     // Nor can a form opened before the earlier batch, once both are undone.
     expect(await undo(c, a)).toMatchObject({ restored: 1, left: [] });
     expect((await saveForm(other, x.id, stale, { jobTitle: 'Из старой формы' })).statusCode).toBe(409);
@@ -295,7 +302,7 @@ describe('undo of an earlier batch while a later one on its records is applied',
     expect(body).toContain('Отменить этот импорт пока нельзя: те же карточки затронул 1 более поздний импорт, и он не отменён. Импорты отменяются от новых к старым, поэтому сначала отмените:');
     expect(body).toContain(link);
     expect(body).not.toContain('data-action="undo"');
-    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор B', note: 'Заметка B' });
+    expect(await person(x.id)).toMatchObject({ jobTitle: 'Директор B', note: appended('Исходная', 'Заметка A', 'Заметка B') });
 
     expect(await undo(c, b)).toMatchObject({ restored: 2, left: [] });
     expect(await undo(c, a)).toMatchObject({ removed: 2, restored: 1, left: [] });

@@ -3,7 +3,7 @@ import { check, index, integer, jsonb, pgTable, primaryKey, serial, text, timest
 import { bytea } from './types.js';
 import { users } from './users.js';
 
-export const IMPORT_FORMATS = ['outlook-csv', 'vcard', 'xml'] as const;
+export const IMPORT_FORMATS = ['outlook-csv', 'google-csv', 'thunderbird-csv', 'csv', 'xlsx', 'vcard', 'xml'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export const IMPORT_STATUSES = ['preview', 'committing', 'committed', 'failed', 'undone'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
@@ -51,6 +51,8 @@ export const importBatches = pgTable(
     undoneBy: integer('undone_by').references(() => users.id),
     undoReport: jsonb('undo_report'),
     version: integer('version').notNull().default(1),
+    /** The uploaded file while its columns await the user's mapping (cleared once mapped). */
+    source: bytea('source'),
   },
   (t) => [
     check('import_batches_status_check', sql`${t.status} in ('preview', 'committing', 'committed', 'failed', 'undone')`),
@@ -128,6 +130,19 @@ export const importChanges = pgTable(
   ],
 );
 
-export type ImportBatch = typeof importBatches.$inferSelect;
+/**
+ * A column mapping the user gave for a table (CSV or spreadsheet) no known format matched,
+ * remembered by the header line's signature and offered again for the next file with those columns.
+ */
+export const importMappings = pgTable('import_mappings', {
+  signature: text('signature').primaryKey(),
+  /** [{ to, typeFrom? } | null] per column, as the parser takes it. */
+  mapping: jsonb('mapping').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedBy: integer('updated_by').references(() => users.id),
+});
+
+/** A batch as pages and jobs read it: without the kept upload (see queries.batchSource). */
+export type ImportBatch = Omit<typeof importBatches.$inferSelect, 'source'>;
 export type ImportRow = typeof importRows.$inferSelect;
 export type ImportChange = typeof importChanges.$inferSelect;

@@ -145,7 +145,7 @@ export abstract class PersonWriter extends OrganizationWriter {
         card = { before, oldPhones, oldEmails, write: { values, phones: oldPhones, emails: oldEmails }, rows: [] };
         cards.set(u.id, card);
       }
-      card.write = merge(card.write, u);
+      card.write = merge(card.write, u, this.stamp.at);
       card.rows.push(u);
     }
     if (!cards.size) return vanished;

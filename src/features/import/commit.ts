@@ -24,8 +24,8 @@ export function liveProgress(batchId: number) {
 }
 
 /** The batch's rows with the choices made for them: kept from the preview, else read back. */
-async function readRows(tx: Tx, batchId: number): Promise<StoredRow[]> {
-  const kept = takeRows(batchId);
+async function readRows(tx: Tx, batchId: number, version: number): Promise<StoredRow[]> {
+  const kept = takeRows(batchId, version);
   if (kept) {
     const chosen = await tx
       .select({ rowNo: importRows.rowNo, decision: importRows.decision })
@@ -92,9 +92,12 @@ export async function runCommit(database: Database, actor: User, batchId: number
       // Not locked: startCommit's conditional update already made this the only commit of the
       // batch, and progress is written to the row from another connection meanwhile.
       await lockImports(tx);
-      const [batch] = await tx.select().from(importBatches).where(eq(importBatches.id, batchId));
+      const [batch] = await tx
+        .select({ status: importBatches.status, options: importBatches.options, fileName: importBatches.fileName, version: importBatches.version })
+        .from(importBatches)
+        .where(eq(importBatches.id, batchId));
       if (!batch || batch.status !== 'committing') return;
-      const rows = await readRows(tx, batchId);
+      const rows = await readRows(tx, batchId, batch.version);
       progress.total = rows.length;
       control.progress?.(0, rows.length);
       stopIfAsked();

@@ -11,7 +11,7 @@ const KEEP_MS = 30 * 60 * 1000;
 /** About 1 KB a row: memory stays bounded whatever the uploads. */
 const MAX_ROWS = 20_000;
 
-const kept = new Map<number, { rows: StoredRow[]; timer: NodeJS.Timeout }>();
+const kept = new Map<number, { rows: StoredRow[]; version: number; timer: NodeJS.Timeout }>();
 let keptRows = 0;
 
 export function forgetRows(batchId: number): void {
@@ -22,7 +22,8 @@ export function forgetRows(batchId: number): void {
   keptRows -= entry.rows.length;
 }
 
-export function keepRows(batchId: number, rows: StoredRow[]): void {
+/** `version`: the batch's version the rows belong to (a batch read again has other rows). */
+export function keepRows(batchId: number, rows: StoredRow[], version = 1): void {
   if (rows.length > MAX_ROWS) return;
   forgetRows(batchId);
   // Oldest first (a Map iterates in insertion order).
@@ -32,14 +33,14 @@ export function keepRows(batchId: number, rows: StoredRow[]): void {
   }
   const timer = setTimeout(() => forgetRows(batchId), KEEP_MS);
   timer.unref();
-  kept.set(batchId, { rows, timer });
+  kept.set(batchId, { rows, version, timer });
   keptRows += rows.length;
 }
 
 /** The rows of the batch as its preview stored them, once; null when they are not here. */
-export function takeRows(batchId: number): StoredRow[] | null {
+export function takeRows(batchId: number, version = 1): StoredRow[] | null {
   const entry = kept.get(batchId);
   if (!entry) return null;
   forgetRows(batchId);
-  return entry.rows;
+  return entry.version === version ? entry.rows : null;
 }

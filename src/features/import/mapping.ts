@@ -51,6 +51,11 @@ export function addressKey(x: Address): string {
   return ADDRESS_FIELDS.map((f) => (x[f] ?? '').toLowerCase().replace(/\s+/g, ' ').trim()).join('|');
 }
 
+/** An address on one line, for a problem's detail. */
+function addressLine(a: Address): string {
+  return ADDRESS_FIELDS.map((f) => a[f]).filter(Boolean).join(', ');
+}
+
 /** Cuts a value to `max` characters and says so, rather than refusing the whole row. */
 export function clip(value: string, max: number, field: string, problems: Problem[]): string {
   if (value.length <= max) return value;
@@ -74,6 +79,9 @@ export function toAddress(a: ParsedAddress | null, problems: Problem[]): Address
   };
   return isEmptyAddress(out) ? null : out;
 }
+
+/** The more specific kind wins when one number comes twice (fax > mobile > work > home). */
+const KIND_RANK: Record<string, number> = { fax: 4, mobile: 3, work: 2, home: 1, other: 0 };
 
 /** Outlook's "other" phones (assistant, pager, callback…) have no kind of their own here. */
 function phoneKind(kind: string): PhoneKind {
@@ -135,6 +143,7 @@ export function mapContactRow(row: ContactRow): DraftRow {
   const organizationOnly = !named && Boolean(company) && !surname;
 
   const phones: PersonDraft['phones'] = [];
+  const byKey = new Map<string, { phone: PersonDraft['phones'][number]; kinds: Set<string>; spellings: string[] }>();
   for (const p of row.phones) {
     const number = cleanText(p.number);
     if (!number) continue;
@@ -142,10 +151,29 @@ export function mapContactRow(row: ContactRow): DraftRow {
       problems.push({ code: 'phone_skipped', detail: number.slice(0, 60) });
       continue;
     }
-    if (!parsedPhone(number)) problems.push({ code: 'phone_unrecognized', detail: number });
-    phones.push({ kind: phoneKind(p.kind), number });
+    const parsed = parsedPhone(number);
+    if (!parsed) problems.push({ code: 'phone_unrecognized', detail: number });
+    // One number in two spellings (8 916… and +7 916…) is stored once, with its most specific kind.
+    const key = parsed?.e164 ?? number.replace(/\D+/g, '');
+    const same = byKey.get(key);
+    if (same) {
+      same.kinds.add(p.kind);
+      if (!same.spellings.includes(number)) same.spellings.push(number);
+      if (KIND_RANK[p.kind] > KIND_RANK[same.phone.kind]) same.phone.kind = phoneKind(p.kind);
+      continue;
+    }
+    const phone = { kind: phoneKind(p.kind), number };
+    byKey.set(key, { phone, kinds: new Set([p.kind]), spellings: [number] });
+    phones.push(phone);
   }
-
+  for (const { phone, kinds, spellings } of byKey.values()) {
+    // The parser's note on this number (same digits listed with several kinds), if any, is redone here.
+    const at = problems.findIndex((x) => x.code === 'phone_kinds_merged' && x.detail?.startsWith(`${phone.number}: `));
+    const noted = at >= 0 ? problems.splice(at, 1)[0].detail!.slice(phone.number.length + 2).split(', ') : [];
+    const named = [...new Set([...kinds, ...noted])].filter((k) => k !== 'other').sort((a, b) => KIND_RANK[b] - KIND_RANK[a]);
+    if (named.length > 1) problems.push({ code: 'phone_kinds_merged', detail: `${spellings.join(' = ')}: ${named.join(', ')}` });
+    else if (spellings.length > 1) problems.push({ code: 'phone_spellings_merged', detail: spellings.join(' = ') });
+  }
   const jobTitle = line([row.jobTitle, row.department].map((s) => s.trim()).filter(Boolean).join(', '), LIMITS.jobTitle, 'jobTitle', problems);
   const note = clip(cleanText(row.notes, { multiline: true }), LIMITS.note, 'note', problems);
   const categories = row.categories.map((c) => line(c, LIMITS.category, 'categories', problems)).filter(Boolean);
@@ -156,11 +184,17 @@ export function mapContactRow(row: ContactRow): DraftRow {
   // envelopes go to the office, so a home address would send them to the wrong door.
   let address = EMPTY_ADDRESS;
   if (!company && homeAddress) address = homeAddress;
-  else if (homeAddress) problems.push({ code: 'home_address_skipped' });
+  else if (homeAddress) problems.push({ code: 'home_address_skipped', detail: addressLine(homeAddress) });
   if (!company && businessAddress && isEmptyAddress(address)) address = businessAddress;
+  else if (!company && businessAddress && addressKey(businessAddress) !== addressKey(address)) problems.push({ code: 'business_address_skipped', detail: addressLine(businessAddress) });
 
   const webPage = line(row.webPage, LIMITS.website, 'webPage', problems);
   if (webPage && !company) problems.push({ code: 'web_page_skipped', detail: webPage });
+
+  if (organizationOnly && row.photo && !problems.some((x) => x.code === 'logo_skipped')) problems.push({ code: 'logo_skipped' });
+  if (organizationOnly && emails.length > 1) problems.push({ code: 'extra_email_skipped', detail: emails.slice(1).join(', ') });
+  const dropped = row.dropped ?? [];
+  if (dropped.length) problems.push({ code: row.droppedFrom === 'properties' ? 'properties_dropped' : 'columns_dropped', count: dropped.length, detail: dropped.map((d) => `${d.column}: ${d.value}`).join('; ') });
 
   const person: PersonDraft = {
     key: null,

@@ -1,6 +1,7 @@
 import { digitsOf } from '../../lib/text.js';
 import type { Address } from '../../db/schema/address.js';
-import { isEmptyAddress } from './mapping.js';
+import { phoneKey } from '../persons/model.js';
+import { isEmptyAddress, LIMITS } from './mapping.js';
 import type { StoredRow } from './commit-state.js';
 import type { PersonDraft } from './types.js';
 import type { PersonWrite } from './writers.js';
@@ -16,11 +17,30 @@ export interface Update {
   address: Address;
 }
 
-/** One row's values merged into a card: non-empty values replace, phones and e-mails add up. */
-export function merge(card: PersonWrite, u: Update): PersonWrite {
+/** A phone as compared on update: its E.164 form (8 916… and +7 916… are one number), else its digits. */
+const phoneMatchKey = (number: string) => phoneKey(number) ?? digitsOf(number);
+
+/**
+ * The card's note with the file's: a file row (Outlook, CSV, vCard…) adds its note below the
+ * card's after a dated separator, never replacing it (the same text is not added twice); this
+ * system's XML carries the whole record and replaces it.
+ */
+export function mergeNote(old: string, added: string, p: PersonDraft, at: Date): string {
+  if (!added) return old;
+  if (p.key !== null || !old) return added;
+  if (old.includes(added)) return old;
+  const day = `${String(at.getDate()).padStart(2, '0')}.${String(at.getMonth() + 1).padStart(2, '0')}.${at.getFullYear()}`;
+  return `${old}\n\n— ${day} —\n${added}`.slice(0, LIMITS.note);
+}
+
+/**
+ * One row's values merged into a card: non-empty values replace, phones (by E.164) and e-mails add
+ * up, notes are appended (see mergeNote). `at`: the commit's time, dating the note's separator.
+ */
+export function merge(card: PersonWrite, u: Update, at: Date = new Date()): PersonWrite {
   const p = u.p;
   const v = card.values;
-  const digits = new Set(card.phones.map((x) => digitsOf(x.number)));
+  const digits = new Set(card.phones.map((x) => phoneMatchKey(x.number)));
   const lower = new Set(card.emails.map((e) => e.toLowerCase()));
   return {
     values: {
@@ -34,9 +54,9 @@ export function merge(card: PersonWrite, u: Update): PersonWrite {
       jobTitle: p.jobTitle || v.jobTitle,
       gender: p.gender === 'unspecified' ? v.gender : p.gender,
       dativeOverride: p.dativeOverride || v.dativeOverride,
-      note: p.note || v.note,
+      note: mergeNote(v.note, p.note, p, at),
     },
-    phones: [...card.phones, ...p.phones.filter((x) => !digits.has(digitsOf(x.number)))],
+    phones: [...card.phones, ...p.phones.filter((x) => !digits.has(phoneMatchKey(x.number)))],
     emails: [...card.emails, ...p.emails.filter((e) => !lower.has(e.toLowerCase()))].slice(0, Math.max(MAX_EMAILS, card.emails.length)),
   };
 }

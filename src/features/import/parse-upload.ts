@@ -1,7 +1,8 @@
 import { WorkerPool, WorkerFailedError, type SerializedError } from '../../lib/worker-pool.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { mapContactRow, photoToRead, readPhoto } from './mapping.js';
-import { parseContactsFile, ParseError, type ParseErrorCode } from './parse/index.js';
+import { parseContactsFile, ParseError, type ColumnMapping, type ContactsFileResult, type ParseErrorCode } from './parse/index.js';
+import { looksLikeXlsx, parseXlsx } from './parse/xlsx.js';
 import type { DraftRow, ParsedImport } from './types.js';
 
 /**
@@ -17,6 +18,12 @@ export interface ParseUploadTask {
   bytes: Uint8Array;
   name: string;
   maxRows: number;
+  /** The user's column mapping, for a table whose header no known format has. */
+  mapping?: ColumnMapping;
+  /** A spreadsheet: the sheet to read (by name); the first one when absent. */
+  sheet?: string;
+  /** The mappings users gave before, by header signature (data, like `mapping`). */
+  saved?: Record<string, ColumnMapping>;
 }
 
 /** The rows with the photos still to be decoded (their bytes, by row index). */
@@ -31,12 +38,17 @@ export type UploadHead = Omit<ParsedImport, 'rows'>;
 const PART_ROWS = 500;
 
 /** The synchronous parse, as the worker runs it (tests and tools may call it directly). */
-export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => void): UploadHead {
+export async function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => void): Promise<UploadHead> {
   const buf = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-  const r = parseContactsFile(buf, task.name, { maxRows: task.maxRows });
+  const limits = { maxRows: task.maxRows };
+  const r: ContactsFileResult & { layout?: string; sheet?: string; sheets?: string[] } = looksLikeXlsx(buf, task.name)
+    ? await parseXlsx(buf, limits, task.mapping, task.sheet, task.saved)
+    : parseContactsFile(buf, task.name, limits, task.mapping, task.saved);
   let part: UploadPart = { rows: [], photos: [] };
+  const dropped = new Map<string, number>();
   for (let i = 0; i < r.rows.length; i++) {
     const row = r.rows[i];
+    for (const column of new Set((row.dropped ?? []).map((d) => d.column))) dropped.set(column, (dropped.get(column) ?? 0) + 1);
     const draft = mapContactRow(row);
     const photo = photoToRead(row, draft);
     if (photo) part.photos.push({ index: i, bytes: photo });
@@ -50,9 +62,18 @@ export function parseUpload(task: ParseUploadTask, emit: (part: UploadPart) => v
   if (part.rows.length) emit(part);
   return {
     format: r.format,
-    encoding: r.encoding,
+    encoding: r.format === 'xlsx' ? 'xlsx' : r.encoding,
     delimiter: r.delimiter ?? null,
-    details: { headerLanguage: r.headerLanguage, versions: r.version, problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })) },
+    details: {
+      headerLanguage: r.headerLanguage,
+      versions: r.version,
+      problems: r.problems.map((p) => ({ code: p.code, ...(p.detail ? { detail: p.detail } : {}) })),
+      ...(dropped.size ? { dropped: [...dropped].map(([column, count]) => ({ column, count })) } : {}),
+      ...(r.mapped ? { mapped: true } : {}),
+      ...(r.table ? { table: r.table } : {}),
+      ...(r.charsets?.length ? { charsets: r.charsets } : {}),
+      ...(r.sheet ? { sheet: r.sheet, sheets: r.sheets, layout: r.layout } : {}),
+    },
   };
 }
 
@@ -65,8 +86,8 @@ const pool = new WorkerPool<ParseUploadTask, UploadPart, UploadHead>(
 
 function reviveError(e: SerializedError): Error {
   if (e.name === 'ParseError') {
-    const f = e.fields as { code: ParseErrorCode; line?: number; detail?: string };
-    return new ParseError(f.code, { line: f.line, detail: f.detail });
+    const f = e.fields as { code: ParseErrorCode; line?: number; detail?: string; columns?: string };
+    return new ParseError(f.code, { line: f.line, detail: f.detail, columns: f.columns });
   }
   return Object.assign(new Error(e.message), { name: e.name });
 }
@@ -77,7 +98,12 @@ function reviveError(e: SerializedError): Error {
  * died (e.g. its heap limit).
  */
 /** `chunks`: the file as it was received (emptied here, so the pieces can be collected). */
-export async function parseUploadOffThread(chunks: Buffer[], name: string, maxRows: number): Promise<ParsedImport> {
+export async function parseUploadOffThread(
+  chunks: Buffer[],
+  name: string,
+  maxRows: number,
+  options: { mapping?: ColumnMapping; sheet?: string; saved?: Record<string, ColumnMapping> } = {},
+): Promise<ParsedImport> {
   // One buffer of its own, handed over to the worker rather than copied into it.
   const bytes = new Uint8Array(new ArrayBuffer(chunks.reduce((n, c) => n + c.length, 0)));
   let at = 0;
@@ -88,7 +114,7 @@ export async function parseUploadOffThread(chunks: Buffer[], name: string, maxRo
   const rows: DraftRow[] = [];
   const photos: { index: number; bytes: Uint8Array }[] = [];
   const head = await pool.run(
-    { bytes, name, maxRows },
+    { bytes, name, maxRows, ...options },
     (part) => {
       photos.push(...part.photos);
       for (const r of part.rows) rows.push(r);

@@ -1,3 +1,4 @@
+import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import type { Address } from '../../db/schema/address.js';
 import { importBatches, importRows } from '../../db/schema/imports.js';
@@ -5,7 +6,7 @@ import type { User } from '../../db/schema/users.js';
 import { normalizeKey } from '../../lib/text.js';
 import { instanceId } from '../export/keys.js';
 import { bulkInsert } from './bulk.js';
-import { keepRows } from './kept-rows.js';
+import { forgetRows, keepRows } from './kept-rows.js';
 import { packRow, unpackRow } from './pack.js';
 import { addressKey, isEmptyAddress } from './mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
@@ -113,28 +114,32 @@ export interface StoredBatch {
   id: number;
 }
 
-/** Stores a checked file as a preview batch with its rows. */
-export async function storeBatch(db: Db, actor: User, file: { name: string; size: number }, parsed: ParsedImport): Promise<StoredBatch> {
+/**
+ * Stores a checked file as a preview batch with its rows. `source`: the file itself, kept while the
+ * batch is in preview when it may be read again (a table's mapping step, a spreadsheet's sheet
+ * choice). `replace`: the batch read again (with a mapping or another sheet): its rows are replaced.
+ */
+export async function storeBatch(
+  db: Db,
+  actor: User,
+  file: { name: string; size: number },
+  parsed: ParsedImport,
+  keep: { source?: Buffer | null; replace?: number } = {},
+): Promise<StoredBatch> {
   const instance = await instanceId(db);
   const orgs = await resolveOrganizations(db, parsed.rows, instance);
   const duplicates = await findDuplicates(db, parsed.rows, orgs, instance);
   placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
   const packed = parsed.rows.map((r) => packRow(r.data));
   const stored = await db.transaction(async (tx) => {
-    const [batch] = await tx
-      .insert(importBatches)
-      .values({
-        createdBy: actor.id,
-        fileName: file.name.slice(0, 255),
-        fileSize: file.size,
-        format: parsed.format,
-        encoding: parsed.encoding,
-        delimiter: parsed.delimiter,
-        details: parsed.details,
-        options: { decision: 'skip', createGroups: false },
-        total: parsed.rows.length,
-      })
-      .returning({ id: importBatches.id });
+    const read = { format: parsed.format, encoding: parsed.encoding, delimiter: parsed.delimiter, details: parsed.details, total: parsed.rows.length, source: keep.source ?? null };
+    const [batch] = keep.replace
+      ? await tx.update(importBatches).set({ ...read, version: sql`${importBatches.version} + 1` }).where(eq(importBatches.id, keep.replace)).returning({ id: importBatches.id, version: importBatches.version })
+      : await tx
+          .insert(importBatches)
+          .values({ createdBy: actor.id, fileName: file.name.slice(0, 255), fileSize: file.size, options: { decision: 'skip', createGroups: false }, ...read })
+          .returning({ id: importBatches.id, version: importBatches.version });
+    if (keep.replace) await tx.delete(importRows).where(eq(importRows.batchId, batch.id));
     await bulkInsert(
       tx,
       importRows,
@@ -158,12 +163,14 @@ export async function storeBatch(db: Db, actor: User, file: { name: string; size
         }),
       500,
     );
-    return { id: batch.id };
+    return { id: batch.id, version: batch.version };
   });
   // What the commit would read back from import_rows, kept for it (see kept-rows.ts).
+  forgetRows(stored.id);
   keepRows(
     stored.id,
     parsed.rows.map((r, i) => ({ rowNo: i + 1, kind: r.data.kind, data: unpackRow(packed[i]), decision: null, duplicateId: duplicates.get(i)?.id ?? null, hasPhoto: r.photo !== null })),
+    stored.version,
   );
   return stored;
 }

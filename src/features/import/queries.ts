@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { importBatches, importRows, type ImportBatch, type ImportDecision } from '../../db/schema/imports.js';
 import { organizations } from '../../db/schema/organizations.js';
@@ -7,17 +7,26 @@ import { users } from '../../db/schema/users.js';
 import { unpackRow } from './pack.js';
 import type { RowData } from './types.js';
 
+/** A batch's columns but the uploaded file (`batchSource` reads that when it is needed). */
+const { source: _source, ...BATCH_COLUMNS } = getTableColumns(importBatches);
+
 export function findBatch(db: Db | Tx, id: number): Promise<ImportBatch | undefined> {
   return db
-    .select()
+    .select(BATCH_COLUMNS)
     .from(importBatches)
     .where(eq(importBatches.id, id))
     .then((r) => r[0]);
 }
 
+/** The file kept with a batch for its mapping step or sheet choice (null: none kept). */
+export async function batchSource(db: Db | Tx, id: number): Promise<Buffer | null> {
+  const [r] = await db.select({ source: importBatches.source }).from(importBatches).where(eq(importBatches.id, id));
+  return r?.source ?? null;
+}
+
 export function lockBatch(tx: Tx, id: number): Promise<ImportBatch | undefined> {
   return tx
-    .select()
+    .select(BATCH_COLUMNS)
     .from(importBatches)
     .where(eq(importBatches.id, id))
     .for('update')

@@ -10,10 +10,16 @@ import { addressText, existingOrganizationNames, normalizeKey, problemText } fro
 import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
 import * as service from './service.js';
 import { laterBatches, UndoBlockedError, type LaterBatch } from './undo.js';
+import { MappingRefusedError, rereadBatch, savedMappings } from './table-mapping.js';
+import { updateChanges } from './update-preview.js';
+import { USER_TARGETS } from './parse/index.js';
 
 // Row cursors are row numbers (checked again where they are read).
 const RowCursor = Type.String({ maxLength: 9, pattern: '^[0-9]*$' });
-const RowsQuery = Query({ show: Word(20), after: RowCursor, before: RowCursor });
+const RowsQuery = Query({ show: Word(20), after: RowCursor, before: RowCursor, mapping: Word(1) });
+// The mapping step: one `col.N` per column (checked against the fields by readMappingForm).
+const MappingForm = Form({});
+const SheetForm = Form({ sheet: Type.String({ maxLength: 200 }) });
 // The preview's choices: `all`, `options`, `createGroups`, and one `row.N` per row shown.
 const ChoicesForm = Form({ all: Word(20), options: Word(10), createGroups: Word(10), back: Next });
 type IdReq = { Params: { id: number } };
@@ -60,7 +66,7 @@ export default async function importRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       try {
-        const upload = await service.readImportUpload(req, limits);
+        const upload = await service.readImportUpload(req, limits, () => savedMappings(db));
         const batch = await service.createImport(db, req.user!, upload);
         return reply.seeOther(`/import/${batch.id}`);
       } catch (err) {
@@ -73,7 +79,9 @@ export default async function importRoutes(app: FastifyInstance) {
   );
 
   /** `refused`: the undo was just refused for these later batches (the page answers with 409). */
-  async function batchPage(req: FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string } }>, reply: FastifyReply, batch: ImportBatch, refused?: LaterBatch[]) {
+  type PageReq = FastifyRequest<IdReq & { Querystring: { show?: string; after?: string; before?: string; mapping?: string } }>;
+  /** `formError`: the mapping or sheet form was refused (the page answers with 422 and shows why). */
+  async function batchPage(req: PageReq, reply: FastifyReply, batch: ImportBatch, refused?: LaterBatch[], formError?: ValidationError) {
     const live = liveProgress(batch.id);
     // The commit's job: the page links to it, where the user can watch and cancel it.
     const job = batch.status === 'committing' ? await app.jobs.latestOf(COMMIT_JOB, { batchId: batch.id }) : null;
@@ -87,11 +95,13 @@ export default async function importRoutes(app: FastifyInstance) {
       showRows ? listRows(db, batch.id, { filter: show, size: PAGE_SIZE, after: cursor(q.after), before: cursor(q.before) }) : Promise.resolve(null),
     ]);
     const rows = page?.rows ?? [];
-    const [duplicates, orgNames, later] = await Promise.all([
+    const [duplicates, orgNames, later, changes] = await Promise.all([
       personNames(db, rows.flatMap((r) => (r.duplicateId ? [r.duplicateId] : []))),
       existingOrganizationNames(db, rows),
       // The page says up front what the undo would be refused for, and offers no button then.
       refused ?? (batch.status === 'committed' ? laterBatches(db, batch.id) : []),
+      // What "update" would change on each duplicate card, field by field.
+      batch.status === 'preview' || batch.status === 'failed' ? updateChanges(db, rows) : new Map(),
     ]);
     const link = (extra: Record<string, string>) => {
       const u = new URLSearchParams({ ...(show !== defaultFilter ? { show } : {}), ...extra });
@@ -116,6 +126,7 @@ export default async function importRoutes(app: FastifyInstance) {
         page,
         rows,
         duplicates,
+        changes,
         orgNames,
         show,
         filters: batch.status === 'committed' ? (['unloaded', 'failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
@@ -126,9 +137,13 @@ export default async function importRoutes(app: FastifyInstance) {
         normalizeKey,
         laterBatches: later,
         undoRefused: Boolean(refused),
+        errors: formError?.fields ?? {},
+        userTargets: USER_TARGETS,
+        showMapping: (q.mapping === '1' || formError?.fields.mapping !== undefined) && Boolean((batch.details as { table?: unknown } | null)?.table),
+        mappingChoices: formError instanceof MappingRefusedError ? formError.choices : null,
         pageTitle: req.t('import.batchTitle', { id: batch.id, file: batch.fileName }),
       },
-      { fragment: 'import/_status', status: refused ? 409 : 200 },
+      { fragment: 'import/_status', status: refused ? 409 : formError ? 422 : 200 },
     );
   }
 
@@ -137,6 +152,23 @@ export default async function importRoutes(app: FastifyInstance) {
     { config: { access: 'secretary' }, schema: { params: IdParams, querystring: RowsQuery } },
     async (req, reply) => batchPage(req, reply, await service.loadBatch(db, req.params.id)),
   );
+
+  for (const what of ['mapping', 'sheet'] as const) {
+    app.post<IdReq & { Body: Body }>(
+      `/import/:id/${what}`,
+      { config: { access: 'secretary' }, schema: { params: IdParams, body: what === 'mapping' ? MappingForm : SheetForm } },
+      async (req, reply) => {
+        const batch = await service.loadBatch(db, req.params.id);
+        try {
+          await rereadBatch(db, req.user!, batch, req.body ?? {}, limits, what);
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          return batchPage(req as unknown as PageReq, reply, batch, undefined, err);
+        }
+        return reply.seeOther(`/import/${batch.id}`);
+      },
+    );
+  }
 
   app.post<IdReq & { Body: Body }>('/import/:id/decisions', { config: { access: 'secretary' }, schema: { params: IdParams, body: ChoicesForm } }, async (req, reply) => {
     await service.saveChoices(db, req.user!, req.params.id, req.body ?? {});

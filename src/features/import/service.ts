@@ -8,7 +8,7 @@ import type { User } from '../../db/schema/users.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { allows } from '../../plugins/access.js';
 import { readOptions, type ImportOptions } from './options.js';
-import { ParseError } from './parse/index.js';
+import { guessMapping, ParseError, type ColumnMapping, type UnknownColumns } from './parse/index.js';
 import { parseUploadOffThread, WorkerFailedError } from './parse-upload.js';
 import { forgetRows } from './kept-rows.js';
 import { storeBatch } from './preview.js';
@@ -63,6 +63,10 @@ const PARSE_ERRORS: Record<string, string> = {
   unterminated_quote: 'import.error.unterminatedQuote',
   vcard_unterminated: 'import.error.vcardUnterminated',
   not_a_contacts_file: 'import.error.notContacts',
+  xlsx_corrupt: 'import.error.xlsxCorrupt',
+  xlsx_encrypted: 'import.error.xlsxEncrypted',
+  xlsx_too_big: 'import.error.xlsxTooBig',
+  xlsx_no_sheet: 'import.error.xlsxNoSheet',
 };
 
 const megabytes = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
@@ -72,7 +76,7 @@ const megabytes = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
  * the streaming XML reader; an Outlook CSV or vCard is collected (within the size limit) and
  * parsed. Every refusal is a ValidationError on `file` with a localized message.
  */
-export async function readImportUpload(req: FastifyRequest, limits: ImportLimits): Promise<{ name: string; size: number; parsed: ParsedImport }> {
+export async function readImportUpload(req: FastifyRequest, limits: ImportLimits, mappings: MappingLookup): Promise<ImportUpload> {
   let file;
   try {
     file = await req.file({ limits: { fileSize: limits.maxBytes, files: 1, fields: 5, parts: 6 } });
@@ -112,11 +116,18 @@ export async function readImportUpload(req: FastifyRequest, limits: ImportLimits
   }
   if (file.file.truncated) throw fileError('import.error.tooLarge', { count: megabytes(limits.maxBytes) });
   if (!sniffed) sniff();
-  const parsed = xml ? await (xml as XmlImporter).finish() : await parseContacts(head, name, limits);
+  if (xml) return checkRows({ name, size, parsed: await (xml as XmlImporter).finish() }, limits);
+  return checkRows({ name, size, ...(await parseContacts(head, name, limits, mappings)) }, limits);
+}
+
+/** A file with nothing to import, or too much, is refused (a table awaiting its mapping is not read yet). */
+function checkRows(upload: ImportUpload, limits: ImportLimits): ImportUpload {
+  const { parsed } = upload;
+  if (parsed.details.pending) return upload;
   const people = parsed.rows.length;
   if (people === 0) throw fileError('import.error.noRows');
   if (parsed.format !== 'xml' && people > limits.maxRows) throw fileError('import.error.tooManyRows', { count: limits.maxRows });
-  return { name, size, parsed };
+  return upload;
 }
 
 function uploadError(err: unknown, limits: ImportLimits): Error {
@@ -127,11 +138,60 @@ function uploadError(err: unknown, limits: ImportLimits): Error {
   return err as Error;
 }
 
-/** An Outlook CSV or vCard, parsed off the event loop; the parser stops at the row limit. */
-async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimits): Promise<ParsedImport> {
+/** An uploaded file read: its rows (or the columns awaiting a mapping) and, for a table, its bytes. */
+export interface ImportUpload {
+  name: string;
+  size: number;
+  parsed: ParsedImport;
+  /** A table (CSV, spreadsheet) is kept while in preview: it may be read again with another mapping or sheet. */
+  source?: Buffer;
+}
+
+/** The mappings users gave before, by header signature (see table-mapping.ts). */
+export type MappingLookup = () => Promise<Record<string, ColumnMapping>>;
+
+const TABLE_FORMATS = new Set(['outlook-csv', 'google-csv', 'thunderbird-csv', 'csv', 'xlsx']);
+
+/**
+ * A contacts file (CSV, spreadsheet, vCard), parsed off the event loop; the parser stops at the row
+ * limit. A table is read with the mapping a user gave before for its header, else by the format its
+ * header has; one of neither comes back as columns awaiting the user's mapping.
+ */
+async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimits, mappings: MappingLookup): Promise<{ parsed: ParsedImport; source?: Buffer }> {
+  // Kept for the mapping step and the sheet choice (the parse worker is handed its own copy).
+  const source = Buffer.concat(chunks);
+  const saved = await mappings();
   try {
-    return await parseUploadOffThread(chunks, name, limits.maxRows);
+    const parsed = await parseFile([source], name, limits, { saved });
+    return TABLE_FORMATS.has(parsed.format) ? { parsed, source } : { parsed };
   } catch (err) {
+    if (err instanceof ParseError && err.code === 'not_outlook_csv' && err.columns) return { parsed: pendingImport(JSON.parse(err.columns) as UnknownColumns), source };
+    throw err;
+  }
+}
+
+/** A table awaiting its mapping: no rows yet, its columns and samples for the mapping step. */
+export function pendingImport(columns: UnknownColumns): ParsedImport {
+  const xlsx = columns.sheet !== undefined;
+  return {
+    format: xlsx ? 'xlsx' : 'csv',
+    encoding: columns.encoding,
+    delimiter: columns.delimiter,
+    details: {
+      pending: true,
+      table: { signature: columns.signature, headers: columns.headers, samples: columns.samples, mapping: guessMapping(columns.headers).map((t) => t?.to ?? null) },
+      ...(xlsx ? { sheet: columns.sheet, sheets: columns.sheets } : {}),
+    },
+    rows: [],
+  };
+}
+
+/** `parseUploadOffThread` with its refusals as localized file errors. */
+export async function parseFile(chunks: Buffer[], name: string, limits: ImportLimits, options: { mapping?: ColumnMapping; sheet?: string; saved?: Record<string, ColumnMapping> }): Promise<ParsedImport> {
+  try {
+    return await parseUploadOffThread(chunks, name, limits.maxRows, options);
+  } catch (err) {
+    if (err instanceof ParseError && err.code === 'not_outlook_csv' && err.columns) throw err;
     if (err instanceof ParseError && err.code === 'too_many_rows') throw fileError('import.error.tooManyRows', { count: limits.maxRows });
     if (err instanceof ParseError) throw fileError(PARSE_ERRORS[err.code] ?? 'import.error.notContacts', { line: err.line ?? 0 });
     // A file that takes the parser past its memory limit is not one we can import.
@@ -140,9 +200,9 @@ async function parseContacts(chunks: Buffer[], name: string, limits: ImportLimit
   }
 }
 
-export async function createImport(db: Db, actor: User, upload: { name: string; size: number; parsed: ParsedImport }) {
+export async function createImport(db: Db, actor: User, upload: ImportUpload) {
   requireSecretary(actor);
-  return storeBatch(db, actor, { name: upload.name, size: upload.size }, upload.parsed);
+  return storeBatch(db, actor, { name: upload.name, size: upload.size }, upload.parsed, { source: upload.source ?? null });
 }
 
 /** A batch a secretary may look at; 404 otherwise. */
@@ -202,10 +262,11 @@ export async function startCommit(db: Db, actor: User, id: number, body: Record<
   const batch = await loadBatch(db, id);
   const stale = isStale(batch, live);
   if (batch.status !== 'preview' && batch.status !== 'failed' && !stale) throw new ConflictError('import.notInPreview');
+  if ((batch.details as ParsedImport['details'] | null)?.pending) throw new ConflictError('import.mapping.pending');
   if (!stale) await saveChoices(db, actor, id, body);
   const started = await db
     .update(importBatches)
-    .set({ status: 'committing', startedAt: new Date(), progressAt: new Date(), done: 0, error: null })
+    .set({ status: 'committing', startedAt: new Date(), progressAt: new Date(), done: 0, error: null, source: null })
     .where(
       and(
         eq(importBatches.id, id),

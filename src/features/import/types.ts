@@ -1,4 +1,5 @@
 import type { Address } from '../../db/schema/address.js';
+import type { ImportFormat } from '../../db/schema/imports.js';
 import type { GroupMark } from '../../db/schema/groups.js';
 import type { Gender, PhoneKind } from '../../db/schema/persons.js';
 
@@ -10,6 +11,8 @@ import type { Gender, PhoneKind } from '../../db/schema/persons.js';
 export interface Problem {
   code: string;
   detail?: string;
+  /** For a plural message: how many things the problem is about (e.g. columns not loaded). */
+  count?: number;
 }
 
 export interface PersonDraft {
@@ -107,10 +110,29 @@ export interface DraftRow {
 
 /** A parsed file, ready for the preview. */
 export interface ParsedImport {
-  format: 'outlook-csv' | 'vcard' | 'xml';
+  format: ImportFormat;
   encoding: string;
   delimiter: string | null;
-  details: { headerLanguage?: string; versions?: string[]; problems?: Problem[]; counts?: Record<string, number> };
+  details: {
+    headerLanguage?: string;
+    versions?: string[];
+    problems?: Problem[];
+    counts?: Record<string, number>;
+    /** Columns (or vCard properties) whose values are not loaded, with how many rows have one. */
+    dropped?: { column: string; count: number }[];
+    /** A spreadsheet: the sheet read, and the sheets there were to choose from. */
+    sheet?: string;
+    sheets?: string[];
+    /** A spreadsheet: the format its header line matched ('outlook-csv', 'google-csv'…, 'csv': mapped). */
+    layout?: string;
+    /** A table read with the user's mapping; `pending`: awaiting one (the mapping step, no rows yet). */
+    mapped?: boolean;
+    pending?: boolean;
+    /** Such a table's columns: header signature, headers, sample rows, and the mapping (current or guessed). */
+    table?: { signature: string; headers: string[]; samples: string[][]; mapping: (string | null)[] };
+    /** vCard 2.1: how text without a CHARSET was read ('windows-1250' by statistics…), and declared charsets. */
+    charsets?: { charset: string; how: 'declared' | 'statistics'; count: number }[];
+  };
   rows: DraftRow[];
 }
 

@@ -24,7 +24,10 @@ export async function existingOrganizationNames(db: Db, rows: { data: unknown }[
 export function problemText(t: Translate, p: Problem): string {
   const key = `import.problem.${p.code}`;
   if (!(key in dictionaries.ru)) return t('import.problem.unknown', { detail: [p.code, p.detail].filter(Boolean).join(': ') });
-  return t(key, { detail: p.detail ?? '' });
+  let detail = p.detail ?? '';
+  // "number: mobile, work, fax" — the kinds in the reader's words.
+  if (p.code === 'phone_kinds_merged') detail = detail.replace(/: ([a-z, ]+)$/, (_, kinds: string) => `: ${kinds.split(', ').map((k) => t(`phoneKinds.${k}`)).join(', ')}`);
+  return t(key, { detail, ...(p.count !== undefined ? { count: p.count } : {}) });
 }
 
 /** An address on one line, in reading order. */

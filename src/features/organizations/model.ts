@@ -5,7 +5,7 @@ import { normalizeKey } from '../../lib/text.js';
  * out of the alphabetical order ("АО «Курская аномалия»" files under К) and of the duplicate
  * finder's name key (ООО «Ромашка» = Romashka LLC). One list for both, through one function
  * (withoutLegalForm). Full forms first, so that "акционерное общество" is not cut to "общество".
- * Its SQL twin is crm_legal_form_free() in drizzle/0017_legal_forms.sql (the same list, the same
+ * Its SQL twin is crm_legal_form_free() in drizzle/0016_legal_forms.sql (the same list, the same
  * order), which crm_sort_name() and crm_org_name_key() call; test/duplicates/keys.test.ts and
  * test/contacts/locator-headers.test.ts hold the two equal.
  */
@@ -111,7 +111,7 @@ export function innProblem(inn: string): 'organizations.inn.format' | 'organizat
 
 /**
  * An organization's matching keys, pure. The duplicate finder compares them in SQL, through the
- * functions of drizzle/0011_duplicates.sql and 0017_legal_forms.sql (crm_org_name_key,
+ * functions of drizzle/0011_duplicates.sql and 0016_legal_forms.sql (crm_org_name_key,
  * crm_web_domain); these are their twins for the page that explains a match, held to the same
  * answers by test/duplicates/keys.test.ts.
  */

@@ -42,13 +42,36 @@ export function addEmail(row: ContactRow, raw: string): void {
   row.emails.push(value);
 }
 
-/** Add a phone unless the same digits are already present (the first kind wins). */
+/** The more specific kind wins when one number is listed under several (fax > mobile > work > home). */
+const KIND_RANK: Record<PhoneKind, number> = { fax: 4, mobile: 3, work: 2, home: 1, other: 0 };
+
+/**
+ * Add a phone; the same digits listed again (Android lists one number as mobile, work and fax) are
+ * stored once, with the most specific kind, and the other kinds noted on the row ("other" — e.g.
+ * Outlook's "Primary Phone" repeating the business one — says nothing and is not noted).
+ */
 export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
   const number = oneLine(raw);
   if (number === '') return;
-  const key = number.replace(/[^0-9a-z+]/gi, '').toLowerCase();
-  if (row.phones.some((p) => p.number.replace(/[^0-9a-z+]/gi, '').toLowerCase() === key)) return;
-  row.phones.push({ kind, number });
+  // The same spelling: one number. Other spellings of it (8 916… / +7 916…) are united, and noted,
+  // where the numbers are parsed (import/mapping.ts).
+  const key = number.toLowerCase();
+  const same = row.phones.find((p) => p.number.toLowerCase() === key);
+  if (!same) {
+    row.phones.push({ kind, number });
+    return;
+  }
+  if (same.kind === kind || kind === 'other' || same.kind === 'other') {
+    if (KIND_RANK[kind] > KIND_RANK[same.kind]) same.kind = kind;
+    return;
+  }
+  const kinds = new Set<PhoneKind>([same.kind, kind]);
+  const note = row.problems.find((p) => p.code === 'phone_kinds_merged' && p.detail?.startsWith(`${same.number}: `));
+  if (note) for (const k of note.detail!.slice(same.number.length + 2).split(', ')) kinds.add(k as PhoneKind);
+  if (KIND_RANK[kind] > KIND_RANK[same.kind]) same.kind = kind;
+  const detail = `${same.number}: ${[...kinds].sort((a, b) => KIND_RANK[b] - KIND_RANK[a]).join(', ')}`;
+  if (note) note.detail = detail;
+  else row.problems.push({ code: 'phone_kinds_merged', detail });
 }
 
 /** Add categories (already split), trimmed, deduplicated case-insensitively. */
@@ -129,3 +152,29 @@ export function mimeFromTypeHint(hint: string): string | null {
   if (h === 'png' || h === 'gif' || h === 'bmp' || h === 'webp' || h === 'tiff') return `image/${h}`;
   return null;
 }
+
+const PATRONYMIC = /(вич|вна|ична|инична|ьич)$/i;
+
+/** Name parts from FN when N is missing or empty. */
+/** A full name ("Иванов Иван Иванович", "John Smith") split into the name parts, with a note. */
+export function nameFromFullName(fn: string, row: ContactRow, surnameFirst = false): void {
+  const words = fn.split(' ').filter((w) => w !== '');
+  if (words.length === 0) return;
+  if (words.length === 1) {
+    row.surname = words[0];
+  } else if (words.length === 2 && surnameFirst) {
+    [row.surname, row.firstName] = words;
+  } else if (words.length === 2) {
+    row.firstName = words[0];
+    row.surname = words[1];
+  } else if (words.length === 3 && PATRONYMIC.test(words[2])) {
+    [row.surname, row.firstName, row.patronymic] = words;
+  } else if (words.length === 3 && PATRONYMIC.test(words[1])) {
+    [row.firstName, row.patronymic, row.surname] = words;
+  } else {
+    row.firstName = words[0];
+    row.surname = words.slice(1).join(' ');
+  }
+  row.problems.push({ code: 'name_from_fn', detail: fn });
+}
+

@@ -82,6 +82,8 @@ const EN_ROW = {
   webPage: '',
   photo: null,
   problems: [],
+  // The directory has no field for the salutation: it is reported, not dropped silently.
+  dropped: [{ column: 'Title', value: 'Mr.' }],
 };
 
 describe('parseOutlookCsv: samples', () => {

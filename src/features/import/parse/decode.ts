@@ -80,7 +80,67 @@ function isAsciiLetter(b: number): boolean {
  *    ("Müller", "café"). 1252 only when the Latin pattern wins; a tie (e.g. no adjacent
  *    letters at all) goes to 1251, the code page of the Russian Outlook exports we expect.
  */
-export function guessSingleByteCodepage(buf: Uint8Array): 'windows-1251' | 'windows-1252' {
+export function guessSingleByteCodepage(buf: Uint8Array): SingleByteCodepage {
+  return codepageStatistics(buf).codepage;
+}
+
+export type SingleByteCodepage = 'windows-1250' | 'windows-1251' | 'windows-1252';
+
+/** Letters of Central European text that Windows-1250 has and 1252 writes as other signs. */
+const CE_LETTERS = new Set('ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽőűŐŰĺľŕĹĽŔ');
+/** Letters of Western European text at the byte values where 1250 and 1252 differ. */
+const WE_LETTERS = new Set('àâãäåæçèêëìîïñòõøùûÿœšžŠŽŒÀÂÃÄÅÆÇÈÊËÌÎÏÑÒÕØÙÛß');
+
+let tables: { w1250: string; w1252: string } | null = null;
+function codepageTables() {
+  if (!tables) {
+    const all = Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i);
+    tables = { w1250: new TextDecoder('windows-1250').decode(all), w1252: new TextDecoder('windows-1252').decode(all) };
+  }
+  return tables;
+}
+
+/**
+ * Windows-1250 versus 1252 for Latin text: a high byte between letters that is a Central European
+ * letter in 1250 ("ł", "ř", "ś") and a sign or a rarer letter in 1252 ("³", "ø", "œ") speaks for
+ * 1250, and the other way round. `tie` when nothing told them apart (e.g. only "é", "ü": the
+ * same in both, or only "ń"/"ñ", a letter in both).
+ */
+function latinCodepage(buf: Uint8Array): { codepage: 'windows-1250' | 'windows-1252'; tie: boolean } {
+  const { w1250, w1252 } = codepageTables();
+  let ce = 0;
+  let we = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b < 0x80) continue;
+    const a = w1250[b - 0x80];
+    const w = w1252[b - 0x80];
+    if (a === w) continue;
+    const aLetter = CE_LETTERS.has(a);
+    const wLetter = WE_LETTERS.has(w);
+    if (aLetter && !wLetter) ce++;
+    else if (wLetter && !aLetter) we++;
+    else if (aLetter && wLetter) {
+      // A letter in both: the one that is not a letter at all elsewhere decides nothing.
+      if (!/\p{L}/u.test(w)) ce++;
+      else if (!/\p{L}/u.test(a)) we++;
+    }
+  }
+  if (ce > we) return { codepage: 'windows-1250', tie: false };
+  return { codepage: 'windows-1252', tie: ce === we };
+}
+
+/**
+ * The single-byte code page of bytes that are not UTF-8, and whether the statistics decided it
+ * (`tie`: nothing told the Latin pages apart; the caller may decide on more text).
+ */
+export function codepageStatistics(buf: Uint8Array): { codepage: SingleByteCodepage; tie: boolean } {
+  const cyrillicOrLatin = cyrillicOrLatinCodepage(buf);
+  if (cyrillicOrLatin === 'windows-1251') return { codepage: 'windows-1251', tie: false };
+  return latinCodepage(buf);
+}
+
+function cyrillicOrLatinCodepage(buf: Uint8Array): 'windows-1251' | 'windows-1252' {
   let high = 0;
   let letters = 0;
   let cyrPairs = 0;

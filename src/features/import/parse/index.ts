@@ -1,4 +1,6 @@
 import { parseOutlookCsvText, type CsvDelimiter } from './csv.js';
+import type { ColumnMapping } from './profiles.js';
+import type { TableColumns, TableFormat } from './table-reader.js';
 import { decodeText } from './decode.js';
 import { ParseError, type ContactRow, type FileProblem, type ParseLimits, type TextEncodingName } from './types.js';
 import { parseVcard } from './vcard.js';
@@ -7,14 +9,21 @@ export { decodeText, type DecodedText } from './decode.js';
 export { detectDelimiter, parseCsv, parseOutlookCsv, type CsvDelimiter, type CsvRecord, type OutlookCsvResult } from './csv.js';
 export { parseVcard, type VcardResult } from './vcard.js';
 export * from './types.js';
+export * from './profiles.js';
+export type { TableColumns, TableFormat, UnknownColumns } from './table-reader.js';
 
 export interface ContactsFileResult {
-  format: 'outlook-csv' | 'vcard';
-  encoding: TextEncodingName;
+  format: TableFormat | 'vcard' | 'xlsx';
+  encoding: TextEncodingName | string;
+  /** vCard: how its 8-bit text was read (declared charsets, or decided by statistics). */
+  charsets?: { charset: string; how: 'declared' | 'statistics'; count: number }[];
   /** CSV only. */
   delimiter?: CsvDelimiter;
   /** CSV only. */
-  headerLanguage?: 'en' | 'ru' | 'unknown';
+  headerLanguage?: 'en' | 'ru' | 'de' | 'unknown';
+  /** Tables: their columns (for the mapping step), and whether a user's mapping read them. */
+  table?: TableColumns;
+  mapped?: boolean;
   /** vCard only: distinct VERSION values. */
   version?: string[];
   rows: ContactRow[];
@@ -48,7 +57,7 @@ function extensionOf(fileName: string): string {
  * 'not_outlook_csv', 'unterminated_quote', 'vcard_unterminated', and 'too_many_rows' as soon as
  * the file has more contacts than `limits.maxRows` (the rest is not read).
  */
-export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits): ContactsFileResult {
+export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseLimits, mapping?: ColumnMapping, saved?: Record<string, ColumnMapping>): ContactsFileResult {
   if (buf.length === 0) throw new ParseError('empty');
   const decoded = decodeText(buf);
   const utf16 = decoded.encoding === 'utf-16le' || decoded.encoding === 'utf-16be';
@@ -66,16 +75,18 @@ export function parseContactsFile(buf: Buffer, fileName: string, limits?: ParseL
     const r = parseVcard(buf, limits);
     const problems = [...r.problems];
     if (ext === 'csv' || ext === 'txt') problems.unshift({ code: 'extension_mismatch', detail: ext });
-    return { format: 'vcard', encoding: r.encoding, version: r.version, rows: r.rows, problems };
+    return { format: 'vcard', encoding: r.encoding, charsets: r.charsets, version: r.version, rows: r.rows, problems };
   }
-  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits);
+  const r = parseOutlookCsvText(decoded.text, decoded.encoding, limits, mapping, saved);
   const problems = [...r.problems];
   if (ext === 'vcf' || ext === 'vcard') problems.unshift({ code: 'extension_mismatch', detail: ext });
   return {
-    format: 'outlook-csv',
+    format: r.format,
     encoding: r.encoding,
     delimiter: r.delimiter,
     headerLanguage: r.headerLanguage,
+    table: r.table,
+    mapped: r.mapped,
     rows: r.rows,
     problems,
   };

@@ -48,6 +48,10 @@ export interface ContactRow {
   photo: { bytes: Buffer; mime: string } | null;
   /** Machine codes, e.g. 'exchange_email_skipped', 'no_name'. */
   problems: RowProblem[];
+  /** Non-empty source values with no place to go: column (or vCard property) and value. */
+  dropped?: { column: string; value: string }[];
+  /** What `dropped` names: a table's columns, or a vCard's properties. */
+  droppedFrom?: 'columns' | 'properties';
 }
 
 /** A problem about the file as a whole (not tied to one contact). */
@@ -62,14 +66,20 @@ export type TextEncodingName =
   | 'utf-8-bom'
   | 'utf-16le'
   | 'utf-16be'
+  | 'windows-1250'
   | 'windows-1251'
   | 'windows-1252';
 
 export type ParseErrorCode =
   /** Zero bytes, or only whitespace / a BOM. */
   | 'empty'
-  /** The header line has none of the known name / company / e-mail columns. */
+  /** The header line is none of the known formats' (and no mapping was given for it). */
   | 'not_outlook_csv'
+  /** A spreadsheet that cannot be read: corrupt, encrypted, too big when unpacked, no sheet. */
+  | 'xlsx_corrupt'
+  | 'xlsx_encrypted'
+  | 'xlsx_too_big'
+  | 'xlsx_no_sheet'
   /** A quoted CSV field never closes, or its closing quote is followed by text. */
   | 'unterminated_quote'
   /** A vCard has BEGIN:VCARD but no matching END:VCARD. */
@@ -97,8 +107,10 @@ export class ParseError extends Error {
   readonly line: number | undefined;
   /** Machine-readable refinement of `code` (e.g. 'eof', 'text_after_closing_quote', 'zip'). */
   readonly detail: string | undefined;
+  /** 'not_outlook_csv' of a table: its columns and sample rows as JSON (see `UnknownColumns`). */
+  readonly columns: string | undefined;
 
-  constructor(code: ParseErrorCode, options: { line?: number; detail?: string } = {}) {
+  constructor(code: ParseErrorCode, options: { line?: number; detail?: string; columns?: string } = {}) {
     super(
       `${code}${options.line !== undefined ? ` at line ${options.line}` : ''}${
         options.detail !== undefined ? ` (${options.detail})` : ''
@@ -108,6 +120,7 @@ export class ParseError extends Error {
     this.code = code;
     this.line = options.line;
     this.detail = options.detail;
+    this.columns = options.columns;
   }
 }
 

@@ -7,12 +7,13 @@ import {
   joinStreet,
   makeAddress,
   mimeFromTypeHint,
+  nameFromFullName,
   normalizeNewlines,
   oneLine,
   parseGenderWord,
   sniffImageMime,
 } from './common.js';
-import { bytesDecoderFor, decodeText, type BytesDecoder } from './decode.js';
+import { bytesDecoderFor, codepageStatistics, decodeText, type BytesDecoder, type SingleByteCodepage } from './decode.js';
 import {
   checkRowLimit,
   emptyRow,
@@ -38,8 +39,10 @@ import {
 
 export interface VcardResult {
   format: 'vcard';
-  /** BOM kind, else 'utf-8' when the whole file is valid UTF-8, else 'windows-1251'. */
-  encoding: TextEncodingName;
+  /** BOM kind, else 'utf-8' when the whole file is valid UTF-8, else the charset its 8-bit values were read in. */
+  encoding: string;
+  /** How the 8-bit values were read: each charset, declared or decided by statistics, and how often. */
+  charsets: { charset: string; how: 'declared' | 'statistics'; count: number }[];
   /** Distinct VERSION values in order of first appearance. */
   version: string[];
   rows: ContactRow[];
@@ -207,15 +210,34 @@ export function unfoldCard(lines: string[], lineNumbers: number[], version: stri
       break;
     }
     if (header === null) continue; // not a property (no colon): ignored
+    let raw = cur.slice(header.valueStart);
+    if (header.name === 'ADR') raw = separateLabel(raw, header.params);
     props.push({
       group: header.group,
       name: header.name,
       params: header.params,
-      raw: cur.slice(header.valueStart),
+      raw,
       line: startLine,
     });
   }
   return props;
+}
+
+/**
+ * An ADR whose LABEL parameter was written unquoted with colons in it (`LABEL=Street 1, BHG01:^n…:`)
+ * ends its header at the label's first colon, and the rest of the label would become the PO box
+ * and street. The address components are what follows the last colon (they have their `;`s, the
+ * label's remainder has none): the label's text is kept as the parameter, never in the street.
+ */
+function separateLabel(raw: string, params: Map<string, string[]>): string {
+  if (!params.has('LABEL') || raw.indexOf(':') < 0) return raw;
+  const at = raw.lastIndexOf(':');
+  const head = raw.slice(0, at);
+  const tail = raw.slice(at + 1);
+  if (head.includes(';') || tail.split(';').length < 3) return raw;
+  params.set('LABEL', [`${params.get('LABEL')?.[0] ?? ''}:${head}`]);
+  params.set('X-MALFORMED-LABEL', ['1']);
+  return tail;
 }
 
 // --- value decoding -----------------------------------------------------------------------
@@ -308,6 +330,20 @@ interface DecodeContext {
   /** The file was UTF-16 and has been re-encoded to UTF-8: raw 8-bit values are UTF-8. */
   transcoded: boolean;
   problems: RowProblem[];
+  /** The whole file's code page, for a value whose own statistics decide nothing. */
+  fileCodepage: SingleByteCodepage;
+  /** How the 8-bit values of the file were read: charset → declared or by statistics, how many. */
+  charsets: CharsetTally;
+}
+
+/** Per charset: how it was decided and for how many values. */
+export type CharsetTally = Map<string, { charset: string; how: 'declared' | 'statistics'; count: number }>;
+
+function tally(ctx: DecodeContext, charset: string, how: 'declared' | 'statistics') {
+  const key = `${how}:${charset.toLowerCase()}`;
+  const t = ctx.charsets.get(key);
+  if (t) t.count++;
+  else ctx.charsets.set(key, { charset: charset.toLowerCase(), how, count: 1 });
 }
 
 /**
@@ -337,8 +373,19 @@ function decodeComponents(prop: VcardProperty, seps: string, ctx: DecodeContext)
     if (charset !== undefined && decoder === null) {
       ctx.problems.push({ code: 'unknown_charset', detail: charset });
     }
-    if (decoder === null) {
-      decoder = bytesDecoderFor(isUtf8(Buffer.concat(byteParts)) ? 'utf-8' : 'windows-1251') as BytesDecoder;
+    if (decoder !== null) {
+      tally(ctx, charset as string, 'declared');
+    } else {
+      // No (usable) CHARSET: UTF-8 when the bytes are, else this value's own statistics, and the
+      // whole file's where they decide nothing (a lone "ń" is "ñ" in 1252 as well).
+      const all = Buffer.concat(byteParts);
+      let chosen: string = 'utf-8';
+      if (!isUtf8(all)) {
+        const own = codepageStatistics(all);
+        chosen = own.tie ? ctx.fileCodepage : own.codepage;
+        tally(ctx, chosen, 'statistics');
+      }
+      decoder = bytesDecoderFor(chosen) as BytesDecoder;
     }
     texts = byteParts.map(decoder);
   }
@@ -361,7 +408,7 @@ function types(prop: VcardProperty): Set<string> {
 }
 
 function phoneKind(t: Set<string>): PhoneKind {
-  if (t.has('FAX')) return 'fax';
+  if (t.has('FAX') || t.has('HOMEFAX') || t.has('WORKFAX') || t.has('OTHERFAX')) return 'fax';
   if (t.has('CELL') || t.has('MOBILE')) return 'mobile';
   if (t.has('WORK')) return 'work';
   if (t.has('HOME')) return 'home';
@@ -398,36 +445,36 @@ function decodePhoto(prop: VcardProperty, ctx: DecodeContext): { bytes: Buffer; 
   return { bytes, mime };
 }
 
-const PATRONYMIC = /(вич|вна|ична|инична|ьич)$/i;
+/** Properties about the file rather than the contact: nothing of the contact is lost without them. */
+const METADATA = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'KIND', 'CLASS', 'SORT-STRING', 'X-MAILER', 'X-PRODID', 'X-MS-OL-DEFAULT-POSTAL-ADDRESS', 'X-MS-OL-DESIGN', 'X-MS-CARDPICTURE', 'X-ABUID', 'X-ABSHOWAS', 'X-ABLABEL', 'X-WAB-GENDER', 'MAILER']);
 
-/** Name parts from FN when N is missing or empty. */
-function nameFromFn(fn: string, row: ContactRow): void {
-  const words = fn.split(' ').filter((w) => w !== '');
-  if (words.length === 0) return;
-  if (words.length === 1) {
-    row.surname = words[0];
-  } else if (words.length === 2) {
-    row.firstName = words[0];
-    row.surname = words[1];
-  } else if (words.length === 3 && PATRONYMIC.test(words[2])) {
-    [row.surname, row.firstName, row.patronymic] = words;
-  } else if (words.length === 3 && PATRONYMIC.test(words[1])) {
-    [row.firstName, row.patronymic, row.surname] = words;
-  } else {
-    row.firstName = words[0];
-    row.surname = words.slice(1).join(' ');
+/**
+ * The code page of the whole file's 8-bit text that declares no CHARSET (quoted-printable decoded),
+ * by the statistics the CSV detection uses: what a value too short to tell decides by.
+ */
+function undeclaredCodepage(lines: string[]): SingleByteCodepage {
+  const pieces: Buffer[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const head = line.slice(0, colon).toUpperCase();
+    if (head.includes('CHARSET=')) continue;
+    const value = line.slice(colon + 1);
+    const bytes = head.includes('QUOTED-PRINTABLE') ? decodeQuotedPrintable(value) : Buffer.from(value, 'latin1');
+    if (bytes.some((b) => b >= 0x80)) pieces.push(bytes, Buffer.from(' '));
   }
-  row.problems.push({ code: 'name_from_fn', detail: fn });
+  return pieces.length ? codepageStatistics(Buffer.concat(pieces)).codepage : 'windows-1251';
 }
 
-function cardToRow(props: VcardProperty[], startLine: number, version: string, transcoded: boolean): ContactRow {
+function cardToRow(props: VcardProperty[], startLine: number, version: string, transcoded: boolean, file: { fileCodepage: SingleByteCodepage; charsets: CharsetTally }): ContactRow {
   const row = emptyRow(startLine);
-  const ctx: DecodeContext = { is21: version.startsWith('2'), transcoded, problems: row.problems };
+  const ctx: DecodeContext = { is21: version.startsWith('2'), transcoded, problems: row.problems, ...file };
   const text = (p: VcardProperty): string => decodeComponents(p, '', ctx)[0];
   let fn = '';
   let role = '';
   const notes: string[] = [];
   const extraAddresses: string[] = [];
+  const labels: VcardProperty[] = [];
   for (const p of props) {
     switch (p.name) {
       case 'N': {
@@ -510,17 +557,40 @@ function cardToRow(props: VcardProperty[], startLine: number, version: string, t
       }
       case 'PHOTO':
         if (row.photo === null) row.photo = decodePhoto(p, ctx);
+        else row.problems.push({ code: 'extra_photo_skipped' });
         break;
-      default:
+      case 'LABEL':
+        labels.push(p);
         break;
+      case 'LOGO':
+        // An organization's logo: the directory keeps no images of organizations.
+        if (!row.problems.some((x) => x.code === 'logo_skipped')) row.problems.push({ code: 'logo_skipped' });
+        break;
+      default: {
+        if (METADATA.has(p.name)) break;
+        const v = oneLine(text(p));
+        if (v !== '') (row.dropped ??= []).push({ column: p.name, value: v.slice(0, 500) });
+        break;
+      }
     }
   }
   if (row.surname === '' && row.firstName === '' && row.patronymic === '' && fn !== '' && fn !== row.company) {
-    nameFromFn(fn, row);
+    nameFromFullName(fn, row);
   }
   if (row.jobTitle === '') row.jobTitle = role;
+  else if (role !== '' && role !== row.jobTitle) (row.dropped ??= []).push({ column: 'ROLE', value: role });
+  // A formatted label repeats an address the card gives (ADR); without one, it is all there is.
+  for (const p of labels) {
+    const v = oneLine(text(p));
+    if (v === '') continue;
+    if (row.businessAddress === null && row.homeAddress === null) (row.dropped ??= []).push({ column: 'LABEL', value: v.slice(0, 500) });
+  }
+  for (const p of props) {
+    if (p.name === 'ADR' && p.params.has('X-MALFORMED-LABEL')) row.problems.push({ code: 'malformed_label', detail: oneLine(p.params.get('LABEL')?.[0] ?? '').slice(0, 300) });
+  }
   row.notes = notes.join('\n');
   for (const a of extraAddresses) row.problems.push({ code: 'extra_address_skipped', detail: a });
+  if (row.dropped) row.droppedFrom = 'properties';
   return finishRow(row);
 }
 
@@ -553,6 +623,7 @@ export function parseVcard(buf: Buffer, limits?: ParseLimits): VcardResult {
     }
   }
   const lines = splitLines(bytes.toString('latin1'));
+  const file: { fileCodepage: SingleByteCodepage; charsets: CharsetTally } = { fileCodepage: undeclaredCodepage(lines), charsets: new Map() };
   const problems: FileProblem[] = [];
   const rows: ContactRow[] = [];
   const versions: string[] = [];
@@ -590,7 +661,7 @@ export function parseVcard(buf: Buffer, limits?: ParseLimits): VcardResult {
         }
       }
       const props = unfoldCard(cardLines, cardNumbers, version === '' ? '3.0' : version);
-      const row = cardToRow(props, cardStart + 1, version === '' ? '3.0' : version, transcoded);
+      const row = cardToRow(props, cardStart + 1, version === '' ? '3.0' : version, transcoded, file);
       if (version === '') row.problems.push({ code: 'version_missing' });
       else if (!versions.includes(version)) versions.push(version);
       rows.push(row);
@@ -609,5 +680,9 @@ export function parseVcard(buf: Buffer, limits?: ParseLimits): VcardResult {
     if (isBlank(lines.join(''))) throw new ParseError('empty');
     throw new ParseError('not_a_contacts_file', { detail: 'no_vcard' });
   }
-  return { format: 'vcard', encoding, version: versions, rows, problems };
+  const charsets = [...file.charsets.values()];
+  // The file's encoding as its 8-bit text was read: the declared or decided charset, when one.
+  const single = new Set(charsets.map((c) => c.charset));
+  const fileEncoding = encoding === 'windows-1251' ? (single.size === 1 ? [...single][0] : (charsets.sort((a, b) => b.count - a.count)[0]?.charset ?? file.fileCodepage)) : encoding;
+  return { format: 'vcard', encoding: fileEncoding, version: versions, rows, problems, charsets };
 }
