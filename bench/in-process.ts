@@ -20,7 +20,12 @@ export async function inProcessApp(url: string) {
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
   const cookies = (r: { cookies: { name: string; value: string }[] }) => r.cookies.map((c) => `${c.name}=${c.value}`);
   const login = await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(page).join('; ') }, payload: new URLSearchParams({ login: 'bench', password: 'bench', _csrf: csrf }).toString() });
-  const cookie = [...cookies(page), ...cookies(login)].join('; ');
+  // Sign-in rotates the session: its cookies replace the anonymous ones of the same name.
+  const jar = new Map<string, string>();
+  for (const c of [...cookies(page), ...cookies(login)]) jar.set(c.slice(0, c.indexOf('=')), c);
+  const cookie = [...jar.values()].join('; ');
+  const home = await app.inject({ url: '/contacts', headers: { cookie } });
+  if (home.statusCode !== 200) throw new Error(`the in-process app did not sign in as bench (/contacts answered ${home.statusCode})`);
   return {
     /** Requests the page twice (the first warms caches) and returns the second one's statements. */
     async capture(pageUrl: string): Promise<{ statusCode: number; statements: Statement[] }> {

@@ -42,6 +42,8 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
 
   'pager.position': '{from}–{to} of {total}',
   'pager.ofTotal': '{total} in all',
+  'pager.positionMore': '{from}–{to} of more than {total}',
+  'pager.ofMore': 'more than {total} in all',
   'pager.key.first': 'Home',
   'pager.key.prev': 'PageUp',
   'pager.key.next': 'PageDown',

@@ -46,6 +46,8 @@ export const ru = {
 
   'pager.position': '{from}–{to} из {total}',
   'pager.ofTotal': 'всего {total}',
+  'pager.positionMore': '{from}–{to} из более чем {total}',
+  'pager.ofMore': 'всего более {total}',
   'pager.key.first': 'Home',
   'pager.key.prev': 'PageUp',
   'pager.key.next': 'PageDown',

@@ -60,6 +60,8 @@ export const organizations = pgTable(
     // The list's hot path hides archived organizations: counts by letter and in all become
     // index-only scans, and each region/activity/category is an index range in name order.
     index('organizations_live_name_idx').on(t.sortName, t.id).where(sql`${t.archivedAt} is null`),
+    // The bound of the rows by mailing group (contacts/queries.ts groupRows): an index-only sum.
+    index('organizations_live_group_refs_idx').on(t.groupRefs).where(sql`${t.archivedAt} is null`),
     index('organizations_name_idx').on(t.sortName, t.id),
     index('organizations_live_region_name_idx').on(t.regionId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),
     index('organizations_live_activity_name_idx').on(t.activityId, t.sortName, t.id).where(sql`${t.archivedAt} is null`),

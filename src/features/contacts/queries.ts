@@ -214,6 +214,8 @@ export interface OrgPage {
   unaffiliated: number;
   /** Rows of the whole list (under mailing groups an organization may stand several times). */
   rowTotal: number;
+  /** False when rowTotal is only a lower bound ("more than"): a very large list by mailing group. */
+  rowTotalExact: boolean;
   /** The first row's place in the whole list (1-based), when the query knows it. */
   position: number | null;
   /** Header keys the locator matched, and whether near misses are among the rows' match. */
@@ -240,12 +242,13 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
-      return { ...page, total: n, rowTotal: n, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
+      return { ...page, total: n, rowTotal: n, rowTotalExact: true, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
     }
     const orgTotal = await total();
-    const rowTotal = p.groupBy === 'group' ? await groupRows(tx, match, p) : orgTotal;
+    const counted = p.groupBy === 'group' ? await groupRows(tx, match, p) : { n: orgTotal, exact: true };
+    const rowTotal = counted.n;
     // The last page is the remainder of the order, so that pages stay aligned with the first.
-    if (p.mode === 'last') p = { ...p, size: rowTotal % p.size || p.size };
+    if (p.mode === 'last' && counted.exact) p = { ...p, size: rowTotal % p.size || p.size };
     let page: PageCore;
     if (p.groupBy === 'organization' || (match && p.groupBy === 'group')) page = await listFiltered(tx, { ...p, groupBy: p.groupBy }, match);
     else {
@@ -255,35 +258,45 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
       const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
       page = { ...done, counts: walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
     }
-    const position = p.mode === 'first' ? 1 : p.mode === 'last' ? Math.max(1, rowTotal - page.rows.length + 1) : null;
-    return { ...page, total: orgTotal, rowTotal, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
+    const position = p.mode === 'first' ? 1 : p.mode === 'last' && counted.exact ? Math.max(1, rowTotal - page.rows.length + 1) : null;
+    return { ...page, total: orgTotal, rowTotal, rowTotalExact: counted.exact, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
   });
 }
 
-type PageCore = Omit<OrgPage, 'total' | 'rowTotal' | 'position' | 'unaffiliated' | 'headers' | 'approximate'>;
+type PageCore = Omit<OrgPage, 'total' | 'rowTotal' | 'rowTotalExact' | 'position' | 'unaffiliated' | 'headers' | 'approximate'>;
+
+/** Up to this many rows the list by mailing group is counted exactly (its position says "из N"). */
+export const GROUP_ROWS_EXACT_UP_TO = 20_000;
 
 /**
  * Rows of the list by mailing group: an organization stands under each group it or one of its
- * active persons is in, and once under "No group" when in none.
+ * active persons is in, and once under "No group" when in none. Counting them exactly means
+ * reading every membership (475,000 pairs took 600 ms at 100,000 persons), so that is done only
+ * while the memberships' count (organizations.group_refs, kept by triggers: one per current
+ * membership, an upper bound of the pairs) stays under GROUP_ROWS_EXACT_UP_TO; above it the list
+ * says "more than" and its last page is the last rows of the order.
  */
-async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<number> {
+async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<{ n: number; exact: boolean }> {
   if (match) {
     const [r] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from ${filtered({ ...p, groupBy: 'group' }, match)}`));
-    return Number(r.n);
+    return { n: Number(r.n), exact: true };
   }
   const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  const [bound] = rows<{ refs: number; none: number }>(
+    await tx.execute(sql`select coalesce(sum(o.group_refs), 0)::bigint as refs, count(*) filter (where o.group_refs = 0)::int as none from organizations o where ${live}`),
+  );
+  if (Number(bound.refs) > GROUP_ROWS_EXACT_UP_TO) return { n: GROUP_ROWS_EXACT_UP_TO, exact: false };
   const [r] = rows<{ n: number }>(
     await tx.execute(sql`
-      select (select count(*) from (
+      select count(*)::int as n from (
         select m.group_id, m.organization_id as id from group_memberships m
         where m.removed_at is null and m.organization_id is not null
         union
         select m.group_id, ps.organization_id from group_memberships m join persons ps on ps.id = m.person_id
         where m.removed_at is null and ps.archived_at is null and ps.organization_id is not null
-      ) gm join mailing_groups g on g.id = gm.group_id and g.archived_at is null join organizations o on o.id = gm.id and ${live})
-      + (select count(*) from organizations o where o.group_refs = 0 and ${live}) as n`),
+      ) gm join mailing_groups g on g.id = gm.group_id and g.archived_at is null join organizations o on o.id = gm.id and ${live}`),
   );
-  return Number(r.n);
+  return { n: Number(r.n) + Number(bound.none), exact: true };
 }
 
 function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): Omit<PageCore, 'counts'> {

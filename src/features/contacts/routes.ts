@@ -109,13 +109,13 @@ export default async function contactsRoutes(app: FastifyInstance) {
     // The first row's place: known to the query (first, last, a locator's page) or carried by the
     // link that led here; a bookmarked middle page without it shows the total only.
     const fromParam = Number(q.from);
-    const position = list.position ?? (Number.isInteger(fromParam) && fromParam >= 1 && fromParam <= list.rowTotal ? fromParam : null);
+    const position = list.position ?? (Number.isInteger(fromParam) && fromParam >= 1 && (fromParam <= list.rowTotal || !list.rowTotalExact) ? fromParam : null);
     const pager = {
       first: list.hasPrev ? link({}) : null,
       prev: list.hasPrev && first ? link({ before: encodeCursor(keyOf(first)), from: position ? String(Math.max(1, position - size)) : undefined }) : null,
       next: list.hasNext && last ? link({ after: encodeCursor(keyOf(last)), from: position ? String(position + list.rows.length) : undefined }) : null,
       last: list.hasNext ? link({ page: 'last' }) : null,
-      position: list.rows.length ? { from: position, to: position ? position + list.rows.length - 1 : null, total: list.rowTotal } : null,
+      position: list.rows.length ? { from: position, to: position ? position + list.rows.length - 1 : null, total: list.rowTotal, more: !list.rowTotalExact } : null,
     };
     const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));

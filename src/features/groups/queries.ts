@@ -22,13 +22,15 @@ export interface GroupListRow extends MailingGroup {
  * 38 человек"): its current members who are active persons, and the live organizations that stand
  * under it on /contacts (members themselves or through an active member person). `g` is the group.
  */
-const GROUP_PERSONS = sql`(select count(*) from group_memberships m join persons p on p.id = m.person_id
-  where m.group_id = g.id and m.removed_at is null and p.archived_at is null)::int`;
+// Both read the group's members through its membership index and look the persons up by key
+// (`= any(array(…))`): a join let the planner hash the whole persons table for every group.
+const MEMBER_PERSONS = sql`array(select m.person_id from group_memberships m where m.group_id = g.id and m.removed_at is null and m.person_id is not null)`;
+const GROUP_PERSONS = sql`(select count(*) from persons p where p.id = any(${MEMBER_PERSONS}) and p.archived_at is null)::int`;
 const GROUP_ORGANIZATIONS = sql`(select count(*) from organizations o where o.archived_at is null and o.id in (
   select m.organization_id from group_memberships m where m.group_id = g.id and m.removed_at is null and m.organization_id is not null
   union
-  select p.organization_id from group_memberships m join persons p on p.id = m.person_id
-  where m.group_id = g.id and m.removed_at is null and p.archived_at is null and p.organization_id is not null))::int`;
+  select p.organization_id from persons p
+  where p.id = any(${MEMBER_PERSONS}) and p.archived_at is null and p.organization_id is not null))::int`;
 
 /** The counts of some groups, by the one definition above. */
 export async function groupCounts(db: Db | Tx, ids: number[]): Promise<Map<number, { persons: number; organizations: number }>> {

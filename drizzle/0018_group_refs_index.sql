@@ -1,0 +1,1 @@
+CREATE INDEX "organizations_live_group_refs_idx" ON "organizations" USING btree ("group_refs") WHERE "organizations"."archived_at" is null;
