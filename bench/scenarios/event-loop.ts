@@ -79,7 +79,10 @@ async function startServer(env: Record<string, string>, port: number): Promise<C
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/loop-probe.ts', 'src/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') console.error(`event loop: the server exited (code ${code}, signal ${signal})`);
   });
   for (let i = 0; i < 400; i++) {
     try {
