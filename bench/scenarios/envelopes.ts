@@ -213,7 +213,7 @@ interface CapturedJob {
 
 async function inProcessApp(url: string) {
   const database = await openDatabase({ databaseUrl: url, dataDir: ':memory:' });
-  const app = await buildApp(loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '1000' }), { database, logger: false });
+  const app = await buildApp(loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: '1000000', WORKERS: '0' }), { database, logger: false });
   await app.ready();
   const page = await app.inject('/login');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
@@ -225,7 +225,10 @@ async function inProcessApp(url: string) {
     payload: new URLSearchParams({ login: 'bench', password: 'bench', _csrf: csrf }).toString(),
   });
   if (login.statusCode !== 303) throw new Error(`in-process sign-in failed: ${login.statusCode}`);
-  const cookie = [...cookies(page), ...cookies(login)].join('; ');
+  // Sign-in rotates the session: its cookies replace the anonymous ones of the same name.
+  const jar = new Map<string, string>();
+  for (const c of [...cookies(page), ...cookies(login)]) jar.set(c.slice(0, c.indexOf('=')), c);
+  const cookie = [...jar.values()].join('; ');
   return {
     async capture(route: string): Promise<CapturedJob> {
       const original = PdfEngine.prototype.render;

@@ -99,6 +99,8 @@ export interface EnqueueOptions {
   /** Same owner and key within DEDUPE_SECONDS → the job already asked for (two clicks on "print"). */
   dedupeKey?: string;
   titleParams?: Params;
+  /** The size of the work when the request already knows it: the job's page shows it from the start. */
+  total?: number;
 }
 
 export type JobView = Job & { ownerName: string; ownerRole: Role };
@@ -258,7 +260,7 @@ export class JobSystem {
           .limit(1);
         if (same) return { id: same.id, deduped: true };
       }
-      const [row] = await tx.insert(jobs).values({ kind, ownerId: opts.owner.id, payload, titleParams: opts.titleParams ?? {}, dedupeKey: dedupe, bossId, phase: 'jobs.phase.queued' }).returning({ id: jobs.id });
+      const [row] = await tx.insert(jobs).values({ kind, ownerId: opts.owner.id, payload, titleParams: opts.titleParams ?? {}, dedupeKey: dedupe, bossId, phase: 'jobs.phase.queued', total: opts.total ?? 0 }).returning({ id: jobs.id });
       return { id: row.id, deduped: false };
     });
     if (found.deduped) return found;

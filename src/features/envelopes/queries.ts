@@ -47,6 +47,15 @@ export function findGroup(db: Db, id: number) {
 }
 
 /** The current members of a group (removed ones excluded), persons and organizations in one alphabetical list. */
+/** A group's current memberships, counted. */
+export async function countGroupMembers(db: Db, groupId: number): Promise<number> {
+  const [r] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(groupMemberships)
+    .where(and(eq(groupMemberships.groupId, groupId), isNull(groupMemberships.removedAt)));
+  return Number(r.n);
+}
+
 export async function groupMembers(db: Db, groupId: number): Promise<MemberRow[]> {
   const rows = await selectMembers(db)
     .where(and(eq(groupMemberships.groupId, groupId), isNull(groupMemberships.removedAt)))

@@ -11,7 +11,7 @@ import { VIEWS_DIR } from '../../plugins/render.js';
 import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat, type EnvelopeFormat } from './formats.js';
 import { LABEL_SHEET_LIST, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from './labels.js';
 import { PdfEngine, PdfTimeoutError, type RenderRequest } from './pdf-engine.js';
-import { loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
+import { groupSize, loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
 import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
 
 // Format and sheet names are checked by the route itself, which names a wrong one in its message.
@@ -223,6 +223,16 @@ export default async function envelopeRoutes(app: FastifyInstance) {
     });
 
     app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
+      if (kind === 'group') {
+        // A large group goes to a job before its members are read (10,000 took 0.8 s of the click).
+        const format = parseFormat(req.query.format, (await getOwnOrganization(db)).defaultFormat);
+        const group = await groupSize(db, req.params.id);
+        if (group.members > app.config.jobPdfThreshold) {
+          const payload: EnvelopeJob = { kind, id: req.params.id, format: format.id };
+          const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: group.name, count: group.members }, total: group.members });
+          return toJob(reply, job);
+        }
+      }
       const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
       if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 422);
       if (run.envelopes.length > app.config.jobPdfThreshold) {

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { EnvelopeFormat } from './formats.js';
 import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
-import { findGroup, groupMembers, organizationMember, personMember } from './queries.js';
+import { countGroupMembers, findGroup, groupMembers, organizationMember, personMember } from './queries.js';
 import { toAddressee, type Addressee, type MemberRow } from './recipient.js';
 import type { OwnOrganization } from './settings.js';
 
@@ -29,6 +29,16 @@ export async function loadTarget(db: Db, kind: TargetKind, id: number): Promise<
   if (!row) throw new NotFoundError();
   const name = row.person ? [row.person.surname, row.person.firstName, row.person.patronymic].filter(Boolean).join(' ') : row.organization!.name;
   return { kind, id, name, backUrl: `/${kind === 'person' ? 'persons' : 'organizations'}/${id}`, rows: [row] };
+}
+
+/**
+ * A group's name and its current memberships (each at most one envelope), read without loading
+ * them: a PDF too big for a request goes to a job at once, and the job reads the members itself.
+ */
+export async function groupSize(db: Db, id: number): Promise<{ name: string; members: number }> {
+  const group = await findGroup(db, id);
+  if (!group) throw new NotFoundError();
+  return { name: group.name, members: await countGroupMembers(db, id) };
 }
 
 /** Splits addressees into those who get an envelope and those listed as needing a fix. */
