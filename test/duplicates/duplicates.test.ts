@@ -14,6 +14,7 @@ import { cardMerges, duplicateCandidates, duplicateDismissals } from '../../src/
 import { addMember, createGroup } from '../../src/features/groups/service.js';
 import { removePersonPhoto, setPersonPhoto } from '../../src/features/persons/service.js';
 import { photoLabel } from '../../src/features/persons/model.js';
+import { SHARED_KEY_LIMIT } from '../../src/features/duplicates/model.js';
 
 let t: TestApp;
 let c: Client;
@@ -134,6 +135,22 @@ describe('finding duplicates', () => {
     expect(card.body).toContain(`/duplicates/merge?kind=person&amp;ids=${p3.id}&amp;ids=${p1.id}`);
     const orgCard = await c.get(`/organizations/${o2.id}`);
     expect(orgCard.body).toContain('Возможный дубликат');
+  });
+
+  it('pairs nobody by a shared line: a switchboard number or an e-mail held by more than SHARED_KEY_LIMIT persons', async () => {
+    const s = t.users.secretary;
+    const org = await makeOrganization(db(), s, { name: 'АО «Коммутатор»' });
+    const ids: number[] = [];
+    for (let i = 0; i <= SHARED_KEY_LIMIT; i++) {
+      ids.push((await makePerson(db(), s, { surname: `Линейный${'абвгдеж'[i]}`, firstName: `Имя${i}`, patronymic: '', organizationId: org.id, emails: ['office@kommutator.ru'], phones: [{ number: '+7 495 100-20-30', kind: 'work' }] })).id);
+    }
+    await c.post('/duplicates/scan', {});
+    for (const id of ids) expect(await pairs('person', id), `person ${id}`).toEqual([]);
+    // Two persons sharing a number (a family's home phone) are still a pair.
+    const a = await makePerson(db(), s, { surname: 'Домов', firstName: 'Пётр', phones: [{ number: '+7 812 555-44-33', kind: 'home' }] });
+    const b = await makePerson(db(), s, { surname: 'Домова', firstName: 'Анна', phones: [{ number: '8 812 555 44 33', kind: 'home' }] });
+    await c.post('/duplicates/scan', {});
+    expect((await pairOf('person', a.id, b.id))?.reasons).toEqual(['phone']);
   });
 
   it('checks a new or edited card at once, without a full scan', async () => {

@@ -33,6 +33,13 @@ export const ORGANIZATION_REASONS = {
 export const REASONS: Record<DuplicateKind, Record<string, number>> = { person: PERSON_REASONS, organization: ORGANIZATION_REASONS };
 export const ALL_REASONS = [...new Set([...Object.keys(PERSON_REASONS), ...Object.keys(ORGANIZATION_REASONS)])];
 
+/**
+ * A phone number or e-mail address held by more persons than this is a shared line (an office's
+ * switchboard, info@…), not a person's own: it pairs nobody. Without the limit, one switchboard
+ * number on 1,000 cards made half a million pairs.
+ */
+export const SHARED_KEY_LIMIT = 5;
+
 /** Trigram similarity at or above which two surnames (same names otherwise) are a typo apart. */
 export const SIMILAR_SURNAME = 0.5;
 /** Trigram similarity at or above which two organization name keys are alike. */

@@ -7,7 +7,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import { users } from '../../db/schema/users.js';
-import { REASONS, SIMILAR_NAME, SIMILAR_SURNAME } from './model.js';
+import { REASONS, SHARED_KEY_LIMIT, SIMILAR_NAME, SIMILAR_SURNAME } from './model.js';
 
 /**
  * Finding duplicate pairs in SQL, one query per reason, each a self-join on a normalized key that
@@ -31,12 +31,13 @@ function personPairs(s: Scope): SQL[] {
     sql`select e1.person_id as x, e2.person_id as y, 'email' as reason
       from person_emails e1 join person_emails e2 on lower(e2.email) = lower(e1.email) and ${side(sql`e1.person_id`, sql`e2.person_id`, s)}
       join persons p1 on p1.id = e1.person_id and p1.archived_at is null
-      join persons p2 on p2.id = e2.person_id and p2.archived_at is null`,
+      join persons p2 on p2.id = e2.person_id and p2.archived_at is null
+      where not exists (select 1 from person_emails e3 where lower(e3.email) = lower(e1.email) offset ${SHARED_KEY_LIMIT})`,
     sql`select f1.person_id, f2.person_id, 'phone'
       from person_phones f1 join person_phones f2 on f2.e164 = f1.e164 and ${side(sql`f1.person_id`, sql`f2.person_id`, s)}
       join persons p1 on p1.id = f1.person_id and p1.archived_at is null
       join persons p2 on p2.id = f2.person_id and p2.archived_at is null
-      where f1.e164 is not null`,
+      where f1.e164 is not null and not exists (select 1 from person_phones f3 where f3.e164 = f1.e164 offset ${SHARED_KEY_LIMIT})`,
     // Two halves, each an equality the index (organization_id, sort_key) or a hash join serves.
     sql`select p1.id, p2.id, 'name'
       from persons p1 join persons p2 on p2.organization_id = p1.organization_id and p2.sort_key = p1.sort_key
