@@ -7,7 +7,10 @@ import type { DuplicateKind } from '../../db/schema/duplicates.js';
 export const PERSON_REASONS = {
   /** The same e-mail address, any case. */
   email: 90,
-  /** The same full name (Ё = Е, any case) in the same organization, or both without one. */
+  /**
+   * The same full name (Ё = Е, any case) in the same organization, or both without one (unless
+   * more than SHARED_KEY_LIMIT unaffiliated persons bear it: a common name, not one person).
+   */
   name: 85,
   /** The same phone number, compared in E.164. */
   phone: 80,

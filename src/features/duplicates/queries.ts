@@ -46,7 +46,8 @@ function personPairs(s: Scope): SQL[] {
     sql`select p1.id, p2.id, 'name'
       from persons p1 join persons p2 on p2.sort_key = p1.sort_key and p2.organization_id is null
         and ${side(sql`p1.id`, sql`p2.id`, s)} and p2.archived_at is null
-      where p1.archived_at is null and p1.organization_id is null`,
+      where p1.archived_at is null and p1.organization_id is null
+        and not exists (select 1 from persons p3 where p3.organization_id is null and p3.sort_key = p1.sort_key and p3.archived_at is null offset ${SHARED_KEY_LIMIT})`,
     sql`select p1.id, p2.id, 'initials'
       from persons p1 join persons p2 on p2.organization_id = p1.organization_id
         and crm_person_initials(p2.surname, p2.first_name, p2.patronymic) = crm_person_initials(p1.surname, p1.first_name, p1.patronymic)
