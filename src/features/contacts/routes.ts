@@ -5,7 +5,7 @@ import { findOrganization } from '../organizations/queries.js';
 import { contactsOf } from '../persons/queries.js';
 import { GROUPINGS, listOrganizations, listPersonsOf, type Grouping, type RowKey } from './queries.js';
 import { Locator } from './search.js';
-import { badgesForOrganizations, badgesForPersons, findGroup, groupCounts } from '../groups/queries.js';
+import { badgesForOrganizations, badgesForPersons, findGroup, groupCounts, groupPersonCounts } from '../groups/queries.js';
 import { countSelection, selectionQuery, type Selection } from '../groups/selection.js';
 import { LATIN_BLOCK } from '../organizations/model.js';
 import { allows } from '../../plugins/access.js';
@@ -120,8 +120,20 @@ export default async function contactsRoutes(app: FastifyInstance) {
     const total = list.total;
     const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
     // Under mailing groups the header says both counts, as /groups and the group page do.
+    // The walk counted each shown group's live organizations (its rows' window count, the same
+    // definition as the group's count): only the persons are left to count.
+    const headerCounts = async () => {
+      if (showArchived) return groupCounts(db, groupIds);
+      const persons = await groupPersonCounts(db, groupIds);
+      const out = new Map<number, { persons: number; organizations: number }>();
+      for (const r of list.rows) {
+        if (r.groupEmpty || r.groupId === null || out.has(r.groupId as number)) continue;
+        out.set(r.groupId as number, { persons: persons.get(r.groupId as number) ?? 0, organizations: counts.get(`false|${r.groupKey}`) ?? 0 });
+      }
+      return out;
+    };
     const groupIds = groupBy === 'group' ? [...new Set(list.rows.filter((r) => !r.groupEmpty && r.groupId !== null).map((r) => r.groupId as number))] : [];
-    const groupTotals = groupBy === 'group' && !locator.active ? await groupCounts(db, groupIds) : new Map();
+    const groupTotals = groupBy === 'group' && !locator.active ? await headerCounts() : new Map<number, { persons: number; organizations: number }>();
 
     return reply.page(
       'contacts/index',

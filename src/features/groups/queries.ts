@@ -41,6 +41,15 @@ export async function groupCounts(db: Db | Tx, ids: number[]): Promise<Map<numbe
   return new Map(found.map((r) => [Number(r.id), { persons: Number(r.persons), organizations: Number(r.organizations) }]));
 }
 
+/** Only the persons' count of some groups (the /contacts walk already counted their organizations). */
+export async function groupPersonCounts(db: Db | Tx, ids: number[]): Promise<Map<number, number>> {
+  if (!ids.length) return new Map();
+  const found = rows<{ id: number; persons: number }>(
+    await db.execute(sql`select g.id, ${GROUP_PERSONS} as persons from mailing_groups g where g.id = any(${`{${ids.join(',')}}`}::int[])`),
+  );
+  return new Map(found.map((r) => [Number(r.id), Number(r.persons)]));
+}
+
 export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}): Promise<GroupListRow[]> {
   return rows<GroupListRow>(
     await db.execute(sql`
