@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, count, eq } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { commit, sample, upload, uploadOk } from './helpers.js';
+import * as helpers from './helpers.js';
 import { importMappings } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
-import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
+import { personEmails, persons } from '../../src/db/schema/persons.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,14 +15,8 @@ afterAll(async () => t?.close());
 
 const db = () => t.database.db;
 
-async function personBySurname(surname: string) {
-  const [p] = await db().select().from(persons).where(eq(persons.surname, surname));
-  return p;
-}
-
-async function phonesOf(id: number) {
-  return (await db().select().from(personPhones).where(eq(personPhones.personId, id)).orderBy(asc(personPhones.position))).map((p) => [p.kind, p.number]);
-}
+const personBySurname = (surname: string) => helpers.personBySurname(db(), surname);
+const phonesOf = (id: number) => helpers.phonesOf(db(), id);
 
 const personCount = async () => (await db().select({ n: count() }).from(persons))[0].n;
 

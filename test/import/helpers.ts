@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Client, TestApp } from '../helpers/app.js';
 import { importBatches } from '../../src/db/schema/imports.js';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../../src/db/client.js';
+import { personPhones, persons } from '../../src/db/schema/persons.js';
 
 export function sample(name: string): Buffer {
   return readFileSync(new URL(`../../src/features/import/parse/__fixtures__/${name}`, import.meta.url));
@@ -59,3 +61,14 @@ const OUTLOOK_RU_HEADER = 'Фамилия;Имя;Отчество;Организ
 
 /** A small Outlook CSV in Russian, one string per row, CRLF line ends as Outlook writes them. */
 export const outlookRuCsv = (...rows: string[]) => Buffer.from([OUTLOOK_RU_HEADER, ...rows].join('\r\n') + '\r\n', 'utf8');
+
+/** The person of that surname (the tests give each a distinct one). */
+export async function personBySurname(db: Db, surname: string) {
+  const [p] = await db.select().from(persons).where(eq(persons.surname, surname));
+  return p;
+}
+
+/** A person's phones in their order, as [kind, number]. */
+export async function phonesOf(db: Db, id: number) {
+  return (await db.select().from(personPhones).where(eq(personPhones.personId, id)).orderBy(asc(personPhones.position))).map((p) => [p.kind, p.number]);
+}

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { commit, outlookRuCsv, sample, uploadOk } from './helpers.js';
+import * as helpers from './helpers.js';
 import { organizations } from '../../src/db/schema/organizations.js';
-import { personPhones, persons } from '../../src/db/schema/persons.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -13,14 +13,8 @@ afterAll(async () => t?.close());
 
 const db = () => t.database.db;
 
-async function personBySurname(surname: string) {
-  const [p] = await db().select().from(persons).where(eq(persons.surname, surname));
-  return p;
-}
-
-async function phonesOf(id: number) {
-  return (await db().select().from(personPhones).where(eq(personPhones.personId, id)).orderBy(asc(personPhones.position))).map((p) => [p.kind, p.number]);
-}
+const personBySurname = (surname: string) => helpers.personBySurname(db(), surname);
+const phonesOf = (id: number) => helpers.phonesOf(db(), id);
 
 const today = () => {
   const d = new Date();
