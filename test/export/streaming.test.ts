@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { columnLetters, csvChunks, csvValue, xlsxStream, type Cell, type Table } from '../../src/features/export/table.js';
+import { columnLetters, csvChunks, csvValue, xlsxStream, zipInputOf, type Cell, type Table } from '../../src/features/export/table.js';
 
 /**
  * The spreadsheet writers stream: the reader gets the first rows while the last are still to be
@@ -89,6 +89,25 @@ describe('spreadsheet export streaming', () => {
     // The source is closed (its finally ran) long before its 500,000 rows were made.
     await closed;
     expect(produced).toBeLessThan(1000 * ROWS);
+  });
+
+  // The writer paces its rows by the zip's input as well as by the reply (a slow deflate once let
+  // the sheet's XML pile up there: 200 MB over a 100,000-person export). That input is reached
+  // through exceljs's internals; an exceljs that changes them must fail here, not grow memory.
+  it("finds the zip's input to pace the rows by", async () => {
+    const sink = new PassThrough();
+    sink.resume();
+    const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink as unknown as Writable, useSharedStrings: false });
+    const ws = wb.addWorksheet('Test');
+    ws.addRow(['a', 'b']).commit();
+    const input = zipInputOf(ws);
+    expect(input).not.toBeNull();
+    expect(input!._writableState.highWaterMark).toBeGreaterThan(0);
+    ws.addRow(['x'.repeat(200_000)]).commit();
+    // The row passed on to the zip's input (not kept in the sheet's own buffer).
+    expect(input!._writableState.length).toBeGreaterThan(0);
+    ws.commit();
+    await wb.commit();
   });
 
   it('names columns and quotes values as a spreadsheet reads them', () => {
