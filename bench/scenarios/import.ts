@@ -88,9 +88,14 @@ export class App {
 
   async undo(id: number) {
     await this.post(`/import/${id}/undo`, {});
-    const b = (await this.db.query('select status, undo_report from import_batches where id = $1', [id])).rows[0] as { status: string; undo_report: { removed: number; restored: number; left: { entityType: string; entityId: number }[] } };
-    if (b.status !== 'undone') throw new Error(`batch ${id} is ${b.status} after undo`);
-    return b.undo_report;
+    // The undo is a job: the request waits a few seconds for it, then sends the user to the job's
+    // page (a busy machine); the batch is undone when the job ends.
+    for (const deadline = performance.now() + 300_000; ; ) {
+      const b = (await this.db.query('select status, undo_report from import_batches where id = $1', [id])).rows[0] as { status: string; undo_report: { removed: number; restored: number; left: { entityType: string; entityId: number }[] } | null };
+      if (b.status === 'undone' && b.undo_report) return b.undo_report;
+      if (performance.now() > deadline) throw new Error(`batch ${id} is ${b.status} five minutes after undo`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
 
