@@ -40,4 +40,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "src/server.ts"]
+# The young generation capped at 16 MB a half (Node 24 sizes it by the machine: 128 MB on 24 GiB,
+# 115 MB of resident memory that a request-sized heap never needs); see README, "Memory".
+CMD ["node", "--max-semi-space-size=16", "--import", "tsx", "src/server.ts"]

@@ -12,6 +12,7 @@ import { inProcessApp } from './in-process.js';
 import { ensureDatabase, generate, scaleFor } from './data.js';
 import { extraScenarios, type Context, type Figure } from './scenarios.js';
 import { eventLoopScenario } from './scenarios/event-loop.js';
+import { SERVER_NODE_ARGS } from './proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
@@ -59,7 +60,7 @@ async function ensureData() {
  * and runs only the import's and export's jobs; the jobs scenario starts instances of its own.
  */
 async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'src/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: URL_, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory' },
     stdio: ['ignore', 'ignore', 'inherit'],
