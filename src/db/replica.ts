@@ -72,7 +72,9 @@ export class ReplicaRouter {
   private refreshing: Promise<void> | null = null;
   private fallbacks = 0;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private probing: Promise<void> | null = null;
+  /** Each start() begins a new series of checks; stop() ends the current one. */
+  private generation = 0;
   private readonly probeMs: number;
   private readonly cacheMs: number;
 
@@ -146,17 +148,24 @@ export class ReplicaRouter {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
+    const generation = ++this.generation;
     await this.probe();
     const tick = () => {
-      this.timer = setTimeout(() => void this.probe().finally(() => !this.stopped && tick()), this.probeMs).unref();
+      this.timer = setTimeout(() => {
+        this.probing = this.probe().finally(() => {
+          this.probing = null;
+          if (generation === this.generation) tick();
+        });
+      }, this.probeMs).unref();
     };
     tick();
   }
 
-  stop(): void {
-    this.stopped = true;
+  /** Stops the background check (a check under way is awaited). */
+  async stop(): Promise<void> {
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
+    await this.probing;
   }
 
   private setReplay(text: string) {
