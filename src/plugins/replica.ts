@@ -65,7 +65,8 @@ export default fp(
     app.addHook('onClose', async () => router.stop());
     // A request that changed something: its user's next pages must see it.
     app.addHook('onSend', async (req, reply, payload) => {
-      if (READ_METHODS.has(req.method) || reply.statusCode >= 400 || !req.session) return payload;
+      // Signed in (or signing in now): an anonymous visitor has no pages of their own to keep fresh.
+      if (READ_METHODS.has(req.method) || reply.statusCode >= 400 || !req.session?.userId) return payload;
       try {
         req.session.wroteLsn = await router.writtenAt();
       } catch (err) {
