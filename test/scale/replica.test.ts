@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
+import { parseLsn } from '../../src/db/replica.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import type { Role, User } from '../../src/db/schema/users.js';
 import { insertUser } from '../../src/features/users/queries.js';
@@ -21,7 +22,14 @@ import { replicaUnavailable, startReplica, type Replica } from '../helpers/repli
  * To show which database a page read, replay on the standby is paused: a write made meanwhile is
  * on the primary only.
  */
-describe('config.replica on a route', () => {
+describe('read replica routing, on any database', () => {
+  it('compares WAL positions (the session marker against the replay position) as numbers, across the 4 GB step', () => {
+    expect(parseLsn('0/FFFFFFFF') < parseLsn('1/0')).toBe(true);
+    expect(parseLsn('0/9') < parseLsn('0/10')).toBe(true);
+    expect(parseLsn('16/B374D848')).toBe((0x16n << 32n) | 0xb374d848n);
+    expect(() => parseLsn('16-B374D848')).toThrow(/not a WAL position/);
+  });
+
   it('is refused at boot on a route that is not a GET (whatever the database), so a write never aims at a replica', async () => {
     const db = await freshDatabase();
     const app = await buildApp(loadConfig({ DATA_DIR: ':memory:', LOG_LEVEL: 'silent', ADMIN_PASSWORD: PASSWORD }), { database: db.database, logger: false });
@@ -100,7 +108,7 @@ describe.skipIf(why !== null)(`read replica${why ? ` (skipped: ${why})` : ''}`, 
     users = { admin, secretary, employee };
     await replica.catchUp();
     await until('replica in use', async () => (await health(app)).includes('replica: ok'));
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     // Replay left paused by a failed test would hold the standby's shutdown; remove() stops it fast.
