@@ -8,6 +8,14 @@ declare module 'fastify' {
     /** The read replica's router (DATABASE_REPLICA_URL); null without a replica. */
     replica: ReplicaRouter | null;
   }
+  interface FastifyRequest {
+    /**
+     * This request changed something without being a POST, or told its user that a job of theirs
+     * finished (the job wrote meanwhile): the user's next pages must see it. Every successful
+     * non-GET counts anyway.
+     */
+    wrote: boolean;
+  }
   interface FastifyContextConfig {
     /**
      * A read-only page whose queries may go to the read replica (`app.db` reads from it while the
@@ -33,6 +41,7 @@ export default fp(
   async (app: FastifyInstance, opts: { router: ReplicaRouter | null }) => {
     const router = opts.router;
     app.decorate('replica', router);
+    app.decorateRequest('wrote', false);
 
     app.addHook('onRoute', (route) => {
       const wants = (route.config as { replica?: unknown } | undefined)?.replica;
@@ -63,10 +72,10 @@ export default fp(
     if (!router) return;
     app.addHook('onReady', async () => router.start());
     app.addHook('onClose', async () => router.stop());
-    // A request that changed something: its user's next pages must see it.
+    // A request that changed something (or req.wrote): its user's next pages must see it.
     app.addHook('onSend', async (req, reply, payload) => {
       // Signed in (or signing in now): an anonymous visitor has no pages of their own to keep fresh.
-      if (READ_METHODS.has(req.method) || reply.statusCode >= 400 || !req.session?.userId) return payload;
+      if ((READ_METHODS.has(req.method) && !req.wrote) || reply.statusCode >= 400 || !req.session?.userId) return payload;
       try {
         req.session.wroteLsn = await router.writtenAt();
       } catch (err) {

@@ -5,7 +5,9 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { parseLsn } from '../../src/db/replica.js';
+import { jobs } from '../../src/db/schema/jobs.js';
 import { organizations } from '../../src/db/schema/organizations.js';
+import { EXPORT_JOB } from '../../src/features/export/routes.js';
 import type { Role, User } from '../../src/db/schema/users.js';
 import { insertUser } from '../../src/features/users/queries.js';
 import { hashPassword } from '../../src/lib/passwords.js';
@@ -180,6 +182,27 @@ describe.skipIf(why !== null)(`read replica${why ? ` (skipped: ${why})` : ''}`, 
     }
     await replica.catchUp();
     expect((await writer.get('/contacts')).body).toContain('Гамма-Реплика');
+  });
+
+  it('a finished job counts as its owner\'s write: once told, their pages read from the primary until the replica has it', async () => {
+    const reader = await as(app, 'employee');
+    await replica.catchUp();
+    await pauseReplay();
+    try {
+      // What a background job writes for its owner (an import's rows), then the job itself, done.
+      await makeOrganization(fresh.database.db, users.secretary, { name: 'ООО «Зета-Реплика»' });
+      const job = await app.jobs.enqueue(EXPORT_JOB, { photos: false, day: '2026-12-07' }, { owner: users.employee });
+      await until('job done', async () => (await fresh.database.db.select({ state: jobs.state }).from(jobs).where(eq(jobs.id, job.id)))[0].state === 'done', 60_000);
+      // The page that says so was read from the paused replica...
+      const told = await reader.get('/contacts');
+      expect(told.statusCode).toBe(200);
+      expect(told.body).toContain('готово');
+      expect(told.body).not.toContain('Зета-Реплика');
+      // ...the next ones come from the primary.
+      expect((await reader.get('/contacts')).body).toContain('Зета-Реплика');
+    } finally {
+      await resumeReplay();
+    }
   });
 
   it('a replica lagging beyond DATABASE_REPLICA_MAX_LAG_SECONDS is read by nobody until it catches up', async () => {
