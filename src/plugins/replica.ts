@@ -79,7 +79,7 @@ export default fp(
       try {
         req.session.wroteLsn = await router.writtenAt();
       } catch (err) {
-        // Without the position the user's next pages read from the primary until it is known.
+        // Without the position the user's pages read from the primary until a later write records one.
         req.log.warn({ err }, 'could not read the primary WAL position after a write');
         req.session.wroteLsn = 'FFFFFFFF/FFFFFFFF';
       }
