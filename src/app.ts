@@ -9,6 +9,8 @@ import authPlugin from './plugins/auth.js';
 import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
 import { loggerOptions } from './plugins/logging.js';
 import renderPlugin from './plugins/render.js';
+import replicaPlugin from './plugins/replica.js';
+import { ReplicaRouter } from './db/replica.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
 import { ensureFirstAdmin, firstAdminNotice } from './features/users/service.js';
@@ -66,7 +68,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   }
   app.decorate('config', config);
   app.decorate('database', database);
-  app.decorate('db', database.db);
+  // The features' database: the primary, or the replica inside a read-only page (config.replica).
+  const replica = database.replica
+    ? new ReplicaRouter(database.db, database.replica, { maxLagMs: config.replicaMaxLagSeconds * 1000 }, app.log.child({ component: 'replica' }))
+    : null;
+  app.decorate('db', replica?.db ?? database.db);
 
   const generated = await ensureFirstAdmin(database.db, { login: config.adminLogin, password: config.adminPassword }, app.log);
   if (generated) {
@@ -75,6 +81,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   }
   await ensureRegions(database.db, app.log);
 
+  // Before the session plugin (in auth): its onSend puts the write position into the session.
+  await app.register(replicaPlugin, { router: replica });
   await app.register(securityPlugin);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(multipartPlugin);

@@ -44,3 +44,26 @@ describe('secrets from files (Docker secrets)', () => {
     expect(() => loadConfig({ DATABASE_PASSWORD: 'secret' })).toThrow(ConfigError);
   });
 });
+
+describe('read replica (DATABASE_REPLICA_URL)', () => {
+  it('is off unless set; needs DATABASE_URL and a postgres:// URL; the lag limit is bounded', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://crm@db/crm' })).toMatchObject({ databaseReplicaUrl: null, replicaMaxLagSeconds: 10 });
+    expect(() => loadConfig({ DATABASE_REPLICA_URL: 'postgres://crm@replica/crm' })).toThrow(/DATABASE_REPLICA_URL needs DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_URL: 'mysql://crm@replica/crm' })).toThrow(/DATABASE_REPLICA_URL must start with postgres/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_MAX_LAG_SECONDS: '0' })).toThrow(/DATABASE_REPLICA_MAX_LAG_SECONDS must be between 1 and 3600/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_URL: 'postgres://crm@replica/crm', DATABASE_REPLICA_MAX_LAG_SECONDS: '30' })).toMatchObject({
+      databaseReplicaUrl: 'postgres://crm@replica/crm',
+      replicaMaxLagSeconds: 30,
+    });
+  });
+
+  it('takes DATABASE_PASSWORD (the primary and its replica share their roles) unless the URL has its own', () => {
+    const password = 'p@ss/w:rd';
+    const shared = loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_URL: 'postgres://crm@replica/crm', DATABASE_PASSWORD: password });
+    expect((new pg.Client({ connectionString: shared.databaseReplicaUrl! }) as unknown as { password: string }).password).toBe(password);
+    const own = loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_URL: 'postgres://reader:other@replica/crm', DATABASE_PASSWORD: password });
+    expect((new pg.Client({ connectionString: own.databaseReplicaUrl! }) as unknown as { password: string }).password).toBe('other');
+    const fromFile = loadConfig({ DATABASE_URL: 'postgres://crm@db/crm', DATABASE_REPLICA_URL_FILE: secretFile('replica-url', 'postgres://crm@replica:5433/crm\n') });
+    expect(fromFile.databaseReplicaUrl).toBe('postgres://crm@replica:5433/crm');
+  });
+});

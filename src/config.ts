@@ -8,6 +8,13 @@ export interface Config {
   port: number;
   /** Set → node-postgres pool; unset → embedded PGlite in dataDir. */
   databaseUrl: string | null;
+  /**
+   * A streaming replica of databaseUrl (hot standby): read-only pages read from it, everything
+   * else goes to the primary. Only with databaseUrl.
+   */
+  databaseReplicaUrl: string | null;
+  /** A replica further behind the primary than this is not read from (the primary serves). */
+  replicaMaxLagSeconds: number;
   /** Where PGlite keeps its files; ':memory:' keeps the database in memory (tests). */
   dataDir: string;
   /** null → generated once and kept in the database, so every instance shares it. */
@@ -192,11 +199,24 @@ export function loadConfig(env: Env = process.env): Config {
     url.password = encodeURIComponent(databasePassword);
     databaseUrl = url.toString();
   }
+  let databaseReplicaUrl = secret(env, 'DATABASE_REPLICA_URL') ?? null;
+  if (databaseReplicaUrl !== null) {
+    if (databaseUrl === null) throw new ConfigError('DATABASE_REPLICA_URL needs DATABASE_URL (the embedded database has no replicas)');
+    if (!/^postgres(ql)?:\/\//.test(databaseReplicaUrl)) throw new ConfigError('DATABASE_REPLICA_URL must start with postgres:// or postgresql://');
+    // A replica has the primary's roles and passwords: DATABASE_PASSWORD serves both.
+    const url = new URL(databaseReplicaUrl);
+    if (databasePassword !== undefined && !url.password) {
+      url.password = encodeURIComponent(databasePassword);
+      databaseReplicaUrl = url.toString();
+    }
+  }
   const dataDir = env.DATA_DIR || './data';
   return {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     databaseUrl,
+    databaseReplicaUrl,
+    replicaMaxLagSeconds: int(env, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 10, 1, 3600),
     dataDir: dataDir === ':memory:' ? dataDir : path.resolve(dataDir),
     sessionSecret,
     cookieSecure: bool(env, 'COOKIE_SECURE', false),

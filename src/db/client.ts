@@ -35,6 +35,11 @@ export interface Database {
   refreshStatistics(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The read replica (DATABASE_REPLICA_URL: a hot standby of this PostgreSQL database), a pool of
+   * its own; unset without one. Only src/db/replica.ts decides what reads from it.
+   */
+  replica?: Db;
 }
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -47,12 +52,15 @@ export interface QueryLogger {
   logQuery(query: string, params: unknown[]): void;
 }
 
-export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string; logger?: QueryLogger }): Promise<Database> {
-  if (opts.databaseUrl) return openPg(opts.databaseUrl, opts.logger);
+export async function openDatabase(opts: { databaseUrl: string | null; databaseReplicaUrl?: string | null; dataDir: string; logger?: QueryLogger }): Promise<Database> {
+  if (opts.databaseUrl) return openPg(opts.databaseUrl, opts.logger, opts.databaseReplicaUrl ?? null);
   return openPglite(opts.dataDir);
 }
 
-async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
+// A replica that does not answer is given up quickly: its reads then go to the primary.
+const REPLICA_CONNECT_TIMEOUT_MS = 2_000;
+
+async function openPg(url: string, logger?: QueryLogger, replicaUrl: string | null = null): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
@@ -64,9 +72,14 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
   // and opens a new one on the next query, which surfaces any lasting problem as a query error.
   pool.on('error', () => {});
   const db = drizzle(pool, { schema, logger }) as unknown as Db;
+  const replicaPool = replicaUrl
+    ? new pg.Pool({ connectionString: replicaUrl, max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS })
+    : null;
+  replicaPool?.on('error', () => {});
   let closed: Promise<void> | null = null;
   return {
     db,
+    ...(replicaPool ? { replica: drizzle(replicaPool, { schema, logger }) as unknown as Db } : {}),
     driver: 'pg',
     connection: { driver: 'pg', url },
     async pipelinedTransaction(fn) {
@@ -101,7 +114,7 @@ async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
     },
     close() {
       // Idempotent: tests and shutdown may both close it.
-      closed ??= pool.end();
+      closed ??= Promise.all([pool.end(), replicaPool?.end()]).then(() => {});
       return closed;
     },
   };

@@ -30,7 +30,9 @@ async function sessionSecret(db: Db, configured: string | null): Promise<string>
 
 export default fp(
   async (app) => {
-    const { config, db } = app;
+    // Sessions live on the primary, whichever database a page reads (plugins/replica.ts).
+    const { config } = app;
+    const db = app.database.db;
     const secret = await sessionSecret(db, config.sessionSecret);
     const idleMs = config.sessionIdleMinutes * 60_000;
     const absoluteMs = config.sessionAbsoluteHours * 3_600_000;

@@ -68,6 +68,8 @@ function commonData(req: FastifyRequest, reply: FastifyReply) {
 async function jobsInfo(req: FastifyRequest) {
   const jobs = req.server.jobs;
   const info = await jobs.pageInfo(req.user!.id);
+  // Told that a job finished, the user goes to see what it wrote (read-your-writes, plugins/replica.ts).
+  if (info.finished.length) req.wrote = true;
   const flash = info.finished.map((j) => {
     const def = jobs.kind(j.kind);
     const title = def ? req.t(def.title, j.titleParams as Record<string, string | number>) : j.kind;
@@ -124,5 +126,5 @@ export default fp(
       return this.code(status).header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html);
     });
   },
-  { name: 'render', dependencies: ['auth'] },
+  { name: 'render', dependencies: ['auth', 'replica'] },
 );

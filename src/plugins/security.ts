@@ -34,7 +34,7 @@ export default fp(
     });
     // Only routes that opt in (the sign-in form) are limited. The counters live in the database,
     // so the limit holds across every instance behind a load balancer.
-    await app.register(rateLimit, { global: false, store: pgRateLimitStore(app.db) });
+    await app.register(rateLimit, { global: false, store: pgRateLimitStore(app.database.db) });
   },
   { name: 'security' },
 );

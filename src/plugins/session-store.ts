@@ -13,6 +13,11 @@ export interface StoredSessionData {
   lastSeenAt?: number;
   /** The CSRF secret of this session (tokens are derived from it); a new session gets a new one. */
   _csrf?: string;
+  /**
+   * The primary's WAL position after this session's last write (PostgreSQL with a read replica):
+   * its pages read from the replica only once it has replayed that far.
+   */
+  wroteLsn?: string;
   flash?: { kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; link?: string }[];
 }
 

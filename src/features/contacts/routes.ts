@@ -53,7 +53,7 @@ export function decodeCursor(s: string | undefined): RowKey | null {
 export default async function contactsRoutes(app: FastifyInstance) {
   const db = app.db;
 
-  app.get<{ Querystring: QueryT }>('/contacts', { config: { access: 'user' }, schema: { querystring: Query } }, async (req, reply) => {
+  app.get<{ Querystring: QueryT }>('/contacts', { config: { access: 'user', replica: true }, schema: { querystring: Query } }, async (req, reply) => {
     const q = req.query;
     const groupBy: Grouping = GROUPINGS.includes(q.group_by as Grouping) ? (q.group_by as Grouping) : 'organization';
     const locator = new Locator(q.q ?? '');

@@ -96,7 +96,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     return { rows: list.rows, total, countCap: COUNT_CAP, pager, link, exportQuery, listUrl: base, filter: parsed.form, errors: parsed.errors, ...viewHelpers(req.locale, req.t) };
   }
 
-  app.get<{ Querystring: ListQueryT }>('/documents', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
+  app.get<{ Querystring: ListQueryT }>('/documents', { config: { access: 'user', replica: true }, schema: { querystring: ListQuery } }, async (req, reply) => {
     const data = await listData(req, '/documents');
     const personId = positive(data.filter.person);
     // The filter form (with its organization picker) is not part of the htmx fragment.
@@ -152,7 +152,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<IdReq>('/documents/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
+  app.get<IdReq>('/documents/:id', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const doc = await load(req.params.id);
     return reply.page('documents/show', await showData(req, doc));
   });
@@ -232,7 +232,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { id: number; fileId: number }; Querystring: Static<typeof FileQuery> }>(
     '/documents/:id/files/:fileId',
-    { config: { access: 'user' }, schema: { params: FileParams, querystring: FileQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: FileParams, querystring: FileQuery } },
     async (req, reply) => {
       const file = await findFile(db, req.params.id, req.params.fileId);
       if (!file) throw new NotFoundError();
@@ -266,13 +266,13 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
 
   app.get<IdReq & { Querystring: ListQueryT }>(
     '/persons/:id/correspondence',
-    { config: { access: 'user' }, schema: { params: IdParams, querystring: ListQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: ListQuery } },
     async (req, reply) => counterpartyList(req, reply, { personId: req.params.id }, `/persons/${req.params.id}/correspondence`),
   );
 
   app.get<IdReq & { Querystring: ListQueryT }>(
     '/organizations/:id/correspondence',
-    { config: { access: 'user' }, schema: { params: IdParams, querystring: ListQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: ListQuery } },
     async (req, reply) => counterpartyList(req, reply, { organizationId: req.params.id }, `/organizations/${req.params.id}/correspondence`),
   );
 }

@@ -205,7 +205,7 @@ export default async function envelopeRoutes(app: FastifyInstance) {
   for (const kind of ['group', 'person', 'organization'] as const) {
     const base = kind === 'group' ? '/groups/:id/envelopes' : `/${PATHS[kind]}/:id/envelope`;
 
-    app.get<IdReq<{ format?: string }>>(base, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
+    app.get<IdReq<{ format?: string }>>(base, { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
       const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
       if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 200);
       const title = req.t(kind === 'group' ? 'envelopes.title' : 'envelopes.titleOne', { name: target.name });
@@ -222,7 +222,7 @@ export default async function envelopeRoutes(app: FastifyInstance) {
       });
     });
 
-    app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user' }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
+    app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
       if (kind === 'group') {
         // A large group goes to a job before its members are read (10,000 took 0.8 s of the click).
         const format = parseFormat(req.query.format, (await getOwnOrganization(db)).defaultFormat);
@@ -259,7 +259,7 @@ export default async function envelopeRoutes(app: FastifyInstance) {
     return { sheet, start, target, ...prepareLabels(target.rows, sheet) };
   }
 
-  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
     const { sheet, start, target, labels, skipped } = await labelRun(req.params.id, req.query);
     if (labels.length === 0) return nothingToPrint(reply, target, skipped, 200);
     const query = `sheet=${sheet.id}&start=${start}`;
@@ -279,7 +279,7 @@ export default async function envelopeRoutes(app: FastifyInstance) {
     });
   });
 
-  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels.pdf', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+  app.get<IdReq<{ sheet?: string; start?: string }>>('/groups/:id/labels.pdf', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
     const { sheet, start, target, labels, skipped } = await labelRun(req.params.id, req.query);
     if (labels.length === 0) return nothingToPrint(reply, target, skipped, 422);
     if (labels.length > app.config.jobPdfThreshold) {

@@ -24,6 +24,12 @@ export const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
 export async function instanceId(db: Db | Tx): Promise<string> {
   const cached = cache.get(db);
   if (cached) return cached;
+  // Read first: an export on the read replica cannot write (the app makes it at start).
+  const existing = await settingText(db, INSTANCE_KEY);
+  if (existing) {
+    cache.set(db, existing);
+    return existing;
+  }
   await db
     .insert(settings)
     .values({ key: INSTANCE_KEY, value: randomBytes(4).toString('hex') })

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Form, IdParams, IdText, NoQuery, Query, SafeText, Type, Word } from '../../lib/schemas.js';
 import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.js';
+import { instanceId } from './keys.js';
 import { attachment, VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/queries.js';
@@ -39,9 +40,11 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 export default async function exportRoutes(app: FastifyInstance) {
   const db = app.db;
+  // The installation's name in export keys, made now on the primary: exports read the replica.
+  if (app.replica) await instanceId(app.database.db);
 
   // Everyone may export (SPEC: rights); the file is streamed as it is read from the database.
-  app.get<{ Querystring: ExportQueryT }>('/export.xml', { config: { access: 'user' }, schema: { querystring: ExportQuery } }, async (req, reply) => {
+  app.get<{ Querystring: ExportQueryT }>('/export.xml', { config: { access: 'user', replica: true }, schema: { querystring: ExportQuery } }, async (req, reply) => {
     const scope = scopeOf(req.query);
     if (scope.kind === 'group') await assertGroupExists(db, scope.groupId);
     const stream = Readable.from(contactsXml(db, scope, { photos: req.query.photos === '1' }));
@@ -85,12 +88,12 @@ export default async function exportRoutes(app: FastifyInstance) {
     reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600').sendFile('contacts.xsd', SCHEMA_DIR),
   );
 
-  app.get<IdReq & { Querystring: Static<typeof VcardQuery> }>('/persons/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: VcardQuery } }, async (req, reply) => {
+  app.get<IdReq & { Querystring: Static<typeof VcardQuery> }>('/persons/:id/vcard', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: VcardQuery } }, async (req, reply) => {
     const card = await personVcard(db, req.params.id, req.t, req.query.version);
     return reply.type('text/vcard; charset=utf-8').header('Content-Disposition', attachment(`${card.name || 'contact'}.vcf`)).header('Cache-Control', 'no-store').send(card.text);
   });
 
-  app.get<IdReq & { Querystring: Static<typeof GroupVcardQuery> }>('/groups/:id/vcard', { config: { access: 'user' }, schema: { params: IdParams, querystring: GroupVcardQuery } }, async (req, reply) => {
+  app.get<IdReq & { Querystring: Static<typeof GroupVcardQuery> }>('/groups/:id/vcard', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: GroupVcardQuery } }, async (req, reply) => {
     const group = await findGroup(db, req.params.id);
     if (!group) throw new NotFoundError();
     const stream = Readable.from(groupVcards(db, group.id, req.t, { photos: req.query.photos === '1', version: req.query.version }));
@@ -111,7 +114,7 @@ export default async function exportRoutes(app: FastifyInstance) {
 
   // The /contacts selection or a group (?group=) as a spreadsheet: the same scope as /export.xml.
   for (const format of ['xlsx', 'csv'] as const) {
-    app.get<{ Querystring: TableQueryT }>(`/export.${format}`, { config: { access: 'user' }, schema: { querystring: TableQuery } }, async (req, reply) => {
+    app.get<{ Querystring: TableQueryT }>(`/export.${format}`, { config: { access: 'user', replica: true }, schema: { querystring: TableQuery } }, async (req, reply) => {
       const scope = scopeOf(req.query);
       let name = 'contacts';
       if (scope.kind === 'group') {
@@ -123,7 +126,7 @@ export default async function exportRoutes(app: FastifyInstance) {
     });
 
     // The document register with the filters it shows (the page position is not a filter).
-    app.get<{ Querystring: ListQueryT }>(`/documents/export.${format}`, { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
+    app.get<{ Querystring: ListQueryT }>(`/documents/export.${format}`, { config: { access: 'user', replica: true }, schema: { querystring: ListQuery } }, async (req, reply) => {
       const parsed = parseListQuery(req.query);
       if (Object.keys(parsed.errors).length) throw new ValidationError(parsed.errors);
       return sendTable(req, reply, documentsTable(db, parsed.filter, req.t), format, 'documents');

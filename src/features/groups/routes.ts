@@ -60,7 +60,7 @@ export default async function groupRoutes(app: FastifyInstance) {
   }
 
   // ---- the list of groups ----
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/groups', { config: { access: 'user' }, schema: { querystring: ListQuery } }, async (req, reply) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/groups', { config: { access: 'user', replica: true }, schema: { querystring: ListQuery } }, async (req, reply) => {
     const showArchived = req.query.archived === '1';
     const groups = await q.listGroups(db, { showArchived });
     return reply.page('groups/index', { groups, showArchived, form: { mark: 'none' }, errors: {}, marks: GROUP_MARKS, pageTitle: req.t('groups.title') }, { fragment: 'groups/_list' });
@@ -82,7 +82,7 @@ export default async function groupRoutes(app: FastifyInstance) {
   });
 
   // The toolbar's "print envelopes": choose the group whose members get them.
-  app.get('/groups/print', { config: { access: 'user' }, schema: { querystring: NoQuery } }, async (req, reply) => {
+  app.get('/groups/print', { config: { access: 'user', replica: true }, schema: { querystring: NoQuery } }, async (req, reply) => {
     const groups = await q.listGroups(db);
     return reply.page('groups/print', { groups, pageTitle: req.t('envelopes.printEnvelopes') });
   });
@@ -90,7 +90,7 @@ export default async function groupRoutes(app: FastifyInstance) {
   // ---- one group: the read-only page every department can bookmark ----
   app.get<IdReq & { Querystring: Static<typeof ShowQuery> }>(
     '/groups/:id',
-    { config: { access: 'user' }, schema: { params: IdParams, querystring: ShowQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: ShowQuery } },
     async (req, reply) => {
       const group = await loadGroup(req.params.id);
       const qs = req.query;

@@ -29,7 +29,11 @@ export default async function jobRoutes(app: FastifyInstance) {
 
   app.get<IdReq & { Querystring: { started?: string } }>('/jobs/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: ShowQuery } }, async (req, reply) => {
     const job = await jobs.load(req.params.id, req.user!);
-    if (isFinished(job.state) && job.ownerId === req.user!.id && !job.notified) await jobs.markSeen(job.id);
+    if (isFinished(job.state) && job.ownerId === req.user!.id && !job.notified) {
+      await jobs.markSeen(job.id);
+      // The owner learns here that the job is done, and goes on to see what it wrote.
+      req.wrote = true;
+    }
     const file = job.state === 'done' ? await jobs.hasFile(job.id) : null;
     const finished = isFinished(job.state);
     return reply.page(

@@ -59,7 +59,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<IdReq>('/organizations/:id', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
+  app.get<IdReq>('/organizations/:id', { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);
     // An organization merged into another: old bookmarks lead to the one it became.
     if (org.mergedInto) return reply.redirect(`/organizations/${org.mergedInto}`, 302);

@@ -103,7 +103,7 @@ export default async function personRoutes(app: FastifyInstance) {
 
   app.get<IdReq & { Querystring: Static<typeof TabQuery> }>(
     '/persons/:id',
-    { config: { access: 'user' }, schema: { params: IdParams, querystring: TabQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: TabQuery } },
     async (req, reply) => {
       const person = await load(req.params.id);
       // A card merged into another: old bookmarks lead to the card it became.
@@ -186,7 +186,7 @@ export default async function personRoutes(app: FastifyInstance) {
 
   app.get<IdReq & { Querystring: Static<typeof PhotoQuery> }>(
     '/persons/:id/photo',
-    { config: { access: 'user' }, schema: { params: IdParams, querystring: PhotoQuery } },
+    { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: PhotoQuery } },
     async (req, reply) => {
       const photo = await photoOf(db, req.params.id);
       if (!photo) throw new NotFoundError();
