@@ -120,50 +120,27 @@ async function openPg(url: string, logger?: QueryLogger, replicaUrl: string | nu
   };
 }
 
-const JSONB_ARRAY_OID = 3807;
-
-/**
- * A jsonb parameter in PostgreSQL's binary format (a version byte, 1, then the same JSON text):
- * the bulk writes send each batch of rows as one JSON document of megabytes, and PGlite measures
- * and copies a text parameter character by character in JavaScript (twice), where Buffer encodes
- * it natively. The server parses the text alike either way (jsonb_recv calls jsonb_in's parser).
- * PGlite sends a serializer's Uint8Array as a binary parameter (its types say string only).
- */
-function jsonbBinary(value: unknown): Uint8Array {
-  const text = typeof value === 'string' ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  const out = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
-  out[0] = 1;
-  out.write(text, 1, 'utf8');
-  return out;
-}
-
 /** PGlite: the first statistics pass soon after start, then a check every minute. */
 const STATISTICS_FIRST_MS = 5_000;
 const STATISTICS_EVERY_MS = 60_000;
 const STATISTICS_TARGET = 10;
 
 async function openPglite(dataDir: string): Promise<Database> {
-  const { PGlite, types } = await import('@electric-sql/pglite');
-  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const { RemotePglite } = await import('./pglite-remote.js');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const memory = dataDir === ':memory:';
   if (!memory) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(memory ? undefined : dataDir, { extensions: { pg_trgm } });
-  // jsonb[] serializes its elements with the jsonb serializer, as text: it keeps the text one.
-  const jsonbText = client.serializers[types.JSONB];
-  client.serializers[types.JSONB] = jsonbBinary as unknown as (value: unknown) => string;
-  client.serializers[JSONB_ARRAY_OID] = (value: unknown) => types.arraySerializer(value, jsonbText, JSONB_ARRAY_OID);
-  // PGlite's own bytea conversions go byte by byte in JavaScript (a 1 MB photo held the event loop
-  // for a quarter of a second each way): a bytea parameter goes as its binary form, which is the
-  // bytes themselves, and a bytea result is decoded from hex natively.
-  client.serializers[types.BYTEA] = ((value: Uint8Array) => value) as unknown as (value: unknown) => string;
-  client.parsers[types.BYTEA] = (value: string) => Buffer.from(value.slice(2), 'hex');
+  // In a thread of its own (src/db/pglite-worker.mjs, which also sets its type conversions): the
+  // statements run there, and the event loop stays free while they do.
+  const remote = await RemotePglite.create(memory ? undefined : dataDir);
+  // Drizzle and pg-boss take it for a PGlite: they use only query, exec and transaction.
+  const client = remote as unknown as import('@electric-sql/pglite').PGlite;
   const db = drizzle(client, { schema }) as unknown as Db;
   let closed = false;
   // Autovacuum's rule for ANALYZE (50 rows + 10 % of the table changed), and every table once per
-  // process: PGlite keeps the change counters only in memory. PGlite runs on the event loop's
-  // thread, so one table per statement and a small sample (statistics target 10: 3,000 rows,
+  // process: PGlite keeps the change counters only in memory. PGlite is one connection, and the
+  // app's statements wait while it analyzes, so one table per statement and a small sample (statistics target 10: 3,000 rows,
   // ~35 ms on a 200,000-row table, against ~350 ms at the default 100): table sizes and the
   // commonest values are what the planner was missing.
   const refreshStatistics = async () => {
