@@ -89,14 +89,17 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
   await database.close();
 
   const client = new pg.Client({ connectionString: url });
+  const second = new pg.Client({ connectionString: url });
   await client.connect();
+  await second.connect();
   try {
     // Index builds sort in memory and in parallel; the rows need not wait for the WAL's flush; no JIT
     // (the triggers' string_to_table is estimated at 1,000 words a row, so every statement looked
     // worth compiling: half a second of LLVM for each).
-    await client.query(`set maintenance_work_mem = '512MB'; set synchronous_commit = off; set max_parallel_maintenance_workers = 2; set jit = off`);
-    await generateInto(pgBulk(client), scale, log);
+    for (const c of [client, second]) await c.query(`set maintenance_work_mem = '512MB'; set synchronous_commit = off; set max_parallel_maintenance_workers = 2; set jit = off`);
+    await generateInto(pgBulk(client), scale, log, [pgBulk(second)]);
   } finally {
+    await second.end();
     await client.end();
   }
 }
@@ -108,7 +111,7 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
  * definitions are kept in `bench_dropped_indexes` until then, so a run that stops halfway leaves
  * them to the next run to restore.
  */
-export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) => void = () => {}) {
+export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) => void = () => {}, more: BulkSql[] = []) {
   const q = async (label: string, text: string) => {
     const t0 = Date.now();
     await sql.exec(text);
@@ -229,21 +232,32 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
       commit`);
     await q('counters', `insert into document_counters (direction, year, last_seq)
       select direction, reg_year, max(reg_seq) from documents group by 1, 2`);
-    await restoreIndexes(sql, log);
+    const t0 = Date.now();
+    await restoreIndexes(sql, log, more);
+    log(`indexes: ${Date.now() - t0} ms`);
     // Vacuum as autovacuum would on a live server: index-only scans need the visibility map.
     await q('vacuum analyze', 'vacuum analyze');
     await sql.query(`insert into ${META_TABLE} (scale, finished_at) values ($1, now())`, [JSON.stringify(scale)]);
   }
 }
 
-/** Builds the indexes a run dropped (this one, or one that stopped halfway). */
-async function restoreIndexes(sql: BulkSql, log: (s: string) => void) {
-  const r = await sql.query('select name, def from bench_dropped_indexes order by name');
-  for (const row of r.rows) {
-    const t0 = Date.now();
-    await sql.exec(`${row.def as string}; delete from bench_dropped_indexes where name = '${String(row.name).replace(/'/g, "''")}'`);
-    log(`index ${row.name as string}: ${Date.now() - t0} ms`);
-  }
+/**
+ * Builds the indexes a run dropped (this one, or one that stopped halfway), largest table first,
+ * over every connection given (PostgreSQL: two, one index build per core; a GIN build is not
+ * parallel inside the server).
+ */
+async function restoreIndexes(sql: BulkSql, log: (s: string) => void, more: BulkSql[] = []) {
+  const r = await sql.query(`select d.name, d.def from bench_dropped_indexes d
+    left join pg_class t on t.oid = (regexp_match(d.def, ' ON (\\S+) USING'))[1]::regclass
+    order by pg_relation_size(t.oid) desc nulls last, d.def like '%USING gin%' desc, d.name`);
+  const queue = r.rows.slice();
+  await Promise.all([sql, ...more].map(async (conn) => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const t0 = Date.now();
+      await conn.exec(`${row.def as string}; delete from bench_dropped_indexes where name = '${String(row.name).replace(/'/g, "''")}'`);
+      log(`index ${row.name as string}: ${Date.now() - t0} ms`);
+    }
+  }));
 }
 
 /**

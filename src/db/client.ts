@@ -49,7 +49,7 @@ export interface QueryLogger {
 
 export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string; logger?: QueryLogger }): Promise<Database> {
   if (opts.databaseUrl) return openPg(opts.databaseUrl, opts.logger);
-  return openPglite(opts.dataDir);
+  return openPglite(opts.dataDir, opts.logger);
 }
 
 async function openPg(url: string, logger?: QueryLogger): Promise<Database> {
@@ -129,7 +129,7 @@ const STATISTICS_FIRST_MS = 5_000;
 const STATISTICS_EVERY_MS = 60_000;
 const STATISTICS_TARGET = 10;
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, logger?: QueryLogger): Promise<Database> {
   const { PGlite, types } = await import('@electric-sql/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -146,7 +146,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   // bytes themselves, and a bytea result is decoded from hex natively.
   client.serializers[types.BYTEA] = ((value: Uint8Array) => value) as unknown as (value: unknown) => string;
   client.parsers[types.BYTEA] = (value: string) => Buffer.from(value.slice(2), 'hex');
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db = drizzle(client, { schema, logger }) as unknown as Db;
   let closed = false;
   // Autovacuum's rule for ANALYZE (50 rows + 10 % of the table changed), and every table once per
   // process: PGlite keeps the change counters only in memory. PGlite runs on the event loop's
