@@ -1,6 +1,9 @@
-// `npm run bench:data -- --persons 100000 [--database-url URL]`: writes a large, realistic directory
+// `npm run bench:data -- --persons 100000 [--database-url URL | --pglite DIR]`: writes a large, realistic directory
 // into a PostgreSQL database for the benchmark. Generated inside PostgreSQL (INSERT … SELECT over
 // generate_series with a fixed seed), so 100,000 persons take seconds and every run is the same.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.js';
 import { ensureRegions } from '../src/features/references/service.js';
@@ -101,6 +104,35 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
   } finally {
     await second.end();
     await client.end();
+  }
+}
+
+/**
+ * The same directory in a PGlite data directory, by the same statements run inside PGlite (one
+ * connection, so the indexes are built one after another); the app's own migrations first.
+ */
+export async function generatePglite(dataDir: string, scale: Scale, log: (s: string) => void = () => {}) {
+  const database = await openDatabase({ databaseUrl: null, dataDir });
+  try {
+    await database.migrate();
+    await ensureRegions(database.db);
+    const client = (database.connection as { client: unknown }).client as PGlite;
+    await client.exec(`set maintenance_work_mem = '256MB'; set jit = off`);
+    await generateInto({ query: (text, params) => client.query(text, params), exec: (text) => client.exec(text) }, scale, log);
+  } finally {
+    await database.close();
+  }
+}
+
+/** The scale a PGlite data directory was completely generated with, or null. */
+export async function generatedScalePglite(dataDir: string): Promise<Scale | null> {
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) return null;
+  const { PGlite } = await import('@electric-sql/pglite');
+  const client = await PGlite.create(dataDir);
+  try {
+    return await generatedScale({ query: (text, params) => client.query(text, params), exec: (text) => client.exec(text) });
+  } finally {
+    await client.close();
   }
 }
 
@@ -308,10 +340,13 @@ const isMain = process.argv[1]?.endsWith('/bench/data.ts');
 if (isMain) {
   const url = arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/crm_bench');
   const persons = Number(arg('persons', '100000'));
+  // `--pglite DIR`: into a PGlite data directory instead.
+  const pgliteDir = arg('pglite', '');
   const scale = scaleFor(persons);
   const t0 = Date.now();
-  generate(url, scale, (s) => process.stdout.write(`  ${s}\n`))
-    .then(() => process.stdout.write(`generated ${JSON.stringify(scale)} in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${url.replace(/:[^:@/]*@/, ':***@')}\n`))
+  const into = pgliteDir ? `PGlite ${pgliteDir}` : url.replace(/:[^:@/]*@/, ':***@');
+  (pgliteDir ? generatePglite(pgliteDir, scale, (s) => process.stdout.write(`  ${s}\n`)) : generate(url, scale, (s) => process.stdout.write(`  ${s}\n`)))
+    .then(() => process.stdout.write(`generated ${JSON.stringify(scale)} in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${into}\n`))
     .catch((err) => {
       process.stderr.write(`bench:data failed: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exit(1);
