@@ -18,6 +18,8 @@ export async function seedDemoInto(dataDir: string) {
     await ensureDemoAccounts(database.db, DEMO_LOGIN.password);
     await seedDemo(database.db);
     await seedDemoGroups(database.db);
+    // As `npm run demo` does once it has seeded.
+    await database.refreshStatistics();
   } finally {
     await database.close();
   }

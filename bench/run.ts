@@ -42,6 +42,12 @@ const DEMO = process.argv.includes('--demo');
 const RUNS = Math.max(1, Number(arg('runs') ?? process.env.BENCH_RUNS ?? 3));
 /** The PGlite data directories of the curve: `<BENCH_PGLITE_DIR>/pglite-<n>` (default data/bench). */
 const PGLITE_ROOT = path.resolve(ROOT, process.env.BENCH_PGLITE_DIR ?? 'data/bench');
+/**
+ * PGlite is WebAssembly: V8 optimizes its hot functions in the background for seconds after start
+ * (`select 1` goes from 4 to 1 ms meanwhile on a busy machine), so a fresh PGlite process (the
+ * in-process floor's, the server's) first loads every page for this long (`BENCH_PGLITE_WARMUP`).
+ */
+const PGLITE_WARMUP_SECONDS = Number(process.env.BENCH_PGLITE_WARMUP ?? 15);
 /** A run is "quiet" only while the 1-minute load average stays at or under this. */
 const QUIET_LOAD = 1.0;
 
@@ -215,6 +221,11 @@ async function makeFloor(target: Target, login?: { login: string; password: stri
       times.sort((a, b) => a - b);
       return { p50: percentile(times, 50), p99: percentile(times, 99), statements: statements.length };
     },
+    /** Loads the pages in turn for this long (PGlite's warm-up). */
+    async warm(urls: string[], seconds: number) {
+      const until = performance.now() + seconds * 1000;
+      while (performance.now() < until) for (const url of urls) await inProcess.time(url);
+    },
     /** The page list, with ids read from this directory. */
     pages: () => pageList(async (text) => (client ? (await client.query(text)).rows : (await inProcess.pglite!.query<Record<string, unknown>>(text)).rows)),
     async close() {
@@ -324,6 +335,7 @@ async function measurePages(target: Target, login: { login: string; password: st
     const floor = await makeFloor(target, login);
     try {
       pages = (await floor.pages()).filter(([name]) => picked(name));
+      if (target.db === 'pglite') await floor.warm(pages.map(([, url]) => url), PGLITE_WARMUP_SECONDS);
       for (let r = 0; r < RUNS; r++) {
         for (const [name, url] of pages) {
           const f = await floor.measure(url);
@@ -344,6 +356,10 @@ async function measurePages(target: Target, login: { login: string; password: st
   const figures: Figure[] = [];
   try {
     const { cookie, csrf } = await signIn(base, login?.login, login?.password);
+    if (target.db === 'pglite') {
+      const until = performance.now() + PGLITE_WARMUP_SECONDS * 1000;
+      while (performance.now() < until) for (const [, url] of pages) await (await fetch(base + url, { headers: { cookie } })).arrayBuffer();
+    }
     const runs = new Map<string, autocannon.Result[]>();
     const skipped = new Set<string>();
     for (let r = 0; r < RUNS; r++) {
