@@ -275,5 +275,5 @@ describe('/contacts paging by region, activity and category, with and without th
     } finally {
       await local.close();
     }
-  });
+  }, 180_000);
 });
