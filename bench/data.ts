@@ -1,6 +1,9 @@
-// `npm run bench:data -- --persons 100000 [--database-url URL]`: writes a large, realistic directory
+// `npm run bench:data -- --persons 100000 [--database-url URL | --pglite DIR]`: writes a large, realistic directory
 // into a PostgreSQL database for the benchmark. Generated inside PostgreSQL (INSERT … SELECT over
 // generate_series with a fixed seed), so 100,000 persons take seconds and every run is the same.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.js';
 import { ensureRegions } from '../src/features/references/service.js';
@@ -49,6 +52,38 @@ export async function ensureDatabase(url: string) {
   }
 }
 
+/** What the generator needs of a database: PostgreSQL through `pg`, or PGlite in this process. */
+export interface BulkSql {
+  /** One statement, with parameters. */
+  query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Several statements, no parameters. */
+  exec(text: string): Promise<unknown>;
+}
+
+/** The tables the generator fills in bulk: their secondary indexes are dropped while it writes and built once at the end. */
+const BULK_TABLES = ['organizations', 'persons', 'person_phones', 'person_emails', 'group_memberships', 'documents', 'contact_words', 'search_words'];
+
+/** Marks a finished directory: `bench` reuses a database only when this says it holds the scale asked for. */
+const META_TABLE = 'bench_meta';
+
+/** The scale a database was completely generated with, or null (never generated, unfinished, or another generator's). */
+export async function generatedScale(sql: BulkSql): Promise<Scale | null> {
+  try {
+    const r = await sql.query(`select scale from ${META_TABLE} where finished_at is not null limit 1`);
+    const v = r.rows[0]?.scale;
+    return v ? ((typeof v === 'string' ? JSON.parse(v) : v) as Scale) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sameScale = (a: Scale | null, b: Scale) => !!a && (Object.keys(b) as (keyof Scale)[]).every((k) => a[k] === b[k]);
+
+/** A `pg` client as BulkSql. */
+export function pgBulk(client: pg.Client): BulkSql {
+  return { query: (text, params) => client.query(text, params as unknown[]), exec: (text) => client.query(text) };
+}
+
 export async function generate(url: string, scale: Scale, log: (s: string) => void = () => {}) {
   await ensureDatabase(url);
   const database = await openDatabase({ databaseUrl: url, dataDir: ':memory:' });
@@ -57,18 +92,82 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
   await database.close();
 
   const client = new pg.Client({ connectionString: url });
+  const second = new pg.Client({ connectionString: url });
   await client.connect();
-  const q = async (label: string, sql: string) => {
+  await second.connect();
+  try {
+    // Index builds sort in memory and in parallel; the rows need not wait for the WAL's flush; no JIT
+    // (the triggers' string_to_table is estimated at 1,000 words a row, so every statement looked
+    // worth compiling: half a second of LLVM for each).
+    for (const c of [client, second]) await c.query(`set maintenance_work_mem = '512MB'; set synchronous_commit = off; set max_parallel_maintenance_workers = 2; set jit = off`);
+    await generateInto(pgBulk(client), scale, log, [pgBulk(second)]);
+  } finally {
+    await second.end();
+    await client.end();
+  }
+}
+
+/**
+ * The same directory in a PGlite data directory, by the same statements run inside PGlite (one
+ * connection, so the indexes are built one after another); the app's own migrations first.
+ */
+export async function generatePglite(dataDir: string, scale: Scale, log: (s: string) => void = () => {}) {
+  const database = await openDatabase({ databaseUrl: null, dataDir });
+  try {
+    await database.migrate();
+    await ensureRegions(database.db);
+    const client = (database.connection as { client: unknown }).client as PGlite;
+    await client.exec(`set maintenance_work_mem = '256MB'; set jit = off`);
+    await generateInto({ query: (text, params) => client.query(text, params), exec: (text) => client.exec(text) }, scale, log);
+  } finally {
+    await database.close();
+  }
+}
+
+/** The scale a PGlite data directory was completely generated with, or null. */
+export async function generatedScalePglite(dataDir: string): Promise<Scale | null> {
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) return null;
+  const { PGlite } = await import('@electric-sql/pglite');
+  const client = await PGlite.create(dataDir);
+  try {
+    return await generatedScale({ query: (text, params) => client.query(text, params), exec: (text) => client.exec(text) });
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Writes the directory through `sql` into a migrated database (PostgreSQL or PGlite). The
+ * secondary indexes of the bulk tables are dropped first and built again at the end (one sorted
+ * build each instead of millions of insertions, most of them into trigram GIN indexes); their
+ * definitions are kept in `bench_dropped_indexes` until then, so a run that stops halfway leaves
+ * them to the next run to restore.
+ */
+export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) => void = () => {}, more: BulkSql[] = []) {
+  const q = async (label: string, text: string) => {
     const t0 = Date.now();
-    await client.query(sql);
+    await sql.exec(text);
     log(`${label}: ${Date.now() - t0} ms`);
   };
-  try {
+  {
+    await sql.exec(`create table if not exists bench_dropped_indexes (name text primary key, def text not null);
+      create table if not exists ${META_TABLE} (scale jsonb not null, finished_at timestamptz);
+      delete from ${META_TABLE}`);
+    await restoreIndexes(sql, log);
     await q('reset', `truncate membership_documents, group_memberships, mailing_groups, document_files, documents, document_counters,
       person_photos, person_emails, person_phones, persons, organizations, activities, categories, audit_log, sessions restart identity cascade`);
-    await client.query(`select setseed(0.4242)`);
+    await q('drop secondary indexes', `
+      insert into bench_dropped_indexes (name, def)
+      select format('%I', c.relname), pg_get_indexdef(i.indexrelid)
+      from pg_index i join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+      where n.nspname = current_schema() and t.relname = any (${lit(BULK_TABLES)})
+        and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid);
+      do $$ declare r record; begin
+        for r in select name from bench_dropped_indexes loop execute 'drop index ' || r.name; end loop;
+      end $$`);
+    await sql.exec(`select setseed(0.4242)`);
     const pwd = await hashPassword('bench');
-    await client.query(
+    await sql.query(
       `insert into users (login, name, password_hash, role) values ('bench', 'Бенчмарк', $1, 'secretary')
        on conflict ((lower(login))) do update set password_hash = excluded.password_hash`,
       [pwd],
@@ -136,7 +235,12 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
     // Memberships: group 1 gets exactly 5,000 members (the benchmark's large group page); the
     // rest are spread so every person is in ~5 groups on average, with no duplicates.
     const big = Math.min(5000, scale.persons);
-    await q('memberships (group 1)', `insert into group_memberships (group_id, person_id, reason)
+    // One transaction with triggers off (the rows are right by construction, so the foreign-key
+    // checks, five a row, and the group_refs trigger are skipped) and one recount of every
+    // organization's group references at the end, once the planner knows the tables' sizes.
+    await q('memberships (group 1)', `begin;
+      set local session_replication_role = replica;
+      insert into group_memberships (group_id, person_id, reason)
       select 1, id, 'Оборот выше 10 млн ₽' from persons where id <= ${big}`);
     await q('memberships', `insert into group_memberships (group_id, person_id, reason)
       select distinct on (g, p) g, p, '' from (
@@ -144,22 +248,48 @@ export async function generate(url: string, scale: Scale, log: (s: string) => vo
         from generate_series(1, ${scale.memberships - big}) i) s
       where g <= ${scale.groups}
       on conflict do nothing`);
+    await q('organizations: group references', `analyze organizations, persons, mailing_groups, group_memberships;
+      select crm_recount_group_refs();
+      commit`);
 
-    await q('documents', `
+    await q('documents', `begin;
+      set local session_replication_role = replica;
       insert into documents (direction, reg_year, reg_seq, reg_number, reg_date, sender_number, subject, summary, organization_id, person_id, search_text)
       select case when i % 2 = 0 then 'incoming' else 'outgoing' end, 2026, (i + 1) / 2,
         case when i % 2 = 0 then 'Вх-2026/' else 'Исх-2026/' end || lpad(((i + 1) / 2)::text, 6, '0'),
         date '2026-01-01' + (i % 330), 'N ' || i, 'Письмо о поставке № ' || i, 'Краткое содержание письма ' || i,
         1 + (i % ${scale.organizations}), case when i % 3 = 0 then 1 + (i % ${scale.persons}) else null end,
         lower('вх-2026/' || lpad(((i + 1) / 2)::text, 6, '0') || ' письмо о поставке № ' || i)
-      from generate_series(1, ${scale.documents}) i`);
+      from generate_series(1, ${scale.documents}) i;
+      commit`);
     await q('counters', `insert into document_counters (direction, year, last_seq)
       select direction, reg_year, max(reg_seq) from documents group by 1, 2`);
+    const t0 = Date.now();
+    await restoreIndexes(sql, log, more);
+    log(`indexes: ${Date.now() - t0} ms`);
     // Vacuum as autovacuum would on a live server: index-only scans need the visibility map.
     await q('vacuum analyze', 'vacuum analyze');
-  } finally {
-    await client.end();
+    await sql.query(`insert into ${META_TABLE} (scale, finished_at) values ($1, now())`, [JSON.stringify(scale)]);
   }
+}
+
+/**
+ * Builds the indexes a run dropped (this one, or one that stopped halfway), largest table first,
+ * over every connection given (PostgreSQL: two, one index build per core; a GIN build is not
+ * parallel inside the server).
+ */
+async function restoreIndexes(sql: BulkSql, log: (s: string) => void, more: BulkSql[] = []) {
+  const r = await sql.query(`select d.name, d.def from bench_dropped_indexes d
+    left join pg_class t on t.oid = (regexp_match(d.def, ' ON (\\S+) USING'))[1]::regclass
+    order by pg_relation_size(t.oid) desc nulls last, d.def like '%USING gin%' desc, d.name`);
+  const queue = r.rows.slice();
+  await Promise.all([sql, ...more].map(async (conn) => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const t0 = Date.now();
+      await conn.exec(`${row.def as string}; delete from bench_dropped_indexes where name = '${String(row.name).replace(/'/g, "''")}'`);
+      log(`index ${row.name as string}: ${Date.now() - t0} ms`);
+    }
+  }));
 }
 
 /**
@@ -210,10 +340,13 @@ const isMain = process.argv[1]?.endsWith('/bench/data.ts');
 if (isMain) {
   const url = arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/crm_bench');
   const persons = Number(arg('persons', '100000'));
+  // `--pglite DIR`: into a PGlite data directory instead.
+  const pgliteDir = arg('pglite', '');
   const scale = scaleFor(persons);
   const t0 = Date.now();
-  generate(url, scale, (s) => process.stdout.write(`  ${s}\n`))
-    .then(() => process.stdout.write(`generated ${JSON.stringify(scale)} in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${url.replace(/:[^:@/]*@/, ':***@')}\n`))
+  const into = pgliteDir ? `PGlite ${pgliteDir}` : url.replace(/:[^:@/]*@/, ':***@');
+  (pgliteDir ? generatePglite(pgliteDir, scale, (s) => process.stdout.write(`  ${s}\n`)) : generate(url, scale, (s) => process.stdout.write(`  ${s}\n`)))
+    .then(() => process.stdout.write(`generated ${JSON.stringify(scale)} in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${into}\n`))
     .catch((err) => {
       process.stderr.write(`bench:data failed: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exit(1);

@@ -54,7 +54,7 @@ export interface QueryLogger {
 
 export async function openDatabase(opts: { databaseUrl: string | null; databaseReplicaUrl?: string | null; dataDir: string; logger?: QueryLogger }): Promise<Database> {
   if (opts.databaseUrl) return openPg(opts.databaseUrl, opts.logger, opts.databaseReplicaUrl ?? null);
-  return openPglite(opts.dataDir);
+  return openPglite(opts.dataDir, opts.logger);
 }
 
 // A replica that does not answer is given up quickly: its reads then go to the primary.
@@ -125,7 +125,7 @@ const STATISTICS_FIRST_MS = 5_000;
 const STATISTICS_EVERY_MS = 60_000;
 const STATISTICS_TARGET = 10;
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, logger?: QueryLogger): Promise<Database> {
   const { RemotePglite } = await import('./pglite-remote.js');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
@@ -136,7 +136,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const remote = await RemotePglite.create(memory ? undefined : dataDir);
   // Drizzle and pg-boss take it for a PGlite: they use only query, exec and transaction.
   const client = remote as unknown as import('@electric-sql/pglite').PGlite;
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db = drizzle(client, { schema, logger }) as unknown as Db;
   let closed = false;
   // Autovacuum's rule for ANALYZE (50 rows + 10 % of the table changed), and every table once per
   // process: PGlite keeps the change counters only in memory. PGlite is one connection, and the

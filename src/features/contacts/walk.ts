@@ -117,11 +117,11 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
   const out: OrgRow[] = [];
   const counts: GroupCount[] = [];
 
-  const ofGroup = async (g: WalkGroup, after: [string, number] | null) => {
+  /** One group's rows (after a key, for the first group of a seek) as a SELECT, its walk position in "walkPos". */
+  const groupSelect = (g: WalkGroup, pos: number, after: [string, number] | null) => {
     const m = source.members(g);
-    const found = rows<OrgRow & { n: number }>(
-      await tx.execute(sql`
-        select x.*, ${PERSON_COUNT} from (
+    return sql`
+        select x.*, ${PERSON_COUNT}, ${pos}::int as "walkPos" from (
           select ${ORG_COLUMNS}, ${m.groupId} as "groupId", false as "groupEmpty", ${g.key}::text as "groupKey",
             ${g.label}::text as "groupLabel", 0 as "rank", count(*) over () as n
           from organizations o
@@ -129,10 +129,20 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
         ) x
         ${after ? sql`where (x."sortKey", x.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
         order by x."sortKey" ${order}, x.id ${order}
-        limit ${want - out.length}`),
-    );
-    if (found.length) counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: Number(found[0].n) });
-    out.push(...found);
+        limit ${want - out.length}`;
+  };
+
+  /** Several groups in one statement (each its own limited, counted SELECT), rows kept in walk order. */
+  const ofGroups = async (gs: WalkGroup[], after: [string, number] | null) => {
+    const statement = gs.length === 1 ? groupSelect(gs[0], 0, after) : sql.join(gs.map((g, i) => sql`(${groupSelect(g, i, i === 0 ? after : null)})`), sql` union all `);
+    const found = rows<OrgRow & { n: number; walkPos: number }>(await tx.execute(statement));
+    found.sort((a, b) => Number(a.walkPos) - Number(b.walkPos));
+    for (const [i, g] of gs.entries()) {
+      const of = found.filter((r) => Number(r.walkPos) === i);
+      if (!of.length || out.length >= want) continue;
+      counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: Number(of[0].n) });
+      out.push(...of.slice(0, want - out.length));
+    }
   };
 
   const ofNone = async (after: [string, number] | null) => {
@@ -153,20 +163,34 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
     out.push(...found);
   };
 
+  // The groups are read one statement per group while a group fills the page (a large directory:
+  // a page costs the one or two groups it shows); while whole groups leave it short (a small one:
+  // the demo's regions hold five organizations each), each statement takes twice as many groups as
+  // the last, so that a page of 50 costs four statements instead of a dozen (on the embedded
+  // database each statement costs its own fixed overhead).
   const walk = async (from: string | null, seekInFirst: [string, number] | null) => {
     let cursor = from;
     let inclusive = seekInFirst !== null;
     let first = true;
+    let exhausted = false;
+    let take = 1;
+    const queue: WalkGroup[] = [];
     while (out.length < want) {
-      const batch = await source.groups(tx, cursor, inclusive, 8, dir, live);
-      if (!batch.length) return;
-      for (const g of batch) {
-        await ofGroup(g, first && seekInFirst && g.key === from ? seekInFirst : null);
-        first = false;
-        if (out.length >= want) return;
+      while (queue.length < take && !exhausted) {
+        const limit = Math.max(8, take);
+        const batch = await source.groups(tx, cursor, inclusive, limit, dir, live);
+        queue.push(...batch);
+        if (batch.length < limit) exhausted = true;
+        if (batch.length) cursor = batch[batch.length - 1].key;
+        inclusive = false;
       }
-      cursor = batch[batch.length - 1].key;
-      inclusive = false;
+      if (!queue.length) return;
+      const gs = queue.splice(0, take);
+      const seek = first && seekInFirst && gs[0].key === from ? seekInFirst : null;
+      first = false;
+      await ofGroups(gs, seek);
+      // A group read from its start did not fill the page: the groups are small.
+      if (!seek && out.length < want) take = Math.min(take * 2, 16);
     }
   };
 
