@@ -6,10 +6,11 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { cleanText, normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
 import { allows } from '../../plugins/access.js';
-import { recordAudit } from '../audit/service.js';
+import { diff, recordAudit } from '../audit/service.js';
+import { auditLog } from '../../db/schema/audit.js';
 import { parseDate, yearOf } from './dates.js';
 import { MAX_DOCUMENT_BYTES, type UploadedFile } from './files.js';
-import { allocateSeq, formatRegNumber } from './numbers.js';
+import { allocateSeq, allocateSeqs, formatRegNumber } from './numbers.js';
 import { deleteFile, filesOf, filesTotal, findCounterparty, insertFiles, lockDocument } from './queries.js';
 
 /** The fields a secretary edits, in form order; direction and number are fixed at registration. */
@@ -187,4 +188,72 @@ export async function removeDocumentFile(db: Db, actor: User, id: number, fileId
   await changeFiles(db, actor, id, async (tx) => {
     if (!(await deleteFile(tx, id, fileId))) throw new NotFoundError();
   });
+}
+
+/** One outgoing copy of a mailing: its counterparty (names for the audit trail) and its text. */
+export interface OutgoingCopy {
+  organizationId: number | null;
+  personId: number | null;
+  organizationName: string | null;
+  personName: string | null;
+}
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters, and few round trips. */
+const BATCH_ROWS = 1000;
+
+/**
+ * Registers one outgoing document per copy inside the caller's transaction (a mailing's
+ * registration): the numbers are taken at once, consecutive, in the copies' order, and the
+ * documents and their audit entries are written in batches. The caller's rollback takes the
+ * numbers back with everything else, so none is skipped or given twice.
+ */
+export async function registerOutgoingCopies(
+  tx: Tx,
+  actor: User,
+  common: { regDate: string; subject: string; note: string },
+  copies: OutgoingCopy[],
+  onBatch?: (done: number) => void,
+): Promise<{ id: number; regNumber: string }[]> {
+  requireSecretary(actor);
+  if (copies.length === 0) return [];
+  const regYear = yearOf(common.regDate);
+  const first = await allocateSeqs(tx, 'outgoing', regYear, copies.length);
+  const out: { id: number; regNumber: string }[] = [];
+  for (let start = 0; start < copies.length; start += BATCH_ROWS) {
+    const batch = copies.slice(start, start + BATCH_ROWS);
+    const values = batch.map((c, i) => {
+      const regSeq = first + start + i;
+      const regNumber = formatRegNumber('outgoing', regYear, regSeq);
+      return {
+        direction: 'outgoing' as const,
+        regYear,
+        regSeq,
+        regNumber,
+        regDate: common.regDate,
+        subject: common.subject,
+        note: common.note,
+        organizationId: c.organizationId,
+        personId: c.personId,
+        searchText: searchTextOf({ regNumber, subject: common.subject, senderNumber: '' }),
+        createdBy: actor.id,
+        updatedBy: actor.id,
+      };
+    });
+    const returned = await tx.insert(documents).values(values).returning({ id: documents.id, regNumber: documents.regNumber });
+    // Paired by number, not by position: RETURNING's order is not a promise of PostgreSQL's.
+    const idOf = new Map(returned.map((r) => [r.regNumber, r.id]));
+    const rows = values.map((v) => ({ id: idOf.get(v.regNumber)!, regNumber: v.regNumber }));
+    await tx.insert(auditLog).values(
+      rows.map((r, i) => ({
+        userId: actor.id,
+        entityType: 'document',
+        entityId: r.id,
+        action: 'create' as const,
+        changes: diff(null, { ...values[i], senderNumber: '', senderDate: null, summary: '', documentOrganization: batch[i].organizationName, documentPerson: batch[i].personName }, AUDIT_FIELDS),
+      })),
+    );
+    out.push(...rows);
+    onBatch?.(out.length);
+  }
+  return out;
 }

@@ -237,3 +237,24 @@ export class PdfEngine {
     await browser?.close().catch(() => {});
   }
 }
+
+const engines = new WeakMap<object, PdfEngine>();
+
+/**
+ * The app's one engine (one Chromium, one limit on pages at once) for every feature that prints
+ * through it: envelopes, and a mailing's envelopes. Keyed by the app's database, which every
+ * encapsulated plugin of one app shares; closed when the app closes.
+ */
+export function sharedPdfEngine(app: { db: object; config: { browserPath: string | null }; log: PdfEngineOptions['log']; addHook(name: 'onClose', fn: () => Promise<void>): unknown }): PdfEngine {
+  let engine = engines.get(app.db);
+  if (!engine) {
+    const created = new PdfEngine({ executablePath: app.config.browserPath, log: app.log });
+    engines.set(app.db, created);
+    app.addHook('onClose', async () => {
+      engines.delete(app.db);
+      await created.close();
+    });
+    engine = created;
+  }
+  return engine;
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
@@ -81,4 +81,24 @@ export async function personMember(db: Db, id: number): Promise<MemberRow | unde
 export async function organizationMember(db: Db, id: number): Promise<MemberRow | undefined> {
   const [row] = await db.select(orgColumns(organizations)).from(organizations).where(eq(organizations.id, id));
   return row ? { person: null, personOrganization: null, organization: row } : undefined;
+}
+
+/** Persons and organizations by id, as addressees (a mailing freezing a /contacts selection, one recipient added by hand). */
+export async function membersByIds(db: Db, ids: { personIds: number[]; organizationIds: number[] }): Promise<MemberRow[]> {
+  const out: MemberRow[] = [];
+  // Chunks keep each statement's parameter list small for a selection of tens of thousands.
+  for (let i = 0; i < ids.personIds.length; i += 5000) {
+    const chunk = ids.personIds.slice(i, i + 5000);
+    const rows = await db
+      .select({ person: personColumns, personOrganization: orgColumns(personOrg) })
+      .from(persons)
+      .leftJoin(personOrg, eq(personOrg.id, persons.organizationId))
+      .where(inArray(persons.id, chunk));
+    for (const r of rows) out.push({ person: r.person, personOrganization: r.personOrganization?.id != null ? (r.personOrganization as OrganizationPart) : null, organization: null });
+  }
+  for (let i = 0; i < ids.organizationIds.length; i += 5000) {
+    const chunk = ids.organizationIds.slice(i, i + 5000);
+    for (const o of await db.select(orgColumns(organizations)).from(organizations).where(inArray(organizations.id, chunk))) out.push({ person: null, personOrganization: null, organization: o });
+  }
+  return out;
 }

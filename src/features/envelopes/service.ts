@@ -3,7 +3,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { EnvelopeFormat } from './formats.js';
 import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
-import { countGroupMembers, findGroup, groupMembers, organizationMember, personMember } from './queries.js';
+import { countGroupMembers, findGroup, groupMembers, membersByIds, organizationMember, personMember } from './queries.js';
 import { toAddressee, type Addressee, type MemberRow } from './recipient.js';
 import type { OwnOrganization } from './settings.js';
 
@@ -71,4 +71,28 @@ export function prepareEnvelopes(rows: MemberRow[], format: EnvelopeFormat, own:
 export function prepareLabels(rows: MemberRow[], sheet: LabelSheet): { labels: LabelView[]; skipped: Addressee[] } {
   const { printable, skipped } = sortOut(rows);
   return { labels: labelRun(printable, sheet), skipped };
+}
+
+/**
+ * The addressees of an explicit list of persons and organizations (each with its address resolved
+ * as for any envelope), for callers that keep their own list of recipients (a mailing).
+ */
+export async function addresseesOf(db: Db, ids: { personIds: number[]; organizationIds: number[] }): Promise<Addressee[]> {
+  return (await membersByIds(db, ids)).map(toAddressee);
+}
+
+/** A group's current members as addressees (person → organization fallback, with their problems). */
+export async function groupAddressees(db: Db, groupId: number): Promise<Addressee[]> {
+  return (await groupMembers(db, groupId)).map(toAddressee);
+}
+
+/**
+ * Envelopes for addressees already chosen and checked by the caller (a mailing's frozen list),
+ * optionally with a small note on each (the outgoing number): the same faces as a group's run.
+ */
+export function envelopesFor(addressees: Addressee[], format: EnvelopeFormat, own: OwnOrganization, note?: (a: Addressee, i: number) => string | null): Omit<EnvelopeRun, 'skipped'> {
+  return {
+    envelopes: addressees.map((a, i) => ({ ...envelopeView(a, format.recipient, format.maxPt), note: note?.(a, i) ?? null })),
+    sender: senderBlock(own, format.sender),
+  };
 }
