@@ -371,3 +371,44 @@ describe('printing', () => {
     expect(file.rawPayload.equals(pdf)).toBe(true);
   });
 });
+
+describe('form 103', () => {
+  it('lists exactly the included recipients, 35 to a list, as PDF (A4 landscape), CSV and XLSX', async () => {
+    const people = [];
+    for (let i = 0; i < 37; i++) people.push(await makePerson(db(), t.users.secretary, { surname: `Списков${String(i).padStart(2, '0')}`, ...ADDRESS, addrHouse: String(i + 1) }));
+    const nowhere = await makePerson(db(), t.users.secretary, { surname: 'Невключённый' });
+    const group = await makeGroup(db(), [...people.map((p) => ({ personId: p.id })), { personId: nowhere.id }]);
+    const id = idFrom((await create(group.id, { subject: 'Пакет писем' })).headers.location);
+    const c = await t.as('secretary');
+    await c.post(`/mailings/${id}/register`, { version: versionOf((await c.get(`/mailings/${id}`)).body) });
+
+    const csv = await c.get(`/mailings/${id}/form103.csv`);
+    expect(csv.statusCode).toBe(200);
+    const lines = csv.body.replace(/^\ufeff/, '').trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(37);
+    expect(lines.filter((l) => l.startsWith('1;'))).toHaveLength(35);
+    expect(lines.filter((l) => l.startsWith('2;'))).toHaveLength(2);
+    expect(csv.body).not.toContain('Невключённый');
+    const docs = await db().select({ n: documents.regNumber }).from(mailingRecipients).innerJoin(documents, eq(documents.id, mailingRecipients.documentId)).where(eq(mailingRecipients.mailingId, id));
+    for (const d of docs) expect(csv.body).toContain(d.n);
+
+    const xlsx = await c.get(`/mailings/${id}/form103.xlsx`);
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.rawPayload.subarray(0, 2).toString('latin1')).toBe('PK');
+
+    const pdf = await c.get(`/mailings/${id}/form103.pdf`);
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    const { pageSizesMm, pdfText } = await import('../envelopes/helpers.js');
+    const sizes = await pageSizesMm(pdf.rawPayload);
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    for (const s of sizes) {
+      expect(Math.round(s.w)).toBe(297);
+      expect(Math.round(s.h)).toBe(210);
+    }
+    const text = pdfText(pdf.rawPayload);
+    expect(text).toContain('Списков00');
+    expect(text).toContain('Списков36');
+    expect(text).not.toContain('Невключённый');
+  });
+});

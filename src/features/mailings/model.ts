@@ -136,3 +136,15 @@ export const isTracked = (kind: MailingKind) => kind !== 'simple';
 
 /** The recipients may change while the mailing is a draft and not yet registered. */
 export const isEditable = (m: { state: MailingState; registeredAt: Date | null }) => m.state === 'draft' && m.registeredAt === null;
+
+/** A recipient as a row of form 103: the addressee (an organization's person under its name), address, numbers. */
+export function form103ItemOf(r: { personId: number | null; displayName: string; ownerOrganizationName: string | null; addressLine: string; postcode: string | null; regNumber: string | null; tracking: string | null }) {
+  return {
+    name: r.personId && r.ownerOrganizationName ? `${r.ownerOrganizationName}, ${r.displayName}` : r.displayName,
+    address: r.addressLine,
+    postcode: r.postcode,
+    declaredValue: null,
+    outgoingNumber: r.regNumber,
+    tracking: r.tracking,
+  };
+}

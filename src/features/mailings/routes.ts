@@ -21,7 +21,8 @@ import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from '../envelop
 import { envelopesFor } from '../envelopes/service.js';
 import { getOwnOrganization } from '../envelopes/settings.js';
 import { parseSelection, selectionQuery, type Selection } from '../groups/selection.js';
-import { addresseeOf, canInclude, isEditable, isTracked, nextState, PRINT_CHOICES, printChoiceOf, readMailingForm, type MailingInput } from './model.js';
+import { form103Csv, form103Pdf, form103Xlsx, type Form103Batch } from './form103.js';
+import { addresseeOf, addressLineOf, form103ItemOf, canInclude, isEditable, isTracked, nextState, PRINT_CHOICES, printChoiceOf, readMailingForm, type MailingInput } from './model.js';
 import * as q from './queries.js';
 import * as service from './service.js';
 import { historyOf } from '../audit/service.js';
@@ -48,6 +49,7 @@ const SHOWN = 300;
 export const CREATE_JOB = 'mailings.create';
 export const REGISTER_JOB = 'mailings.register';
 export const ENVELOPES_JOB = 'mailings.envelopes';
+export const FORM103_JOB = 'mailings.form103';
 interface CreateJob {
   input: MailingInput;
   source: service.MailingSourceInput;
@@ -55,6 +57,10 @@ interface CreateJob {
 interface RegisterJob {
   id: number;
   version: number;
+}
+interface Form103Job {
+  id: number;
+  locale: 'ru' | 'en';
 }
 interface EnvelopesJob {
   id: number;
@@ -500,4 +506,77 @@ export default async function mailingRoutes(app: FastifyInstance) {
     });
   });
 
+
+  // ---- form 103: the batch list for the post office (PDF), and the same rows as CSV / XLSX ----
+
+  /** The mailing's included recipients in their order, as Russian Post's batch list. */
+  async function form103Batch(m: q.MailingView, locale: 'ru' | 'en'): Promise<Form103Batch> {
+    const t = translator(locale);
+    const [own, recipients] = await Promise.all([getOwnOrganization(db), q.recipientsOf(db, m.id, { excluded: false })]);
+    return {
+      kind: m.kind,
+      category: t(`mailings.category.${m.category}`),
+      sender: { name: own.name, address: addressLineOf(own, 'organization') },
+      date: new Date(`${m.mailDate}T12:00:00`),
+      items: recipients.map(form103ItemOf),
+      locale,
+    };
+  }
+
+  const form103Name = (m: { id: number }, ext: string) => `form103-mailing-${m.id}.${ext}`;
+
+  app.get<IdReq>('/mailings/:id/form103.pdf', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
+    const m = await load(req.params.id);
+    if (m.included === 0) return nothing(reply, m, 422);
+    if (m.included > threshold()) {
+      const payload: Form103Job = { id: m.id, locale: req.locale };
+      const job = await app.jobs.enqueue(FORM103_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: m.subject, count: m.included } });
+      reply.flash('info', job.deduped ? 'jobs.deduped' : 'jobs.started');
+      return reply.seeOther(`/jobs/${job.id}`);
+    }
+    let pdf: Buffer;
+    try {
+      pdf = await form103Pdf(await form103Batch(m, req.locale), engine);
+    } catch (err) {
+      if (err instanceof BrowserMissingError || err instanceof PdfTimeoutError) {
+        req.log.warn({ err: (err as Error).message }, 'form 103 PDF unavailable');
+        return reply.page('envelopes/unavailable', { messageKey: err instanceof BrowserMissingError ? 'envelopes.browserMissing' : 'envelopes.pdfFailed', htmlUrl: `/mailings/${m.id}/form103.csv` }, { status: 503 });
+      }
+      throw err;
+    }
+    return reply.type('application/pdf').header('Content-Disposition', contentDisposition(form103Name(m, 'pdf'), 'inline')).header('Cache-Control', 'private, no-store').send(pdf);
+  });
+
+  app.jobs.registerHandler<Form103Job>(FORM103_JOB, {
+    title: 'mailings.job.form103',
+    private: true,
+    async run(ctx) {
+      const m = await load(ctx.payload.id);
+      ctx.progress(0, m.included, 'mailings.job.form103Phase');
+      try {
+        const bytes = await form103Pdf(await form103Batch(m, ctx.payload.locale), engine);
+        return { file: { name: form103Name(m, 'pdf'), type: 'application/pdf', bytes }, report: { count: m.included, skipped: 0 }, link: `/mailings/${m.id}` };
+      } catch (err) {
+        return pdfFailure(err);
+      }
+    },
+  });
+
+  app.get<IdReq>('/mailings/:id/form103.csv', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
+    const m = await load(req.params.id);
+    if (m.included === 0) return nothing(reply, m, 422);
+    const csv = form103Csv(await form103Batch(m, req.locale));
+    return reply.type('text/csv; charset=utf-8').header('Content-Disposition', contentDisposition(form103Name(m, 'csv'), 'attachment')).header('Cache-Control', 'private, no-store').send(csv);
+  });
+
+  app.get<IdReq>('/mailings/:id/form103.xlsx', { config: { access: 'user' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
+    const m = await load(req.params.id);
+    if (m.included === 0) return nothing(reply, m, 422);
+    const xlsx = await form103Xlsx(await form103Batch(m, req.locale));
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('Content-Disposition', contentDisposition(form103Name(m, 'xlsx'), 'attachment'))
+      .header('Cache-Control', 'private, no-store')
+      .send(xlsx);
+  });
 }

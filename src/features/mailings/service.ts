@@ -13,7 +13,7 @@ import type { Addressee } from '../envelopes/recipient.js';
 import type { Selection } from '../groups/selection.js';
 import { canInclude, freezeRecipient, isEditable, isTracked, nextState, type FrozenRecipient, type MailingInput } from './model.js';
 import * as q from './queries.js';
-import { pastedLines, readTracking } from './track.js';
+import { normalizeTracking, parseTrackingColumn, trackingProblem } from './tracking.js';
 
 /** Where the recipients come from: a mailing group, or a /contacts selection frozen at creation. */
 export type MailingSourceInput = { groupId: number } | { selection: Selection };
@@ -238,20 +238,14 @@ export async function advanceState(db: Db, actor: User, id: number, version: num
   });
 }
 
-function trackingError(raw: string): { key: string; params?: Record<string, string | number> } | null {
-  const read = readTracking(raw);
-  return 'problem' in read ? { key: `mailings.tracking.${read.problem}`, params: { value: raw.slice(0, 40) } } : null;
-}
-
 /** One recipient's tracking number (empty clears it); checked by its check digit. */
 export async function setTracking(db: Db, actor: User, id: number, version: number, recipientId: number, raw: string): Promise<void> {
   requireSecretary(actor);
   const text = raw.trim();
   const field = `tracking.${recipientId}`;
-  const error = text ? trackingError(text) : null;
-  if (error) throw new ValidationError({ [field]: error });
-  const read = text ? readTracking(text) : null;
-  const number = read && 'number' in read ? read.number : null;
+  const problem = text ? trackingProblem(text) : null;
+  if (problem) throw new ValidationError({ [field]: { key: `mailings.tracking.${problem}`, params: { value: text.slice(0, 40) } } });
+  const number = text ? normalizeTracking(text) : null;
   await db.transaction(async (tx) => {
     const m = await locked(tx, id, version);
     if (!isTracked(m.kind)) throw new ValidationError({ [field]: { key: 'mailings.tracking.simple' } });
@@ -270,18 +264,11 @@ export async function setTracking(db: Db, actor: User, id: number, version: numb
  */
 export async function pasteTracking(db: Db, actor: User, id: number, version: number, text: string): Promise<number> {
   requireSecretary(actor);
-  const lines = pastedLines(text);
-  if (lines.length === 0) throw new ValidationError({ paste: { key: 'mailings.tracking.emptyPaste' } });
-  const numbers: string[] = [];
-  const seen = new Map<string, number>();
-  for (const l of lines) {
-    const read = readTracking(l.text);
-    if ('problem' in read) throw new ValidationError({ paste: { key: `mailings.tracking.line.${read.problem}`, params: { line: l.line, value: l.text.slice(0, 40) } } });
-    const first = seen.get(read.number);
-    if (first !== undefined) throw new ValidationError({ paste: { key: 'mailings.tracking.line.duplicate', params: { line: l.line, first, value: read.number } } });
-    seen.set(read.number, l.line);
-    numbers.push(read.number);
-  }
+  const column = parseTrackingColumn(text);
+  if (column.count === 0) throw new ValidationError({ paste: { key: 'mailings.tracking.emptyPaste' } });
+  const bad = column.invalid[0];
+  if (bad) throw new ValidationError({ paste: { key: `mailings.tracking.line.${bad.reason}`, params: { line: bad.line, first: bad.firstLine ?? 0, value: bad.text.slice(0, 40) } } });
+  const numbers = column.numbers;
   return db.transaction(async (tx) => {
     const m = await locked(tx, id, version);
     if (!isTracked(m.kind)) throw new ValidationError({ paste: { key: 'mailings.tracking.simple' } });
