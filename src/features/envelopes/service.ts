@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { timeSlicer } from '../../lib/limit.js';
 import type { EnvelopeFormat } from './formats.js';
 import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
@@ -78,12 +79,26 @@ export function prepareLabels(rows: MemberRow[], sheet: LabelSheet): { labels: L
  * as for any envelope), for callers that keep their own list of recipients (a mailing).
  */
 export async function addresseesOf(db: Db, ids: { personIds: number[]; organizationIds: number[] }): Promise<Addressee[]> {
-  return (await membersByIds(db, ids)).map(toAddressee);
+  return addresseesInTurns(await membersByIds(db, ids));
+}
+
+/**
+ * Addressees of many rows without holding the event loop: declining thousands of surnames takes
+ * a noticeable fraction of a second, so the loop yields every few milliseconds.
+ */
+async function addresseesInTurns(rows: MemberRow[]): Promise<Addressee[]> {
+  const slicer = timeSlicer();
+  const out: Addressee[] = [];
+  for (const row of rows) {
+    out.push(toAddressee(row));
+    if (slicer.due()) await slicer.yield();
+  }
+  return out;
 }
 
 /** A group's current members as addressees (person → organization fallback, with their problems). */
 export async function groupAddressees(db: Db, groupId: number): Promise<Addressee[]> {
-  return (await groupMembers(db, groupId)).map(toAddressee);
+  return addresseesInTurns(await groupMembers(db, groupId));
 }
 
 /**

@@ -93,10 +93,35 @@ export async function findRecipient(db: Db | Tx, mailingId: number, recipientId:
   return r;
 }
 
-/** Writes frozen recipients in batches (a 10,000-member group is ten statements). */
+/**
+ * Writes frozen recipients in batches of 1,000, each one statement whose rows travel as one JSON
+ * parameter: building a 1,000-row VALUES list through the query builder held the event loop for
+ * most of a second.
+ */
 export async function insertRecipients(tx: Tx, mailingId: number, list: FrozenRecipient[], onBatch?: (done: number) => void): Promise<void> {
   for (let i = 0; i < list.length; i += 1000) {
-    await tx.insert(mailingRecipients).values(list.slice(i, i + 1000).map((r) => ({ ...r, mailingId })));
+    const json = JSON.stringify(
+      list.slice(i, i + 1000).map((r) => ({
+        person_id: r.personId,
+        organization_id: r.organizationId,
+        display_name: r.displayName,
+        sort_key: r.sortKey,
+        name_lines: r.nameLines,
+        short_name_lines: r.shortNameLines,
+        address: r.address,
+        address_source: r.addressSource,
+        address_line: r.addressLine,
+        postcode: r.postcode,
+        owner_organization_id: r.ownerOrganizationId,
+        owner_organization_name: r.ownerOrganizationName,
+        excluded: r.excluded,
+        exclusion_reason: r.exclusionReason,
+      })),
+    );
+    await tx.execute(sql`
+      insert into mailing_recipients (mailing_id, person_id, organization_id, display_name, sort_key, name_lines, short_name_lines, address, address_source, address_line, postcode, owner_organization_id, owner_organization_name, excluded, exclusion_reason)
+      select ${mailingId}::int, person_id, organization_id, display_name, sort_key, name_lines, short_name_lines, address, address_source, address_line, postcode, owner_organization_id, owner_organization_name, excluded, exclusion_reason
+      from jsonb_to_recordset(${json}::jsonb) as x(person_id int, organization_id int, display_name text, sort_key text, name_lines jsonb, short_name_lines jsonb, address jsonb, address_source text, address_line text, postcode text, owner_organization_id int, owner_organization_name text, excluded boolean, exclusion_reason text)`);
     onBatch?.(Math.min(i + 1000, list.length));
   }
 }
@@ -224,11 +249,8 @@ export function unregisteredRecipients(tx: Tx, mailingId: number) {
 export async function linkDocuments(tx: Tx, pairs: { recipientId: number; documentId: number }[]): Promise<void> {
   for (let i = 0; i < pairs.length; i += 1000) {
     const chunk = pairs.slice(i, i + 1000);
-    const values = sql.join(
-      chunk.map((p) => sql`(${p.recipientId}::int, ${p.documentId}::int)`),
-      sql`, `,
-    );
-    await tx.execute(sql`update mailing_recipients r set document_id = v.doc from (values ${values}) as v(rid, doc) where r.id = v.rid`);
+    const json = JSON.stringify(chunk.map((p) => ({ rid: p.recipientId, doc: p.documentId })));
+    await tx.execute(sql`update mailing_recipients r set document_id = v.doc from jsonb_to_recordset(${json}::jsonb) as v(rid int, doc int) where r.id = v.rid`);
   }
 }
 
@@ -244,11 +266,8 @@ export function includedInOrder(db: Db | Tx, mailingId: number) {
 export async function setTrackings(tx: Tx, pairs: { id: number; tracking: string | null }[]): Promise<void> {
   for (let i = 0; i < pairs.length; i += 1000) {
     const chunk = pairs.slice(i, i + 1000);
-    const values = sql.join(
-      chunk.map((p) => sql`(${p.id}::int, ${p.tracking}::text)`),
-      sql`, `,
-    );
-    await tx.execute(sql`update mailing_recipients r set tracking = v.t from (values ${values}) as v(rid, t) where r.id = v.rid`);
+    const json = JSON.stringify(chunk.map((p) => ({ rid: p.id, t: p.tracking })));
+    await tx.execute(sql`update mailing_recipients r set tracking = v.t from jsonb_to_recordset(${json}::jsonb) as v(rid int, t text) where r.id = v.rid`);
   }
 }
 

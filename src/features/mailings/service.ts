@@ -5,6 +5,7 @@ import type { User } from '../../db/schema/users.js';
 import { users } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { allows } from '../../plugins/access.js';
+import { timeSlicer } from '../../lib/limit.js';
 import { recordAudit } from '../audit/service.js';
 import { registerOutgoingCopies } from '../correspondence/service.js';
 import type { UploadedFile } from '../correspondence/files.js';
@@ -54,9 +55,12 @@ async function freezeSource(db: Db, source: MailingSourceInput): Promise<{ recip
     addressees = await addresseesOf(db, { personIds: ids, organizationIds: [] });
   }
   const black = await q.blacklisted(db);
-  const recipients = addressees.map((a) =>
-    freezeRecipient(a, a.kind === 'person' ? black.persons.has(a.id) || (a.organizationId !== null && black.organizations.has(a.organizationId)) : black.organizations.has(a.id)),
-  );
+  const recipients: FrozenRecipient[] = [];
+  const slicer = timeSlicer();
+  for (const a of addressees) {
+    recipients.push(freezeRecipient(a, a.kind === 'person' ? black.persons.has(a.id) || (a.organizationId !== null && black.organizations.has(a.organizationId)) : black.organizations.has(a.id)));
+    if (slicer.due()) await slicer.yield();
+  }
   if (!recipients.some((r) => !r.excluded)) {
     const key = recipients.every((r) => r.exclusionReason === 'blacklisted') ? 'mailings.onlyBlacklisted' : 'mailings.nobodyAddressed';
     throw new ValidationError({ [('groupId' in source ? 'groupId' : 'source')]: { key, params: { count: recipients.length } } });
