@@ -236,11 +236,27 @@ describe('registration', () => {
     const black = await c.get(`/organizations/${g.black.id}`);
     expect(black.body).toContain('data-testid="card-mailings"');
     expect(black.body).toContain('в чёрном списке');
+    // A card never mailed to has no such section.
+    const stranger = await makePerson(db(), t.users.secretary, { surname: 'Посторонний', ...ADDRESS });
+    expect((await c.get(`/persons/${stranger.id}`)).body).not.toContain('data-testid="card-mailings"');
 
     // Registered: the recipients are frozen.
     const frozen = await c.post(`/mailings/${id}/recipients/${rows[0].id}/exclude`, { version: versionOf(shown.body) });
     expect(frozen.statusCode).toBe(422);
     expect(frozen.body).toContain('Рассылка уже зарегистрирована');
+  });
+
+  it('registers once when two secretaries press "register" at the same moment', async () => {
+    const g = await mixedGroup(db(), t.users.secretary);
+    const id = idFrom((await create(g.group.id)).headers.location);
+    const c = await t.as('secretary');
+    const version = versionOf((await c.get(`/mailings/${id}`)).body);
+    const before = await outgoingSeq();
+    const answers = await Promise.all([c.post(`/mailings/${id}/register`, { version }), c.post(`/mailings/${id}/register`, { version })]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([303, 409]);
+    expect(await outgoingSeq()).toBe(before + 2);
+    const linked = (await recipients(id)).filter((r) => r.documentId !== null);
+    expect(linked).toHaveLength(2);
   });
 
   it('moves through its states in order; handing to the post office needs the numbers', async () => {

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Form, Id, IdParams, IdText, Line, NoQuery, Query, SafeLines, SafeText, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { MAIL_CATEGORIES, MAILING_KINDS, MAILING_STATES, type MailingState } from '../../db/schema/mailings.js';
-import { cardHooks } from '../../lib/card-hooks.js';
+import './card.js';
 import { BrowserMissingError } from '../../lib/browser.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { JobError, type JobContext } from '../../lib/jobs.js';
@@ -81,14 +81,6 @@ export default async function mailingRoutes(app: FastifyInstance) {
   const engine = sharedPdfEngine(app);
   /** More recipients than this: creating, registering and printing run as jobs with progress. */
   const threshold = () => app.config.mailingJobThreshold;
-
-  // ---- the card's section: the mailings a person or organization was part of ----
-  for (const kind of ['person', 'organization'] as const) {
-    cardHooks.sections[kind].push(async (d, id) => {
-      const list = await q.mailingsOfCard(d, kind === 'person' ? { personId: id } : { organizationId: id });
-      return { view: '/mailings/_card', data: { cardMailings: list } };
-    });
-  }
 
   async function load(id: number) {
     const m = await q.findMailing(db, id);
