@@ -363,6 +363,17 @@ describe('printing', () => {
     const labels = await c.get(`/mailings/${id}/labels`);
     expect(labels.statusCode).toBe(200);
     expect(labels.body).toContain('data-testid="label-count"');
+    expect(labels.body).toContain(`/mailings/${id}/labels.pdf`);
+    const labelsPdf = await c.get(`/mailings/${id}/labels.pdf`);
+    expect(labelsPdf.statusCode).toBe(200);
+    expect(labelsPdf.headers['content-type']).toBe('application/pdf');
+    const { pageSizesMm, pdfText } = await import('../envelopes/helpers.js');
+    expect((await pageSizesMm(labelsPdf.rawPayload)).map((p) => [Math.round(p.w), Math.round(p.h)])).toEqual([[210, 297]]);
+    expect(pdfText(labelsPdf.rawPayload)).toContain('Алексеев');
+    const envelopesPdf = await c.get(`/mailings/${id}/envelopes.pdf?numbers=1`);
+    expect(envelopesPdf.statusCode).toBe(200);
+    expect(await pageSizesMm(envelopesPdf.rawPayload)).toHaveLength(2);
+    expect(pdfText(envelopesPdf.rawPayload)).toContain(regs[0].n);
   });
 
   it('keeps the letter file like a document file', async () => {

@@ -16,7 +16,7 @@ import { readDocumentUpload } from '../correspondence/upload.js';
 import { viewHelpers } from '../correspondence/list.js';
 import { loadPicker } from '../choices/picker.js';
 import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat } from '../envelopes/formats.js';
-import { LABEL_SHEET_LIST, labelRun, paginateLabels, parseSheet, parseStart, perSheet } from '../envelopes/labels.js';
+import { LABEL_SHEET_LIST, labelRun, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from '../envelopes/labels.js';
 import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from '../envelopes/pdf-engine.js';
 import { envelopesFor } from '../envelopes/service.js';
 import { getOwnOrganization } from '../envelopes/settings.js';
@@ -50,6 +50,7 @@ export const CREATE_JOB = 'mailings.create';
 export const REGISTER_JOB = 'mailings.register';
 export const ENVELOPES_JOB = 'mailings.envelopes';
 export const FORM103_JOB = 'mailings.form103';
+export const LABELS_JOB = 'mailings.labels';
 interface CreateJob {
   input: MailingInput;
   source: service.MailingSourceInput;
@@ -57,6 +58,11 @@ interface CreateJob {
 interface RegisterJob {
   id: number;
   version: number;
+}
+interface LabelsJob {
+  id: number;
+  sheet: string;
+  start: number;
 }
 interface Form103Job {
   id: number;
@@ -474,11 +480,25 @@ export default async function mailingRoutes(app: FastifyInstance) {
     },
   });
 
-  app.get<IdReq & { Querystring: Static<typeof LabelsQuery> }>('/mailings/:id/labels', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
-    const m = await load(req.params.id);
-    const sheet = parseSheet(req.query.sheet ?? (m.printMode === 'labels' ? m.printFormat : undefined));
-    const start = parseStart(req.query.start, sheet);
+  async function labelsRun(id: number, query: { sheet?: string; start?: string }) {
+    const m = await load(id);
+    const sheet = parseSheet(query.sheet ?? (m.printMode === 'labels' ? m.printFormat : undefined));
+    const start = parseStart(query.start, sheet);
     const labels = labelRun((await q.recipientsOf(db, m.id, { excluded: false })).map(addresseeOf), sheet);
+    return { m, sheet, start, labels };
+  }
+
+  const labelsJob = (m: { subject: string }, run: Awaited<ReturnType<typeof labelsRun>>): RenderRequest<(typeof run.labels[number] | null)[]> => ({
+    // Batches are whole sheets, so the blank places at the start stay on the first sheet only.
+    items: paginateLabels(run.labels, run.sheet, run.start),
+    css: `${PRINT_CSS}\n${labelsCss(run.sheet)}`,
+    batchSize: Math.max(1, Math.floor(engine.batchSize / perSheet(run.sheet))),
+    html: (batch) => app.view('envelopes/labels-pdf', { sheets: batch, forPdf: true, locale: 'ru', pageTitle: m.subject }),
+  });
+
+  app.get<IdReq & { Querystring: Static<typeof LabelsQuery> }>('/mailings/:id/labels', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+    const run = await labelsRun(req.params.id, req.query);
+    const { m, sheet, start, labels } = run;
     if (labels.length === 0) return nothing(reply, m, 200);
     return reply.fragment('envelopes/labels', {
       target: { kind: 'mailing', id: m.id, name: m.subject, backUrl: `/mailings/${m.id}` },
@@ -490,7 +510,7 @@ export default async function mailingRoutes(app: FastifyInstance) {
       skipped: [],
       sheetList: LABEL_SHEET_LIST,
       maxStart: perSheet(sheet),
-      pdfUrl: null,
+      pdfUrl: `/mailings/${m.id}/labels.pdf?sheet=${sheet.id}&start=${start}`,
       labelsAction: `/mailings/${m.id}/labels`,
       envelopesUrl: `/mailings/${m.id}/envelopes`,
       pageCssUrl: `/labels/style.css?sheet=${sheet.id}`,
@@ -498,6 +518,49 @@ export default async function mailingRoutes(app: FastifyInstance) {
     });
   });
 
+  app.get<IdReq & { Querystring: Static<typeof LabelsQuery> }>('/mailings/:id/labels.pdf', { config: { access: 'user' }, schema: { params: IdParams, querystring: LabelsQuery } }, async (req, reply) => {
+    const run = await labelsRun(req.params.id, req.query);
+    const { m, sheet, start, labels } = run;
+    if (labels.length === 0) return nothing(reply, m, 422);
+    if (labels.length > app.config.jobPdfThreshold) {
+      const payload: LabelsJob = { id: m.id, sheet: sheet.id, start };
+      const job = await app.jobs.enqueue(LABELS_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: m.subject, count: labels.length } });
+      reply.flash('info', job.deduped ? 'jobs.deduped' : 'jobs.started');
+      return reply.seeOther(`/jobs/${job.id}`);
+    }
+    let pdf: Uint8Array;
+    try {
+      pdf = await engine.render(labelsJob(m, run));
+    } catch (err) {
+      if (err instanceof BrowserMissingError || err instanceof PdfTimeoutError) {
+        req.log.warn({ err: (err as Error).message }, 'mailing labels PDF unavailable');
+        return reply.page('envelopes/unavailable', { messageKey: err instanceof BrowserMissingError ? 'envelopes.browserMissing' : 'envelopes.pdfFailed', htmlUrl: `/mailings/${m.id}/labels` }, { status: 503 });
+      }
+      throw err;
+    }
+    return reply
+      .type('application/pdf')
+      .header('Content-Disposition', `inline; filename="mailing-${m.id}-labels-${sheet.id}.pdf"`)
+      .header('Cache-Control', 'private, no-store')
+      .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
+  });
+
+  app.jobs.registerHandler<LabelsJob>(LABELS_JOB, {
+    title: 'mailings.job.labels',
+    private: true,
+    async run(ctx: JobContext<LabelsJob>) {
+      const run = await labelsRun(ctx.payload.id, { sheet: ctx.payload.sheet, start: String(ctx.payload.start) });
+      if (run.labels.length === 0) throw new JobError('envelopes.nobodyPrintable');
+      try {
+        const job = labelsJob(run.m, run);
+        ctx.progress(0, job.items.length, 'labels.job.phase');
+        const pdf = await engine.render({ ...job, signal: ctx.signal, onProgress: (p) => ctx.progress(p.done, p.total, 'labels.job.phase') });
+        return { file: { name: `mailing-${run.m.id}-labels-${run.sheet.id}.pdf`, type: 'application/pdf', bytes: Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength) }, report: { count: run.labels.length, skipped: 0 }, link: `/mailings/${run.m.id}` };
+      } catch (err) {
+        return pdfFailure(err);
+      }
+    },
+  });
 
   // ---- form 103: the batch list for the post office (PDF), and the same rows as CSV / XLSX ----
 

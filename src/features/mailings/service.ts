@@ -116,18 +116,6 @@ function requireEditable(m: Mailing) {
   if (!isEditable(m)) throw new ValidationError({ recipients: { key: m.registeredAt ? 'mailings.registeredFrozen' : 'mailings.notDraft' } });
 }
 
-export async function updateMailing(db: Db, actor: User, id: number, version: number, input: MailingInput): Promise<Mailing> {
-  requireSecretary(actor);
-  return db.transaction(async (tx) => {
-    const m = await locked(tx, id, version);
-    // The register's copies carry the subject and date: after registration they stay as registered.
-    if (m.registeredAt && (input.subject !== m.subject || input.mailDate !== m.mailDate)) throw new ValidationError({ subject: { key: 'mailings.registeredFrozen' } });
-    const row = await bump(tx, actor, m, input);
-    await audit(tx, actor, id, 'update', { subject: m.subject }, { subject: row.subject });
-    return row;
-  });
-}
-
 /** Freezes the group's members again (a draft whose group changed); removals by hand are kept. */
 export async function refreshRecipients(db: Db, actor: User, id: number, version: number): Promise<{ before: number; after: number }> {
   requireSecretary(actor);
