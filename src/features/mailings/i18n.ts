@@ -51,6 +51,7 @@ export const mailingsDictionary = {
     'mailings.created': 'Рассылка «{subject}» создана.',
     'mailings.registeredShort': 'зарегистрирована',
     'mailings.registration': 'Регистрация',
+    'mailings.createdBy': 'Создана',
     'mailings.notRegistered': 'не зарегистрирована',
     'mailings.registeredAt': 'зарегистрирована {at}',
     'mailings.register': {
@@ -212,6 +213,7 @@ export const mailingsDictionary = {
     'mailings.created': 'Mailing "{subject}" created.',
     'mailings.registeredShort': 'registered',
     'mailings.registration': 'Registration',
+    'mailings.createdBy': 'Created',
     'mailings.notRegistered': 'not registered',
     'mailings.registeredAt': 'registered {at}',
     'mailings.register': { one: 'Register {count} outgoing copy', other: 'Register {count} outgoing copies' },
