@@ -124,6 +124,9 @@ describe('creating a mailing', () => {
     const p1 = await makePerson(db(), t.users.secretary, { surname: 'Зябликов', firstName: 'Павел', ...ADDRESS });
     const p2 = await makePerson(db(), t.users.secretary, { surname: 'Зябликова', firstName: 'Анна', ...ADDRESS, addrHouse: '9' });
     const c = await t.as('secretary');
+    // The /contacts toolbar carries the selection to the new mailing's form.
+    const contacts = await c.get('/contacts?q=%D0%97%D1%8F%D0%B1%D0%BB%D0%B8%D0%BA%D0%BE%D0%B2');
+    expect(contacts.body).toMatch(/href="\/mailings\/new\?from=selection&amp;q=%D0%97[^"]*" data-action="selection-to-mailing"/);
     const form = await c.get('/mailings/new?from=selection&q=%D0%97%D1%8F%D0%B1%D0%BB%D0%B8%D0%BA%D0%BE%D0%B2');
     expect(form.statusCode).toBe(200);
     expect(form.body).toContain('data-testid="selection-source"');
