@@ -23,7 +23,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 // One connection: latency comparable with the floor, which replays the SQL one request at a time.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 const FLOOR_RUNS = 100;
-/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, xlsx, import, envelopes, duplicates, jobs, eventloop). */
+/** `BENCH_ONLY=pages,export`: run only these parts (pages, export, xlsx, import, envelopes, duplicates, jobs, mailings, eventloop). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const wants = (part: string) => !ONLY || ONLY.has(part);
 /** `BENCH_PAGES=locator`: only the pages whose name contains one of these words. */
@@ -142,7 +142,7 @@ async function startServer(port: number, target: Target = { db: 'pg', url: URL_ 
   const db = target.db === 'pg' ? { DATABASE_URL: target.url } : { DATABASE_URL: '', DATA_DIR: target.dataDir };
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory' },
+    env: { ...process.env, ...db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory,mailings.create,mailings.register' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // Up to 90 s: on a busy machine compiling the TypeScript alone takes half a minute.

@@ -6,6 +6,7 @@ import { scenario as duplicatesScenario } from './scenarios/duplicates.js';
 import { scenario as jobsScenario } from './scenarios/jobs.js';
 import { scenario as xlsxScenario } from './scenarios/xlsx.js';
 import { scenario as xlsxImportScenario } from './scenarios/xlsx-import.js';
+import { scenario as mailingsScenario } from './scenarios/mailings.js';
 
 export interface Figure {
   name: string;
@@ -37,7 +38,7 @@ export interface Context {
 
 export type Scenario = (ctx: Context) => Promise<Figure[] | null>;
 
-/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, xlsx, import, envelopes, duplicates, jobs (and eventloop, see run.ts); `xlsx` is the .xlsx export and the .xlsx import. */
+/** Run in this order; `BENCH_ONLY=pages,export` picks some of: pages, export, xlsx, import, envelopes, duplicates, jobs, mailings (and eventloop, see run.ts); `xlsx` is the .xlsx export and the .xlsx import. */
 export const extraScenarios: { name: string; run: Scenario }[] = [
   { name: 'export', run: exportScenario },
   { name: 'xlsx', run: xlsxScenario }, // export
@@ -46,4 +47,5 @@ export const extraScenarios: { name: string; run: Scenario }[] = [
   { name: 'envelopes', run: envelopesScenario },
   { name: 'duplicates', run: duplicatesScenario },
   { name: 'jobs', run: jobsScenario },
+  { name: 'mailings', run: mailingsScenario },
 ];

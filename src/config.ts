@@ -44,6 +44,8 @@ export interface Config {
   jobResultHours: number;
   /** Envelope and label PDFs for more recipients than this are made as a job. */
   jobPdfThreshold: number;
+  /** Mailings with more recipients are created and registered as jobs with progress. */
+  mailingJobThreshold: number;
   /** Graceful shutdown: how long running requests and jobs get before the process exits. */
   shutdownSeconds: number;
 }
@@ -237,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobKinds: env.JOB_KINDS ? env.JOB_KINDS.split(',').map((k) => k.trim()).filter(Boolean) : null,
     jobResultHours: int(env, 'JOB_RESULT_HOURS', 24, 1, 24 * 365),
     jobPdfThreshold: int(env, 'JOB_PDF_THRESHOLD', 200, 0, 1_000_000),
+    mailingJobThreshold: int(env, 'MAILING_JOB_THRESHOLD', 1000, 0, 1_000_000),
     shutdownSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 15, 1, 3600),
   };
 }

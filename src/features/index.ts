@@ -16,6 +16,7 @@ import exportRoutes from './export/routes.js';
 import choiceRoutes from './choices/routes.js';
 import jobRoutes from './jobs/routes.js';
 import duplicateRoutes from './duplicates/routes.js';
+import mailingRoutes from './mailings/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -36,4 +37,5 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(choiceRoutes);
   await app.register(jobRoutes);
   await app.register(duplicateRoutes);
+  await app.register(mailingRoutes);
 }

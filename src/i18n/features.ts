@@ -12,6 +12,8 @@ import { choicesDictionary } from '../features/choices/i18n.js';
 import { authDictionary } from '../features/auth/i18n.js';
 import { jobsDictionary } from '../features/jobs/i18n.js';
 import { duplicatesDictionary } from '../features/duplicates/i18n.js';
+import { mailingsDictionary } from '../features/mailings/i18n.js';
+import { form103I18n } from '../features/mailings/form103-i18n.js';
 
 export interface FeatureDictionary {
   ru: Dictionary;
@@ -19,4 +21,4 @@ export interface FeatureDictionary {
 }
 
 /** Each feature keeps its strings beside its code; they are listed here to be merged. */
-export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, jobsDictionary, authDictionary, duplicatesDictionary];
+export const featureDictionaries: FeatureDictionary[] = [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, jobsDictionary, authDictionary, duplicatesDictionary, mailingsDictionary, form103I18n];

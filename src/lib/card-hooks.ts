@@ -14,16 +14,25 @@ type Saved = (db: Db, id: number) => Promise<void>;
 type SavedMany = (db: Db, ids: number[]) => Promise<void>;
 type Hints = (db: Db | Tx, id: number) => Promise<CardHint[]>;
 
+/** A section another feature adds to a card: its template (a views/ path) and that template's data. */
+export interface CardSection {
+  view: string;
+  data: Record<string, unknown>;
+}
+type Sections = (db: Db, id: number) => Promise<CardSection | null>;
+
 /**
  * Features that watch persons and organizations (the duplicate finder) register here, so the
  * persons and organizations features call them without importing them: a card saved, archived or
  * restored is re-checked, and its page asks for hints.
  */
-export const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]> } = {
+export const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]>; sections: Record<CardKind, Sections[]> } = {
   saved: { person: [], organization: [] },
   /** Many cards written at once (an import's commit): the watcher checks them in batches. */
   savedMany: { person: [], organization: [] },
   hints: { person: [], organization: [] },
+  /** Sections shown on the card page (the mailings a card was part of), in registration order. */
+  sections: { person: [], organization: [] },
 };
 
 /**
@@ -56,4 +65,10 @@ export async function cardHints(db: Db | Tx, kind: CardKind, id: number): Promis
   const out: CardHint[] = [];
   for (const hints of cardHooks.hints[kind]) out.push(...(await hints(db, id)));
   return out;
+}
+
+/** The sections other features add to a card page; a feature with nothing to show gives null. */
+export async function cardSections(db: Db, kind: CardKind, id: number): Promise<CardSection[]> {
+  const found = await Promise.all(cardHooks.sections[kind].map((section) => section(db, id)));
+  return found.filter((s): s is CardSection => s !== null);
 }

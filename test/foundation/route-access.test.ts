@@ -59,7 +59,7 @@ describe('route access', () => {
   it('every route declares a schema for what it reads: params, query string, form body', () => {
     const missing: string[] = [];
     // Uploads are read part by part by their route (limits, sniffing); their URL carries the CSRF token.
-    const multipart = new Set(['POST /import', 'POST /documents', 'POST /documents/:id/files', 'POST /persons/:id/photo']);
+    const multipart = new Set(['POST /import', 'POST /documents', 'POST /documents/:id/files', 'POST /persons/:id/photo', 'POST /mailings/:id/letter']);
     for (const r of t.app.routeTable) {
       const key = `${r.method} ${r.url}`;
       const s = r.schema;

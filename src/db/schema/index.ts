@@ -12,3 +12,4 @@ export * from './search.js';
 export * from './rate-limits.js';
 export * from './jobs.js';
 export * from './duplicates.js';
+export * from './mailings.js';

@@ -24,6 +24,8 @@ export const AUDITED_FIELDS = [
   'code',
   // Documents.
   'direction', 'regNumber', 'regDate', 'senderNumber', 'senderDate', 'subject', 'summary', 'documentOrganization', 'documentPerson', 'files',
+  // Mailings: their state, recipients (counts, who was added or left out) and tracking numbers.
+  'mailingState', 'recipients', 'tracking',
   // Any card.
   'archivedAt', 'mergedFrom', 'mergedInto',
 ] as const;

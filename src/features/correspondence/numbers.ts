@@ -23,3 +23,17 @@ export async function allocateSeq(tx: Tx, direction: Direction, year: number): P
     .returning({ lastSeq: documentCounters.lastSeq });
   return row.lastSeq;
 }
+
+/**
+ * `count` consecutive sequence numbers at once (a mailing's outgoing copies), taken the same way
+ * as allocateSeq: under the counter row's lock until commit. Returns the first of them.
+ */
+export async function allocateSeqs(tx: Tx, direction: Direction, year: number, count: number): Promise<number> {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer');
+  const [row] = await tx
+    .insert(documentCounters)
+    .values({ direction, year, lastSeq: count })
+    .onConflictDoUpdate({ target: [documentCounters.direction, documentCounters.year], set: { lastSeq: sql`${documentCounters.lastSeq} + ${count}` } })
+    .returning({ lastSeq: documentCounters.lastSeq });
+  return row.lastSeq - count + 1;
+}

@@ -4,6 +4,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.js';
 import { documentFiles, documents, type Direction, type Document } from '../../db/schema/documents.js';
 import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
+import { mailingRecipients } from '../../db/schema/mailings.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
@@ -37,6 +38,15 @@ function ofOrganization(organizationId: number): SQL {
   return sql`(${documents.organizationId} = ${organizationId} or ${documents.personId} = any(array(select ${persons.id} from ${persons} where ${persons.organizationId} = ${organizationId})))`;
 }
 
+/**
+ * The mailing an outgoing copy was registered for, and its tracking number (ШПИ) once entered:
+ * read from the mailing's recipient row that links to the document (one index lookup each).
+ */
+const mailedColumns = {
+  mailingId: sql<number | null>`(select ${mailingRecipients.mailingId} from ${mailingRecipients} where ${mailingRecipients.documentId} = ${documents.id})`,
+  tracking: sql<string | null>`(select ${mailingRecipients.tracking} from ${mailingRecipients} where ${mailingRecipients.documentId} = ${documents.id})`,
+};
+
 function where(f: DocumentFilter): SQL | undefined {
   return and(
     f.direction ? eq(documents.direction, f.direction) : undefined,
@@ -61,6 +71,8 @@ export interface DocumentRow {
   personId: number | null;
   personName: string | null;
   fileCount: number;
+  mailingId: number | null;
+  tracking: string | null;
 }
 
 /**
@@ -92,6 +104,7 @@ export async function listDocuments(
       personId: documents.personId,
       personName: personNameSql(persons),
       fileCount: sql<number>`(select count(*) from ${documentFiles} where ${documentFiles.documentId} = ${documents.id})::int`,
+      ...mailedColumns,
     })
     .from(documents)
     .leftJoin(organizations, eq(organizations.id, documents.organizationId))
@@ -150,6 +163,8 @@ export type DocumentView = Document & {
   personArchived: boolean;
   createdByName: string | null;
   updatedByName: string | null;
+  mailingId: number | null;
+  tracking: string | null;
 };
 
 export async function findDocument(db: Db | Tx, id: number): Promise<DocumentView | undefined> {
@@ -163,6 +178,7 @@ export async function findDocument(db: Db | Tx, id: number): Promise<DocumentVie
       personArchivedAt: persons.archivedAt,
       createdByName: users.name,
       updatedByName: updater.name,
+      ...mailedColumns,
     })
     .from(documents)
     .leftJoin(organizations, eq(organizations.id, documents.organizationId))
@@ -179,6 +195,8 @@ export async function findDocument(db: Db | Tx, id: number): Promise<DocumentVie
     personArchived: Boolean(row.personArchivedAt),
     createdByName: row.createdByName,
     updatedByName: row.updatedByName,
+    mailingId: row.mailingId,
+    tracking: row.tracking,
   };
 }
 

@@ -157,6 +157,8 @@ export interface EnvelopeView {
   recipient: Block;
   /** The stencil SVG, for a domestic six-digit index only. */
   stencil: string | null;
+  /** A small line printed at the bottom left (a mailing's outgoing number), when asked for. */
+  note?: string | null;
 }
 
 /**

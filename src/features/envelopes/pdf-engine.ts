@@ -33,6 +33,11 @@ export interface RenderRequest<T> {
   onProgress?(p: Progress): void;
   /** Aborted (a cancelled job, a shutdown): no further batch is started and the render fails. */
   signal?: AbortSignal;
+  /**
+   * false: no structure tree in the PDF. Chromium's tagged PDF (puppeteer's default) costs a third
+   * of the CPU on a dense table (form 103: 1,000 rows 4.3 → 3.1 s) and quadruples its size.
+   */
+  tagged?: boolean;
 }
 
 export class PdfTimeoutError extends Error {
@@ -165,7 +170,7 @@ export class PdfEngine {
     return launching;
   }
 
-  private async renderBatch(html: string, css: string): Promise<Uint8Array> {
+  private async renderBatch(html: string, css: string, tagged?: boolean): Promise<Uint8Array> {
     for (let attempt = 0; ; attempt++) {
       const launched = this.browserInstance();
       const browser = await launched;
@@ -177,7 +182,7 @@ export class PdfEngine {
             await held.page.setContent(withStyle(html, css), { waitUntil: 'load', timeout: this.timeoutMs });
             // Text measured before the fonts are in would be laid out in a fallback font.
             await held.page.evaluate(() => document.fonts.ready.then(() => undefined));
-            return held.page.pdf({ preferCSSPageSize: true, timeout: this.timeoutMs });
+            return held.page.pdf({ preferCSSPageSize: true, timeout: this.timeoutMs, ...(tagged === undefined ? {} : { tagged }) });
           })(),
           this.timeoutMs,
         );
@@ -212,7 +217,7 @@ export class PdfEngine {
           // One failed batch fails the request: do not spend Chromium on the rest.
           if (failed) return;
           if (req.signal?.aborted) throw new Error('PDF rendering aborted');
-          pdf = await this.renderBatch(await req.html(batch, i), req.css);
+          pdf = await this.renderBatch(await req.html(batch, i), req.css, req.tagged);
           done += batch.length;
           req.onProgress?.({ done, total: req.items.length });
         } catch (err) {
@@ -236,4 +241,25 @@ export class PdfEngine {
     const browser = await pending?.catch(() => null);
     await browser?.close().catch(() => {});
   }
+}
+
+const engines = new WeakMap<object, PdfEngine>();
+
+/**
+ * The app's one engine (one Chromium, one limit on pages at once) for every feature that prints
+ * through it: envelopes, and a mailing's envelopes. Keyed by the app's database, which every
+ * encapsulated plugin of one app shares; closed when the app closes.
+ */
+export function sharedPdfEngine(app: { db: object; config: { browserPath: string | null }; log: PdfEngineOptions['log']; addHook(name: 'onClose', fn: () => Promise<void>): unknown }): PdfEngine {
+  let engine = engines.get(app.db);
+  if (!engine) {
+    const created = new PdfEngine({ executablePath: app.config.browserPath, log: app.log });
+    engines.set(app.db, created);
+    app.addHook('onClose', async () => {
+      engines.delete(app.db);
+      await created.close();
+    });
+    engine = created;
+  }
+  return engine;
 }

@@ -10,7 +10,7 @@ import { translator } from '../../i18n/index.js';
 import { VIEWS_DIR } from '../../plugins/render.js';
 import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat, type EnvelopeFormat } from './formats.js';
 import { LABEL_SHEET_LIST, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from './labels.js';
-import { PdfEngine, PdfTimeoutError, type RenderRequest } from './pdf-engine.js';
+import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from './pdf-engine.js';
 import { groupSize, loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
 import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
 
@@ -42,8 +42,7 @@ const envelopeBase = (kind: TargetKind, id: number) => `/${PATHS[kind]}/${id}/${
 
 export default async function envelopeRoutes(app: FastifyInstance) {
   const db = app.db;
-  const engine = new PdfEngine({ executablePath: app.config.browserPath, log: app.log });
-  app.addHook('onClose', async () => engine.close());
+  const engine = sharedPdfEngine(app);
 
   // ---- own organization (sender block) ----
 

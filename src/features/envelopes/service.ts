@@ -1,9 +1,10 @@
 import type { Db } from '../../db/client.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { timeSlicer } from '../../lib/limit.js';
 import type { EnvelopeFormat } from './formats.js';
 import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
-import { countGroupMembers, findGroup, groupMembers, organizationMember, personMember } from './queries.js';
+import { countGroupMembers, findGroup, groupMembers, membersByIds, organizationMember, personMember } from './queries.js';
 import { toAddressee, type Addressee, type MemberRow } from './recipient.js';
 import type { OwnOrganization } from './settings.js';
 
@@ -71,4 +72,42 @@ export function prepareEnvelopes(rows: MemberRow[], format: EnvelopeFormat, own:
 export function prepareLabels(rows: MemberRow[], sheet: LabelSheet): { labels: LabelView[]; skipped: Addressee[] } {
   const { printable, skipped } = sortOut(rows);
   return { labels: labelRun(printable, sheet), skipped };
+}
+
+/**
+ * The addressees of an explicit list of persons and organizations (each with its address resolved
+ * as for any envelope), for callers that keep their own list of recipients (a mailing).
+ */
+export async function addresseesOf(db: Db, ids: { personIds: number[]; organizationIds: number[] }): Promise<Addressee[]> {
+  return addresseesInTurns(await membersByIds(db, ids));
+}
+
+/**
+ * Addressees of many rows without holding the event loop: declining thousands of surnames takes
+ * a noticeable fraction of a second, so the loop yields every few milliseconds.
+ */
+async function addresseesInTurns(rows: MemberRow[]): Promise<Addressee[]> {
+  const slicer = timeSlicer();
+  const out: Addressee[] = [];
+  for (const row of rows) {
+    out.push(toAddressee(row));
+    if (slicer.due()) await slicer.yield();
+  }
+  return out;
+}
+
+/** A group's current members as addressees (person → organization fallback, with their problems). */
+export async function groupAddressees(db: Db, groupId: number): Promise<Addressee[]> {
+  return addresseesInTurns(await groupMembers(db, groupId));
+}
+
+/**
+ * Envelopes for addressees already chosen and checked by the caller (a mailing's frozen list),
+ * optionally with a small note on each (the outgoing number): the same faces as a group's run.
+ */
+export function envelopesFor(addressees: Addressee[], format: EnvelopeFormat, own: OwnOrganization, note?: (a: Addressee, i: number) => string | null): Omit<EnvelopeRun, 'skipped'> {
+  return {
+    envelopes: addressees.map((a, i) => ({ ...envelopeView(a, format.recipient, format.maxPt), note: note?.(a, i) ?? null })),
+    sender: senderBlock(own, format.sender),
+  };
 }

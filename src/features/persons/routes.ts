@@ -13,7 +13,7 @@ import { readPhotoUpload } from './photo-upload.js';
 import { personTabs, type PersonTab } from './tabs.js';
 import { personCardGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
-import { cardHints } from '../../lib/card-hooks.js';
+import { cardHints, cardSections } from '../../lib/card-hooks.js';
 import { allows } from '../../plugins/access.js';
 import { BaseField, conflictingFields, formBase, type ShowValue } from '../../lib/conflict.js';
 
@@ -109,17 +109,18 @@ export default async function personRoutes(app: FastifyInstance) {
       // A card merged into another: old bookmarks lead to the card it became.
       if (person.mergedInto) return reply.redirect(`/persons/${person.mergedInto}${tabQuery(req.query.tab)}`, 302);
       const tab: PersonTab = personTabs.includes(req.query.tab as PersonTab) ? (req.query.tab as PersonTab) : 'main';
-      const [org, history, hasHistory, documentCounts] = await Promise.all([
+      const [org, history, hasHistory, documentCounts, sections] = await Promise.all([
         person.organizationId ? findOrganization(db, person.organizationId) : undefined,
         tab === 'history' ? historyOf(db, 'person', person.id) : [],
         service.personHasHistory(db, person.id),
         countDocuments(db, { personId: person.id }),
+        cardSections(db, 'person', person.id),
       ]);
       const groups = await personCardGroups(db, person.id, tab === 'groups');
       const duplicateHints = allows('secretary', req.user?.role) ? await cardHints(db, 'person', person.id) : [];
       return reply.page(
         'persons/show',
-        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, errors: {}, ...groups, duplicateHints, hintKind: 'person', hintId: person.id, pageTitle: `${person.surname} ${person.firstName}`.trim() },
+        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, sections, errors: {}, ...groups, duplicateHints, hintKind: 'person', hintId: person.id, pageTitle: `${person.surname} ${person.firstName}`.trim() },
         { fragment: 'persons/_tabs' },
       );
     },
