@@ -165,7 +165,8 @@ function listView(items: Form103Item[], number: number, batch: Form103Batch, t: 
       address: item.address,
       value: item.declaredValue === null ? '' : fmt.format(item.declaredValue),
       tracking: item.tracking ? formatTracking(item.tracking) : '',
-      note: item.outgoingNumber ? t('form103.outgoing', { number: item.outgoingNumber }) : '',
+      // The column's header says what it is: the number alone keeps long numbers on one line.
+      note: item.outgoingNumber ?? '',
     })),
     count: totals.count,
     countWords: countInWords(totals.count, batch.locale),
@@ -347,5 +348,4 @@ col.c-pay { width: 15mm; } col.c-trk { width: 29mm; } col.c-note { width: 25mm; 
 .sign .cap { grid-column: auto; font-size: 6.5pt; text-align: center; }
 .stamp { flex: 0 0 48mm; height: 34mm; border: .25mm dashed #000; border-radius: 2mm; font-size: 7pt; text-align: center; padding: 2mm; display: flex; align-items: flex-end; justify-content: center; }
 .copies { font-size: 7pt; margin-top: 3mm; }
-@media screen { body { background: #e8ebef; } .list { background: #fff; width: 297mm; min-height: 210mm; padding: 10mm; margin: 5mm auto; } }
 `;
