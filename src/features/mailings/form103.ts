@@ -165,7 +165,8 @@ function listView(items: Form103Item[], number: number, batch: Form103Batch, t: 
       address: item.address,
       value: item.declaredValue === null ? '' : fmt.format(item.declaredValue),
       tracking: item.tracking ? formatTracking(item.tracking) : '',
-      note: item.outgoingNumber ? t('form103.outgoing', { number: item.outgoingNumber }) : '',
+      // The column's header says what it is: the number alone keeps long numbers on one line.
+      note: item.outgoingNumber ?? '',
     })),
     count: totals.count,
     countWords: countInWords(totals.count, batch.locale),
@@ -232,7 +233,7 @@ function nonEmpty(batch: Form103Batch) {
  * of Chromium's time and four times the size. Pass the application's engine: without one a
  * Chromium is started for this PDF and closed afterwards.
  */
-export async function form103Pdf(batch: Form103Batch, engine?: PdfEngine): Promise<Buffer> {
+export async function form103Pdf(batch: Form103Batch, engine?: PdfEngine, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
   nonEmpty(batch);
   const own = engine ? null : new PdfEngine();
   const e = engine ?? own!;
@@ -243,6 +244,8 @@ export async function form103Pdf(batch: Form103Batch, engine?: PdfEngine): Promi
       // The stylesheet is in the document's head already.
       css: '',
       tagged: false,
+      // A cancelled job: nothing is rendered once it is aborted.
+      signal: opts.signal,
       html: ([b]) => form103HtmlInSlices(b),
     });
     return Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
@@ -323,10 +326,11 @@ body { font-family: 'PT Sans', 'DejaVu Sans', 'Liberation Sans', sans-serif; fon
 .head .sub { text-align: center; font-size: 10pt; margin: .5mm 0 2mm; }
 .head .code { position: absolute; right: 0; top: 0; font-size: 9pt; }
 .head .of { position: absolute; right: 0; top: 5mm; font-size: 8pt; }
-.field { display: flex; align-items: flex-end; gap: 2mm; margin: 1.2mm 0; font-size: 9pt; }
+/* A filled-in line: the value on the rule, the rule's caption under it, as on the printed form. */
+.field { display: flex; align-items: baseline; gap: 2mm; margin: 0 0 3.2mm; font-size: 9pt; }
 .field .label { white-space: nowrap; }
-.field .value { flex: 1; border-bottom: .25mm solid #000; padding: 0 1mm; min-height: 4.2mm; font-weight: 600; }
-.field .hint { display: block; font-size: 6.5pt; text-align: center; font-weight: 400; }
+.field .value { flex: 1; position: relative; border-bottom: .25mm solid #000; padding: 0 1mm; min-height: 4.2mm; font-weight: 600; }
+.field .hint { position: absolute; left: 0; right: 0; top: 100%; font-size: 6.5pt; line-height: 1.1; text-align: center; font-weight: 400; }
 .field .date { flex: 0 0 55mm; }
 table.f103 { width: 100%; border-collapse: collapse; table-layout: fixed; }
 table.f103 th, table.f103 td { border: .2mm solid #000; padding: .35mm .8mm; vertical-align: top; overflow-wrap: anywhere; }
@@ -344,8 +348,8 @@ col.c-pay { width: 15mm; } col.c-trk { width: 29mm; } col.c-note { width: 25mm; 
 .foot .totals p { margin: 0 0 1.5mm; }
 .sign { display: grid; grid-template-columns: 26mm 45mm 30mm 50mm; gap: 0 4mm; align-items: end; margin: 4mm 0 0; }
 .sign .line { border-bottom: .25mm solid #000; height: 5mm; }
+.sign .who { line-height: 1; font-weight: 600; }
 .sign .cap { grid-column: auto; font-size: 6.5pt; text-align: center; }
 .stamp { flex: 0 0 48mm; height: 34mm; border: .25mm dashed #000; border-radius: 2mm; font-size: 7pt; text-align: center; padding: 2mm; display: flex; align-items: flex-end; justify-content: center; }
 .copies { font-size: 7pt; margin-top: 3mm; }
-@media screen { body { background: #e8ebef; } .list { background: #fff; width: 297mm; min-height: 210mm; padding: 10mm; margin: 5mm auto; } }
 `;
