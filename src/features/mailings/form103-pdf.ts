@@ -45,10 +45,14 @@ const LINE = BODY_SIZE * 1.2;
 const ROW_H = 4.344 * MM;
 /** From a row's top rule to its first baseline. */
 const ROW_BASE = 8.9;
-/** The column headings: top rule → the rule under "Плата, руб." → the headings' bottom → the numbers row's bottom. */
+/**
+ * The column headings: top rule → the rule under "Плата, руб." (HEAD_PAY) → the headings' bottom,
+ * as tall as their longest wrapped heading (a line of 7 pt headings takes 7.7 pt, of the 6.5 pt
+ * payment headings 7.15 pt, plus 2.55 pt of padding and rule) → the numbers row, 3.2 mm.
+ */
 const HEAD_PAY = 3.7 * MM;
-const HEAD_MAIN = 12.15 * MM;
-const HEAD_NUMS = 15.35 * MM;
+const HEAD_PAD = 2.55;
+const HEAD_NUMS_H = 3.2 * MM;
 /** The signature block below the table: 3 mm of margin, then ~41 mm of totals, signatures and the note on copies. */
 const FOOT_H = 3 * MM + 126;
 const RULE = 0.2 * MM;
@@ -178,8 +182,9 @@ class Face {
   wrap(text: string, size: number, max: number, words = false): string[] {
     const lines: string[] = [];
     let line = '';
-    for (const word of text.split(/ +/)) {
-      const candidate = line ? `${line} ${word}` : word;
+    // Break opportunities: spaces, and after "/" or a hyphen not followed by a digit (as a browser breaks).
+    for (const [word, joined] of pieces(text)) {
+      const candidate = line ? (joined ? line + word : `${line} ${word}`) : word;
       if (this.width(candidate, size) <= max) {
         line = candidate;
         continue;
@@ -198,6 +203,15 @@ class Face {
     if (line || lines.length === 0) lines.push(line);
     return lines;
   }
+}
+
+/** A text's pieces between break opportunities, each with whether it joins the previous one without a space. */
+function pieces(text: string): [string, boolean][] {
+  const out: [string, boolean][] = [];
+  for (const word of text.split(/ +/)) {
+    word.split(/(?<=\/)(?=.)|(?<=-)(?=\D)/).forEach((piece, i) => out.push([piece, i > 0]));
+  }
+  return out;
 }
 
 /** One sheet's content stream, in the page's coordinates turned upside down: y grows downwards from the sheet's top. */
@@ -278,12 +292,36 @@ interface Fonts {
   bold: Face;
 }
 
-/** Column headings of a list's table (repeated on each of its sheets), from its top rule at y. */
-function drawHeadings(s: Sheet, fonts: Fonts, t: Translate, y: number) {
+const SPANNED: [number, string][] = [
+  [0, 'form103.col.number'],
+  [1, 'form103.col.addressee'],
+  [2, 'form103.col.address'],
+  [3, 'form103.col.declaredValue'],
+  [7, 'form103.col.tracking'],
+  [8, 'form103.col.note'],
+];
+const PAY = ['form103.col.postage', 'form103.col.valueFee', 'form103.col.noticeFee'];
+
+/** A heading's lines in its cells (words are not broken: overflow-wrap is normal in the headings). */
+function headingLines(fonts: Fonts, size: number, c1: number, c2: number, label: string): string[] {
+  return fonts.regular.wrap(label, size, COL_X[c2] - COL_X[c1] - 2 * PAD_X, true);
+}
+
+/** The headings' height from the top rule to the bottom of the numbers row, in a language. */
+function headingsHeight(fonts: Fonts, t: Translate): { main: number; nums: number } {
+  const payLines = Math.max(...PAY.map((key, i) => headingLines(fonts, 6.5, 4 + i, 5 + i, t(key)).length));
+  const spanLines = Math.max(...SPANNED.map(([c, key]) => headingLines(fonts, 7, c, c + 1, t(key)).length));
+  const main = Math.max(HEAD_PAY + payLines * 7.15 + HEAD_PAD, spanLines * 7.7 + HEAD_PAD);
+  return { main, nums: main + HEAD_NUMS_H };
+}
+
+/** Column headings of a list's table (repeated on each of its sheets), from its top rule at y; returns their height. */
+function drawHeadings(s: Sheet, fonts: Fonts, t: Translate, y: number): number {
   const { regular } = fonts;
+  const height = headingsHeight(fonts, t);
   const yPay = y + HEAD_PAY;
-  const yMain = y + HEAD_MAIN;
-  const yNums = y + HEAD_NUMS;
+  const yMain = y + height.main;
+  const yNums = y + height.nums;
   s.hline(COL_X[0], COL_X[9], y);
   s.hline(COL_X[4], COL_X[7], yPay);
   s.hline(COL_X[0], COL_X[9], yMain);
@@ -293,22 +331,15 @@ function drawHeadings(s: Sheet, fonts: Fonts, t: Translate, y: number) {
   s.vline(COL_X[6], yPay, yNums);
   // Headings are centred both ways in their cells (7 pt, the payment columns 6.5 pt).
   const centred = (size: number, lineGap: number, c1: number, c2: number, top: number, bottom: number, label: string) => {
-    const lines = regular.wrap(label, size, COL_X[c2] - COL_X[c1] - 2 * PAD_X, true);
+    const lines = headingLines(fonts, size, c1, c2, label);
     const first = (top + bottom) / 2 + 0.37 * size - ((lines.length - 1) * lineGap) / 2;
     lines.forEach((line, i) => s.textCenter(regular, size, (COL_X[c1] + COL_X[c2]) / 2, first + i * lineGap, line));
   };
-  const spanned: [number, string][] = [
-    [0, 'form103.col.number'],
-    [1, 'form103.col.addressee'],
-    [2, 'form103.col.address'],
-    [3, 'form103.col.declaredValue'],
-    [7, 'form103.col.tracking'],
-    [8, 'form103.col.note'],
-  ];
-  for (const [c, key] of spanned) centred(7, 8.2, c, c + 1, y, yMain, t(key));
+  for (const [c, key] of SPANNED) centred(7, 8.2, c, c + 1, y, yMain, t(key));
   centred(7, 8.2, 4, 7, y, yPay, t('form103.col.payment'));
-  ['form103.col.postage', 'form103.col.valueFee', 'form103.col.noticeFee'].forEach((key, i) => centred(6.5, 7.1, 4 + i, 5 + i, yPay, yMain, t(key)));
-  for (let c = 0; c < 9; c++) s.textCenter(regular, 6.5, (COL_X[c] + COL_X[c + 1]) / 2, yMain + 0.5 * (HEAD_NUMS - HEAD_MAIN) + 2.9, String(c + 1));
+  PAY.forEach((key, i) => centred(6.5, 7.1, 4 + i, 5 + i, yPay, yMain, t(key)));
+  for (let c = 0; c < 9; c++) s.textCenter(regular, 6.5, (COL_X[c] + COL_X[c + 1]) / 2, yMain + 0.5 * HEAD_NUMS_H + 2.9, String(c + 1));
+  return height.nums;
 }
 
 /** The list's heading and its three filled-in lines, on its first sheet; returns where the table starts. */
@@ -426,8 +457,7 @@ async function drawList(fonts: Fonts, view: Form103View, list: Form103ListView, 
   const sheets: string[] = [];
   let s = new Sheet();
   let y = drawHeader(s, fonts, view, list);
-  drawHeadings(s, fonts, t, y);
-  let bodyTop = y + HEAD_NUMS;
+  let bodyTop = y + drawHeadings(s, fonts, t, y);
   y = bodyTop;
   const newSheet = (headings: boolean) => {
     bodyRules(s, bodyTop, y);
@@ -435,8 +465,7 @@ async function drawList(fonts: Fonts, view: Form103View, list: Form103ListView, 
     s = new Sheet();
     y = 10.1 * MM;
     if (headings) {
-      drawHeadings(s, fonts, t, y);
-      y += HEAD_NUMS;
+      y += drawHeadings(s, fonts, t, y);
     }
     bodyTop = y;
   };
