@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
 import fontkit from '@cantoo/fontkit';
 import { PDFDocument, PDFName, type PDFFont } from '@cantoo/pdf-lib';
 import type { Translate } from '../../i18n/index.js';
@@ -15,6 +17,8 @@ import type { Form103ListView, Form103View } from './form103.js';
  * rows fill a sheet down to the bottom margin and never split, the column headings repeat on a
  * list's next sheet, the totals row and the signature block move to a new sheet when they do not fit.
  */
+
+const deflateAsync = promisify(deflate);
 
 const MM = 72 / 25.4;
 /** A4 landscape as Chromium sizes it (whole CSS pixels: 1123 × 794 px), so 60 dpi renders at 702 × 496. */
@@ -180,17 +184,21 @@ class Face {
    * (overflow-wrap: anywhere, as the table's cells) unless `words` keeps words whole (the headings).
    */
   wrap(text: string, size: number, max: number, words = false): string[] {
+    // Most cells hold one line.
+    if (this.width(text, size) <= max) return [text];
     const lines: string[] = [];
     let line = '';
+    let lineWidth = 0;
     // Break opportunities: spaces, and after "/" or a hyphen not followed by a digit (as a browser breaks).
     for (const [word, joined] of pieces(text)) {
-      const candidate = line ? (joined ? line + word : `${line} ${word}`) : word;
-      if (this.width(candidate, size) <= max) {
-        line = candidate;
+      const added = line ? (joined ? word : ` ${word}`) : word;
+      const candidateWidth = line ? lineWidth + this.width(added, size) + this.metrics.kern(line.slice(-1), added[0]) * size : this.width(word, size);
+      if (candidateWidth <= max) {
+        line += added;
+        lineWidth = candidateWidth;
         continue;
       }
       if (line) lines.push(line);
-      line = '';
       let rest = word;
       while (!words && this.width(rest, size) > max && rest.length > 1) {
         let cut = 1;
@@ -199,10 +207,12 @@ class Face {
         rest = rest.slice(cut);
       }
       line = rest;
+      lineWidth = this.width(rest, size);
     }
     if (line || lines.length === 0) lines.push(line);
     return lines;
   }
+
 }
 
 /** A text's pieces between break opportunities, each with whether it joins the previous one without a space. */
@@ -277,6 +287,14 @@ class Sheet {
     this.text(face, size, center - face.width(s, size) / 2, baseline, s);
   }
 
+  /** Operators drawn elsewhere; the line width and dash they leave are unknown here. */
+  append(ops: string) {
+    this.ops.push(ops);
+    this.width = -1;
+    this.dash = false;
+    this.ops.push('[] 0 d');
+  }
+
   content(): string {
     return this.ops.join('\n');
   }
@@ -290,6 +308,8 @@ function f(n: number): string {
 interface Fonts {
   regular: Face;
   bold: Face;
+  /** The column headings' operators by the height they start at, and their height. */
+  headings: Map<number, { ops: string; height: number }>;
 }
 
 const SPANNED: [number, string][] = [
@@ -317,6 +337,20 @@ function headingsHeight(fonts: Fonts, t: Translate): { main: number; nums: numbe
 
 /** Column headings of a list's table (repeated on each of its sheets), from its top rule at y; returns their height. */
 function drawHeadings(s: Sheet, fonts: Fonts, t: Translate, y: number): number {
+  // Every sheet has them at one of two heights: drawn once per document and copied.
+  const cached = fonts.headings.get(y);
+  if (cached) {
+    s.append(cached.ops);
+    return cached.height;
+  }
+  const own = new Sheet();
+  const height = drawHeadingsOnce(own, fonts, t, y);
+  fonts.headings.set(y, { ops: own.content(), height });
+  s.append(own.content());
+  return height;
+}
+
+function drawHeadingsOnce(s: Sheet, fonts: Fonts, t: Translate, y: number): number {
   const { regular } = fonts;
   const height = headingsHeight(fonts, t);
   const yPay = y + HEAD_PAY;
@@ -535,6 +569,7 @@ export async function drawForm103(view: Form103View, signal?: AbortSignal): Prom
   const fonts: Fonts = {
     regular: new Face(regularFont, PDFName.of('F103R'), kerningOf(regularBytes)),
     bold: new Face(boldFont, PDFName.of('F103B'), kerningOf(boldBytes)),
+    headings: new Map(),
   };
   const pace = new Pace(signal);
   for (const list of view.lists) {
@@ -543,7 +578,9 @@ export async function drawForm103(view: Form103View, signal?: AbortSignal): Prom
       const page = doc.addPage([PAGE_W, PAGE_H]);
       page.node.setFontDictionary(PDFName.of('F103R'), regularFont.ref);
       page.node.setFontDictionary(PDFName.of('F103B'), boldFont.ref);
-      page.node.addContentStream(doc.context.register(doc.context.flateStream(content)));
+      // Compressed in libuv's thread pool, off the event loop (level 1: content streams of rules and text compress well anyway).
+      const bytes = await deflateAsync(content, { level: 1 });
+      page.node.addContentStream(doc.context.register(doc.context.stream(bytes, { Filter: 'FlateDecode' })));
     }
   }
   return doc.save({ objectsPerTick: 500, useObjectStreams: false });
