@@ -122,11 +122,29 @@ class Kerning {
   }
 }
 
+/**
+ * One parsed font per font file for the process, handed to every document's pdf-lib as its fontkit:
+ * a font parses its shaping tables on first use (~0.1 s at once), which would otherwise happen
+ * again in every PDF. pdf-lib keeps a document's subset outside the font, so sharing it is safe.
+ */
+const parsed = new Map<Uint8Array, unknown>();
+const sharedFontkit = {
+  ...fontkit,
+  create(bytes: Uint8Array, postscriptName?: string) {
+    let font = parsed.get(bytes);
+    if (!font) {
+      font = postscriptName === undefined ? fontkit.create(bytes as Buffer) : fontkit.create(bytes as Buffer, postscriptName);
+      parsed.set(bytes, font);
+    }
+    return font;
+  },
+};
+
 const kernings = new Map<Uint8Array, Kerning>();
 function kerningOf(bytes: Uint8Array): Kerning {
   let k = kernings.get(bytes);
   if (!k) {
-    k = new Kerning(fontkit.create(bytes as Buffer) as unknown as Metrics);
+    k = new Kerning(sharedFontkit.create(bytes) as Metrics);
     kernings.set(bytes, k);
   }
   return k;
@@ -562,7 +580,7 @@ class Pace {
 export async function drawForm103(view: Form103View, signal?: AbortSignal): Promise<Uint8Array> {
   const [regularBytes, boldBytes] = await loadFonts();
   const doc = await PDFDocument.create({ updateMetadata: false });
-  doc.registerFontkit(fontkit as unknown as Parameters<PDFDocument['registerFontkit']>[0]);
+  doc.registerFontkit(sharedFontkit as unknown as Parameters<PDFDocument['registerFontkit']>[0]);
   doc.setTitle(view.pageTitle);
   const regularFont = await doc.embedFont(regularBytes, { subset: true });
   const boldFont = await doc.embedFont(boldBytes, { subset: true });
