@@ -123,9 +123,9 @@ class Kerning {
 }
 
 /**
- * One parsed font per font file for the process, handed to every document's pdf-lib as its fontkit:
- * a font parses its shaping tables on first use (~0.1 s at once), which would otherwise happen
- * again in every PDF. pdf-lib keeps a document's subset outside the font, so sharing it is safe.
+ * One parsed font per font file for the process, for measuring and kerning: a font parses its
+ * shaping tables on first use. (pdf-lib gets a font of its own per document: its subsetter does
+ * not survive a font shared between documents — glyphs of an earlier PDF go missing in a later one.)
  */
 const parsed = new Map<Uint8Array, unknown>();
 const sharedFontkit = {
@@ -580,10 +580,16 @@ class Pace {
 export async function drawForm103(view: Form103View, signal?: AbortSignal): Promise<Uint8Array> {
   const [regularBytes, boldBytes] = await loadFonts();
   const doc = await PDFDocument.create({ updateMetadata: false });
-  doc.registerFontkit(sharedFontkit as unknown as Parameters<PDFDocument['registerFontkit']>[0]);
+  doc.registerFontkit(fontkit as unknown as Parameters<PDFDocument['registerFontkit']>[0]);
   doc.setTitle(view.pageTitle);
+  // Each font is parsed, and its shaping tables read on its first text, in turns of their own.
   const regularFont = await doc.embedFont(regularBytes, { subset: true });
+  await nextTurn();
+  regularFont.encodeText(' ');
+  await nextTurn();
   const boldFont = await doc.embedFont(boldBytes, { subset: true });
+  await nextTurn();
+  boldFont.encodeText(' ');
   const fonts: Fonts = {
     regular: new Face(regularFont, PDFName.of('F103R'), kerningOf(regularBytes)),
     bold: new Face(boldFont, PDFName.of('F103B'), kerningOf(boldBytes)),
