@@ -200,6 +200,35 @@ describe('form 103 PDF', () => {
   });
 });
 
+describe('form 103 PDF with long cells', () => {
+  const LONG = 'ул. Генерала Кислякова Героя Советского Союза, д. 125, корп. 3, стр. 2, кв. 1024, а/я 77, для передачи в отдел кадров';
+  const long = batch(35);
+  long.items = long.items.map((it, i) => ({ ...it, name: `Адресатов${i} Константинопольский-Щербатской Александр Вольдемарович`, address: `${620000 + i}, ${LONG}` }));
+
+  it('grows a row to its wrapped lines, never splits one, and repeats the headings on every sheet of the list', async () => {
+    const pdf = await form103Pdf(long, engine);
+    const sizes = await pageSizesMm(pdf);
+    // Three-line rows: 35 of them need three sheets, the totals and signatures follow the last row.
+    expect(sizes.length).toBe(3);
+    const pages = sizes.map((_, i) => flat(pdfText(pdf, i + 1, { layout: true })));
+    for (const page of pages) expect(page).toContain('Кому (наименование адресата)');
+    const names = pages.map((p) => [...p.matchAll(/Адресатов(\d+) /g)].map((m) => Number(m[1])));
+    expect(names.flat()).toEqual(Array.from({ length: 35 }, (_, i) => i));
+    // Every row's address is there whole, after its name's row started on the same sheet.
+    for (const [sheet, ns] of names.entries()) for (const n of ns) expect(pages[sheet]).toContain(`${620000 + n}, ул. Генерала`);
+    expect(pages.at(-1)).toContain('Всего отправлений: 35 (тридцать пять)');
+  });
+
+  it('keeps every glyph when PDFs in two languages are made one after the other', async () => {
+    const ru = flat(pdfText(await form103Pdf(batch(3), engine)));
+    const en = flat(pdfText(await form103Pdf(batch(3, { locale: 'en', kind: 'simple', category: 'letter' }), engine)));
+    const again = flat(pdfText(await form103Pdf(batch(3), engine)));
+    expect(en).toContain('LIST No. 1');
+    expect(en).toContain('Handed over by');
+    expect(again).toBe(ru);
+  });
+});
+
 describe('form 103 for electronic intake', () => {
   const b = batch(80);
   b.items[5] = { ...b.items[5], name: '=HYPERLINK("http://evil")', address: 'ул. Ленина; д. 1 "А"' };
