@@ -5,6 +5,7 @@ import { deflate } from 'node:zlib';
 import fontkit from '@cantoo/fontkit';
 import { PDFDocument, PDFName, type PDFFont } from '@cantoo/pdf-lib';
 import type { Translate } from '../../i18n/index.js';
+import { AppError } from '../../lib/errors.js';
 import type { Form103ListView, Form103View } from './form103.js';
 
 /**
@@ -72,15 +73,14 @@ const FONT_FILES: [regular: string, bold: string][] = [
 let fontBytes: Promise<[Uint8Array, Uint8Array]> | null = null;
 function loadFonts(): Promise<[Uint8Array, Uint8Array]> {
   fontBytes ??= (async () => {
-    let last: unknown;
     for (const [regular, bold] of FONT_FILES) {
       try {
         return [await readFile(regular), await readFile(bold)] as [Uint8Array, Uint8Array];
-      } catch (err) {
-        last = err;
+      } catch {
+        // The next family.
       }
     }
-    throw last;
+    throw new AppError(503, 'form103.fontMissing');
   })();
   // A failed read is not cached: the fonts may be installed meanwhile.
   fontBytes.catch(() => {
