@@ -3,9 +3,12 @@
  * the 6-digit postcode of the office that accepted the item, a 2-digit month code, a 5-digit serial
  * number within that month and office, and one check digit.
  *
- * The check digit (sources: the structure as Russian Post's receipts and the ru.wikipedia article
- * "Почтовый идентификатор" describe it; the computation as implemented in TrackValidX,
- * github.com/ssvarentsov/TrackValidX, .src/FMain.class, "internal mail ID's from Russia"):
+ * Sources: the structure as described for the domestic identifier (ru.wikipedia "Почтовый
+ * идентификатор" and the answers quoting it, e.g. 3otveta.ru "Рассчет контрольной цифры -
+ * Внутрироссийский почтовый идентификатор": index of the accepting office, month number, item
+ * number in the month, a check digit); the computation as TrackValidX implements it
+ * (github.com/ssvarentsov/TrackValidX, .src/FMain.class, "validation of internal mail ID's from
+ * Russia"); no Russian Post document stating it was found. It is GTIN-14's check digit:
  *   sum = 3 × (d1 + d3 + d5 + d7 + d9 + d11 + d13) + (d2 + d4 + d6 + d8 + d10 + d12)
  *   check = (10 − sum mod 10) mod 10
  * i.e. weights 3,1,3,1,… over the first 13 digits from the left, modulo 10, as in EAN-13.
