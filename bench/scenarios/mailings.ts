@@ -74,7 +74,14 @@ export const scenario: Scenario = async (ctx) => {
 
     // The form 103 list of the whole mailing (the bench server makes PDFs in the request).
     const t2 = performance.now();
-    const pdf = await fetch(`${ctx.base}${page}/form103.pdf`, { headers: { cookie: ctx.cookie } });
+    // Above MAILING_JOB_THRESHOLD it is a job: the user follows its page and downloads the file.
+    let pdf = await fetch(`${ctx.base}${page}/form103.pdf`, { headers: { cookie: ctx.cookie }, redirect: 'manual' });
+    if (pdf.status === 303) {
+      const job = String(pdf.headers.get('location'));
+      await pdf.arrayBuffer();
+      await waitJob(ctx, job);
+      pdf = await fetch(`${ctx.base}${job}/file`, { headers: { cookie: ctx.cookie } });
+    }
     const bytes = Buffer.from(await pdf.arrayBuffer());
     const form103Seconds = (performance.now() - t2) / 1000;
     if (pdf.status !== 200 || bytes.subarray(0, 5).toString() !== '%PDF-') throw new Error(`form 103 PDF answered ${pdf.status}`);
