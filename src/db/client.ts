@@ -33,6 +33,7 @@ export interface Database {
    * this its planner never learns the tables' sizes and chooses nested loops over thousands of rows.
    */
   refreshStatistics(): Promise<string[]>;
+  /** The database answers: a `select 1` on PostgreSQL; on PGlite its thread, without waiting for the one connection. */
   ping(): Promise<void>;
   close(): Promise<void>;
   /**
@@ -183,7 +184,7 @@ async function openPglite(dataDir: string, logger?: QueryLogger): Promise<Databa
     },
     async ping() {
       if (closed) throw new Error('database is closed');
-      await client.query('select 1');
+      await remote.alive();
     },
     refreshStatistics,
     async close() {

@@ -31,7 +31,7 @@ export interface RemoteTransaction {
 }
 
 type Reply = { id: number; result?: unknown; error?: Record<string, unknown> & { message: string } };
-type Message = { op: 'query'; sql: string; params?: unknown[]; rowMode?: string; raw?: number[] } | { op: 'exec'; sql: string } | { op: 'close' };
+type Message = { op: 'alive' } | { op: 'query'; sql: string; params?: unknown[]; rowMode?: string; raw?: number[] } | { op: 'exec'; sql: string } | { op: 'close' };
 
 /** An error from the database thread, with PostgreSQL's fields (code, detail, constraint…) as pg and PGlite give them. */
 function rebuild(plain: Record<string, unknown> & { message: string }): Error {
@@ -157,6 +157,15 @@ export class RemotePglite {
         closed = true;
       }
     });
+  }
+
+  /**
+   * The database thread answers (at once, between two statements, queued behind nothing): what a
+   * health check asks. A statement of the queue could wait for a whole import's transaction on the
+   * one connection (16.9 s in the event-loop benchmark), long past a supervisor's timeout.
+   */
+  async alive(): Promise<void> {
+    await this.#send({ op: 'alive' });
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,12 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, error: { message: 'the embedded database did not start', code: '57P03' } });
     return;
   }
+  // Alive: answered at once, between two statements, without waiting for PGlite's queue (a health
+  // check must not wait behind an import's transaction on the one connection).
+  if (m.op === 'alive') {
+    parentPort.postMessage({ id: m.id, result: true });
+    return;
+  }
   // PGlite queues statements in the order they arrive; the app's thread keeps a transaction's
   // statements together (it sends nothing else while one is open).
   run(m).then(
