@@ -4,9 +4,30 @@ import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import fontkit from '@cantoo/fontkit';
 import { PDFDocument, PDFName, type PDFFont } from '@cantoo/pdf-lib';
+import type { Locale } from '../../db/schema/users.js';
 import type { Translate } from '../../i18n/index.js';
 import { AppError } from '../../lib/errors.js';
-import type { Form103ListView, Form103View } from './form103.js';
+
+/** One list of the form as drawn: its rows and totals, the texts already formatted (form103.ts makes it). */
+export interface Form103ListView {
+  number: number;
+  rows: { n: number; name: string; address: string; value: string; tracking: string; note: string }[];
+  count: number;
+  countWords: string;
+  declaredValue: string | null;
+}
+
+/** The whole form as drawn: the lists and what every list repeats. */
+export interface Form103View {
+  t: Translate;
+  locale: Locale;
+  kind: string;
+  category: string;
+  sender: { name: string; address: string };
+  date: string;
+  lists: Form103ListView[];
+  pageTitle: string;
+}
 
 /**
  * Form 103 drawn straight into a PDF, with the geometry of the printed HTML form (FORM103_CSS):

@@ -5,7 +5,9 @@ import { AppError } from '../../lib/errors.js';
 import { VIEWS_DIR } from '../../plugins/render.js';
 import type { PdfEngine } from '../envelopes/pdf-engine.js';
 import { csvValue, sheetName, xlsxStream, type Cell, type Column } from '../export/table.js';
-import { drawForm103 } from './form103-pdf.js';
+import { drawForm103, type Form103ListView, type Form103View } from './form103-pdf.js';
+
+export type { Form103ListView, Form103View };
 import { formatTracking } from './tracking.js';
 
 /**
@@ -135,24 +137,7 @@ const dayText: Record<Locale, (d: Date) => string> = {
 
 // ---- the printed form ----
 
-export interface Form103ListView {
-  number: number;
-  rows: { n: number; name: string; address: string; value: string; tracking: string; note: string }[];
-  count: number;
-  countWords: string;
-  declaredValue: string | null;
-}
-
-export interface Form103View {
-  t: Translate;
-  locale: Locale;
-  kind: string;
-  category: string;
-  sender: { name: string; address: string };
-  date: string;
-  lists: Form103ListView[];
-  pageTitle: string;
-}
+// The view both drawings take (the HTML template and the PDF) is declared beside the PDF drawing.
 
 function listView(items: Form103Item[], number: number, batch: Form103Batch, t: Translate): Form103ListView {
   const totals = form103Totals(items);
