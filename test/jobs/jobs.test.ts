@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { jobFileChunks, jobFiles, jobs } from '../../src/db/schema/jobs.js';
 import { FILE_CHUNK } from '../../src/lib/jobs.js';
@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { translator } from '../../src/i18n/index.js';
 import { ADDRESS, makeGroup, pageSizesMm } from '../envelopes/helpers.js';
 import { outlookRuCsv, uploadOk } from '../import/helpers.js';
+import { jobIdOf, waitDone } from '../helpers/jobs.js';
 
 /**
  * Long work as jobs, through the real routes: a group's envelopes above JOB_PDF_THRESHOLD become
@@ -30,24 +31,6 @@ async function bigGroup() {
   const a = await makePerson(db(), t.users.secretary, { surname: 'Иванов', firstName: 'Иван', organizationId: org.id });
   const b = await makePerson(db(), t.users.secretary, { surname: 'Петров', firstName: 'Пётр', organizationId: org.id });
   return makeGroup(db(), [{ personId: a.id }, { personId: b.id }, { organizationId: org.id }]);
-}
-
-/** Follows the job page as a browser would (htmx polling) until the job is finished. */
-async function waitDone(c: Client, id: number) {
-  for (let i = 0; i < 600; i++) {
-    const res = await c.get(`/jobs/${id}`, { 'hx-request': 'true' });
-    expect(res.statusCode).toBe(200);
-    const state = /data-state="(\w+)"/.exec(res.body)![1];
-    if (['done', 'failed', 'cancelled'].includes(state)) return { state, body: res.body };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish`);
-}
-
-function jobIdOf(location: unknown): number {
-  const m = /^\/jobs\/(\d+)$/.exec(String(location));
-  expect(m, String(location)).not.toBeNull();
-  return Number(m![1]);
 }
 
 describe('envelopes above the threshold as a job', () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, eq } from 'drizzle-orm';
-import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makePerson } from '../helpers/factories.js';
 import { documents } from '../../src/db/schema/documents.js';
 import { mailingRecipients, mailings } from '../../src/db/schema/mailings.js';
 import { ADDRESS, makeGroup, versionOf } from './helpers.js';
+import { jobIdOf, waitDone } from '../helpers/jobs.js';
 
 /**
  * Large mailings run as jobs with progress: here "large" is more than 3 recipients
@@ -18,23 +19,6 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const today = new Date().toISOString().slice(0, 10);
-
-async function waitDone(c: Client, id: number) {
-  for (let i = 0; i < 600; i++) {
-    const res = await c.get(`/jobs/${id}`, { 'hx-request': 'true' });
-    expect(res.statusCode).toBe(200);
-    const state = /data-state="(\w+)"/.exec(res.body)![1];
-    if (['done', 'failed', 'cancelled'].includes(state)) return { state, body: res.body };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish`);
-}
-
-function jobIdOf(location: unknown): number {
-  const m = /^\/jobs\/(\d+)$/.exec(String(location));
-  expect(m, String(location)).not.toBeNull();
-  return Number(m![1]);
-}
 
 describe('a large mailing', () => {
   it('is created and registered as jobs, and its numbers are consecutive', async () => {

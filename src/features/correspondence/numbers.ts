@@ -15,13 +15,8 @@ export function formatRegNumber(direction: Direction, year: number, seq: number)
  * consecutive numbers; a registration that rolls back rolls its increment back too, so no
  * committed number is skipped, and no committed number is ever given twice.
  */
-export async function allocateSeq(tx: Tx, direction: Direction, year: number): Promise<number> {
-  const [row] = await tx
-    .insert(documentCounters)
-    .values({ direction, year, lastSeq: 1 })
-    .onConflictDoUpdate({ target: [documentCounters.direction, documentCounters.year], set: { lastSeq: sql`${documentCounters.lastSeq} + 1` } })
-    .returning({ lastSeq: documentCounters.lastSeq });
-  return row.lastSeq;
+export function allocateSeq(tx: Tx, direction: Direction, year: number): Promise<number> {
+  return allocateSeqs(tx, direction, year, 1);
 }
 
 /**
