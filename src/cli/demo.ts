@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { listeningUrl, start } from '../server.js';
 import { ensureDemoAccounts, seedDemo, DEMO_ACCOUNTS } from '../features/demo/seed.js';
 import { seedDemoGroups } from '../features/groups/demo.js';
-import { getOwnOrganization, saveOwnOrganization } from '../features/envelopes/settings.js';
+import { getOwnOrganization, saveOwnOrganization } from '../features/envelopes/sender.js';
 
 // The demo keeps its own data directory, so it never mixes with a real embedded database.
 if (!process.env.DATABASE_URL && !process.env.DATA_DIR) process.env.DATA_DIR = path.resolve('data-demo');

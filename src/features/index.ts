@@ -17,6 +17,7 @@ import choiceRoutes from './choices/routes.js';
 import jobRoutes from './jobs/routes.js';
 import duplicateRoutes from './duplicates/routes.js';
 import mailingRoutes from './mailings/routes.js';
+import settingsRoutes from './settings/routes.js';
 
 /** The route table: one line per feature. */
 export async function registerFeatures(app: FastifyInstance) {
@@ -30,6 +31,7 @@ export async function registerFeatures(app: FastifyInstance) {
   await app.register(organizationRoutes);
   await app.register(personRoutes);
   await app.register(correspondenceRoutes);
+  await app.register(settingsRoutes);
   await app.register(envelopeRoutes);
   await app.register(groupRoutes);
   await app.register(importRoutes);

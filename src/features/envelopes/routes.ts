@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Form, IdParams, Line, NoQuery, Query, SafeText, Word } from '../../lib/schemas.js';
-import { ADDRESS_FIELDS } from '../../db/schema/address.js';
+import { IdParams, Query, SafeText } from '../../lib/schemas.js';
 import { BrowserMissingError } from '../../lib/browser.js';
-import { ValidationError } from '../../lib/errors.js';
 import { JobError, type JobContext } from '../../lib/jobs.js';
 import { translator } from '../../i18n/index.js';
 import { VIEWS_DIR } from '../../plugins/render.js';
@@ -12,12 +10,11 @@ import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat, type EnvelopeFormat } f
 import { LABEL_SHEET_LIST, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from './labels.js';
 import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from './pdf-engine.js';
 import { groupSize, loadTarget, prepareEnvelopes, prepareLabels, type PrintTarget, type TargetKind } from './service.js';
-import { getOwnOrganization, readOwnOrganizationForm, saveOwnOrganization } from './settings.js';
+import { getOwnOrganization } from './sender.js';
 
 // Format and sheet names are checked by the route itself, which names a wrong one in its message.
 const FormatQuery = Query({ format: SafeText(40) });
 const LabelsQuery = Query({ sheet: SafeText(40), start: SafeText(10) });
-const SettingsForm = Form({ name: Line(), defaultFormat: Word(40), ...Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, Line()])) });
 type IdReq<Q> = { Params: { id: number }; Querystring: Q };
 
 export const ENVELOPES_JOB = 'envelopes.pdf';
@@ -43,23 +40,6 @@ const envelopeBase = (kind: TargetKind, id: number) => `/${PATHS[kind]}/${id}/${
 export default async function envelopeRoutes(app: FastifyInstance) {
   const db = app.db;
   const engine = sharedPdfEngine(app);
-
-  // ---- own organization (sender block) ----
-
-  app.get('/admin/settings', { config: { access: 'admin' }, schema: { querystring: NoQuery } }, async (_req, reply) =>
-    reply.page('admin/settings', { form: await getOwnOrganization(db), errors: {}, formats: ENVELOPE_FORMAT_LIST }),
-  );
-
-  app.post<{ Body: Record<string, unknown> }>('/admin/settings', { config: { access: 'admin' }, schema: { body: SettingsForm } }, async (req, reply) => {
-    try {
-      await saveOwnOrganization(db, req.user!, readOwnOrganizationForm(req.body ?? {}));
-      reply.flash('success', 'settings.saved');
-      return reply.seeOther('/admin/settings');
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return reply.page('admin/settings', { form: req.body, errors: err.fields, formats: ENVELOPE_FORMAT_LIST }, { status: 422 });
-    }
-  });
 
   // ---- stylesheets generated from the format tables (page size and block positions) ----
 
@@ -201,53 +181,57 @@ export default async function envelopeRoutes(app: FastifyInstance) {
     },
   });
 
-  for (const kind of ['group', 'person', 'organization'] as const) {
-    const base = kind === 'group' ? '/groups/:id/envelopes' : `/${PATHS[kind]}/:id/envelope`;
-
-    app.get<IdReq<{ format?: string }>>(base, { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
-      const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
-      if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 200);
-      const title = req.t(kind === 'group' ? 'envelopes.title' : 'envelopes.titleOne', { name: target.name });
-      return reply.fragment('envelopes/print', {
-        ...run,
-        ...links(target, format),
-        target,
-        format,
-        formats: ENVELOPE_FORMAT_LIST,
-        face,
-        pageTitle: title,
-        large: run.envelopes.length > engine.batchSize,
-        batchSize: engine.batchSize,
-      });
+  const envelopePage = (kind: TargetKind) => async (req: FastifyRequest<IdReq<{ format?: string }>>, reply: FastifyReply) => {
+    const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
+    if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 200);
+    const title = req.t(kind === 'group' ? 'envelopes.title' : 'envelopes.titleOne', { name: target.name });
+    return reply.fragment('envelopes/print', {
+      ...run,
+      ...links(target, format),
+      target,
+      format,
+      formats: ENVELOPE_FORMAT_LIST,
+      face,
+      pageTitle: title,
+      large: run.envelopes.length > engine.batchSize,
+      batchSize: engine.batchSize,
     });
+  };
 
-    app.get<IdReq<{ format?: string }>>(`${base}.pdf`, { config: { access: 'user', replica: true }, schema: { params: IdParams, querystring: FormatQuery } }, async (req, reply) => {
-      if (kind === 'group') {
-        // A large group goes to a job before its members are read (10,000 took 0.8 s of the click).
-        const format = parseFormat(req.query.format, (await getOwnOrganization(db)).defaultFormat);
-        const group = await groupSize(db, req.params.id);
-        if (group.members > app.config.jobPdfThreshold) {
-          const payload: EnvelopeJob = { kind, id: req.params.id, format: format.id };
-          const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: group.name, count: group.members }, total: group.members });
-          return toJob(reply, job);
-        }
-      }
-      const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
-      if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 422);
-      if (run.envelopes.length > app.config.jobPdfThreshold) {
-        const payload: EnvelopeJob = { kind, id: target.id, format: format.id };
-        const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: target.name, count: run.envelopes.length } });
+  const envelopePdf = (kind: TargetKind) => async (req: FastifyRequest<IdReq<{ format?: string }>>, reply: FastifyReply) => {
+    if (kind === 'group') {
+      // A large group goes to a job before its members are read (10,000 took 0.8 s of the click).
+      const format = parseFormat(req.query.format, (await getOwnOrganization(db)).defaultFormat);
+      const group = await groupSize(db, req.params.id);
+      if (group.members > app.config.jobPdfThreshold) {
+        const payload: EnvelopeJob = { kind, id: req.params.id, format: format.id };
+        const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: group.name, count: group.members }, total: group.members });
         return toJob(reply, job);
       }
-      const job: RenderRequest<(typeof run.envelopes)[number]> = {
-        items: run.envelopes,
-        css: `${PRINT_CSS}\n${envelopeCss(format)}`,
-        html: (batch) => app.view('envelopes/pdf', { envelopes: batch, sender: run.sender, face, forPdf: true, locale: 'ru', pageTitle: target.name }),
-      };
-      const filename = `envelopes-${kind}-${target.id}-${format.id}.pdf`;
-      return sendPdf(req, reply, job, filename, links(target, format).htmlUrl, run.skipped.length);
-    });
-  }
+    }
+    const { format, target, run } = await envelopeRun(kind, req.params.id, req.query.format);
+    if (run.envelopes.length === 0) return nothingToPrint(reply, target, run.skipped, 422);
+    if (run.envelopes.length > app.config.jobPdfThreshold) {
+      const payload: EnvelopeJob = { kind, id: target.id, format: format.id };
+      const job = await app.jobs.enqueue(ENVELOPES_JOB, payload, { owner: req.user!, dedupeKey: JSON.stringify(payload), titleParams: { name: target.name, count: run.envelopes.length } });
+      return toJob(reply, job);
+    }
+    const job: RenderRequest<(typeof run.envelopes)[number]> = {
+      items: run.envelopes,
+      css: `${PRINT_CSS}\n${envelopeCss(format)}`,
+      html: (batch) => app.view('envelopes/pdf', { envelopes: batch, sender: run.sender, face, forPdf: true, locale: 'ru', pageTitle: target.name }),
+    };
+    const filename = `envelopes-${kind}-${target.id}-${format.id}.pdf`;
+    return sendPdf(req, reply, job, filename, links(target, format).htmlUrl, run.skipped.length);
+  };
+
+  const envelopeOptions = { config: { access: 'user' as const, replica: true as const }, schema: { params: IdParams, querystring: FormatQuery } };
+  app.get<IdReq<{ format?: string }>>('/groups/:id/envelopes', envelopeOptions, envelopePage('group'));
+  app.get<IdReq<{ format?: string }>>('/groups/:id/envelopes.pdf', envelopeOptions, envelopePdf('group'));
+  app.get<IdReq<{ format?: string }>>('/persons/:id/envelope', envelopeOptions, envelopePage('person'));
+  app.get<IdReq<{ format?: string }>>('/persons/:id/envelope.pdf', envelopeOptions, envelopePdf('person'));
+  app.get<IdReq<{ format?: string }>>('/organizations/:id/envelope', envelopeOptions, envelopePage('organization'));
+  app.get<IdReq<{ format?: string }>>('/organizations/:id/envelope.pdf', envelopeOptions, envelopePdf('organization'));
 
   // ---- label sheets ----
 

@@ -6,7 +6,7 @@ import { labelRun, type LabelSheet, type LabelView } from './labels.js';
 import { envelopeView, senderBlock, type Block, type EnvelopeView } from './layout.js';
 import { countGroupMembers, findGroup, groupMembers, membersByIds, organizationMember, personMember } from './queries.js';
 import { toAddressee, type Addressee, type MemberRow } from './recipient.js';
-import type { OwnOrganization } from './settings.js';
+import type { OwnOrganization } from './sender.js';
 
 export type TargetKind = 'group' | 'person' | 'organization';
 

@@ -19,7 +19,7 @@ import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat } from '../envelopes/for
 import { LABEL_SHEET_LIST, labelRun, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from '../envelopes/labels.js';
 import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from '../envelopes/pdf-engine.js';
 import { envelopesFor } from '../envelopes/service.js';
-import { getOwnOrganization } from '../envelopes/settings.js';
+import { getOwnOrganization } from '../envelopes/sender.js';
 import { parseSelection, selectionQuery, type Selection } from '../groups/selection.js';
 import { form103Csv, form103Pdf, form103Xlsx, type Form103Batch } from './form103.js';
 import { addresseeOf, addressLineOf, form103ItemOf, canInclude, isEditable, isTracked, nextState, PRINT_CHOICES, printChoiceOf, readMailingForm, type MailingInput } from './model.js';
