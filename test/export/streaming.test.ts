@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable, type Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { columnLetters, csvChunks, csvValue, xlsxStream, zipInputOf, type Cell, type Table } from '../../src/features/export/table.js';
+import { columnLetters, csvChunks, csvValue, xlsxStream, type Cell, type Table } from '../../src/features/export/table.js';
+import { zipInputOf } from '../../src/features/export/xlsx-writer.mjs';
 
 /**
  * The spreadsheet writers stream: the reader gets the first rows while the last are still to be

@@ -1,10 +1,8 @@
-import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { once } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-// Loaded with the app, not on the first export: loading it takes ~0.5 s of the event loop (and
-// adds ~40 MB of memory, which an export would add anyway).
-import ExcelJS from 'exceljs';
+import { PassThrough, type Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import type { Locale } from '../../db/schema/users.js';
+import { limitConcurrency } from '../../lib/limit.js';
 
 /**
  * A table for a spreadsheet: a header row and rows that arrive in batches (database pages), so
@@ -45,89 +43,79 @@ export function sheetName(name: string): string {
   return name.replace(/[[\]:*?/\\]/g, ' ').trim().slice(0, 31) || 'Sheet1';
 }
 
-/**
- * Pauses the writer while the reader is behind: the reply's back-pressure paces the database
- * reads, and memory holds what one batch makes.
- */
-async function whenDrained(out: PassThrough, zipInput: ZipInput | null, closed: Promise<unknown>): Promise<boolean> {
-  // The zip first: rows written faster than it deflates would wait in its input, unbounded.
-  if (zipBehind(zipInput) && !out.destroyed) await Promise.race([new Promise<void>((resolve) => zipInput!.once('drain', resolve)), closed]);
-  if (out.writableNeedDrain && !out.destroyed) await Promise.race([once(out, 'drain'), closed]);
-  // Let the zip and the socket take what is pending before the next batch is made.
-  await nextTurn();
-  // The download was cut (the reply destroys the stream): read nothing more.
-  return !out.destroyed;
-}
-
-/** Control characters XML 1.0 cannot carry (tab and line breaks can): an imported value may hold one. */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-const xlsxValue = (v: Cell) => (typeof v === 'string' ? v.replace(NOT_XML, '') : v);
-
-/**
- * The stream that carries the sheet's XML into the zip. exceljs writes each committed row into
- * the sheet's buffer, which passes it on to the zip's input (a PassThrough archiver reads entry by
- * entry) without ever looking at that stream's back-pressure: when deflating is slower than making
- * rows (a busy machine, the threadpool shared with the database), the XML waited there, 60 MB per
- * 50,000 rows, and the server's memory grew with the file (321 → 532 MB over a 100,000-person
- * export). Reached through exceljs 4's internals (`worksheet.stream.pipes`); null when they
- * change, and then only the reply's back-pressure paces the rows, as before.
- */
-export function zipInputOf(ws: unknown): ZipInput | null {
-  const pipes = (ws as { stream?: { pipes?: unknown } }).stream?.pipes;
-  const first = Array.isArray(pipes) ? (pipes[0] as Partial<ZipInput> | undefined) : undefined;
-  return first && typeof first.once === 'function' && typeof first._writableState?.length === 'number' ? (first as ZipInput) : null;
-}
-
-/** archiver's PassThrough is readable-stream 2's: its state says what Node's `writableNeedDrain` would. */
-export interface ZipInput {
-  once(event: 'drain', listener: () => void): unknown;
-  _writableState: { length: number; highWaterMark: number };
-}
-
-const zipBehind = (z: ZipInput | null) => !!z && z._writableState.length >= z._writableState.highWaterMark;
-
-/** Rows per slice between turns of the event loop: each slice stays well under 50 ms of work. */
+/** Rows per message to the writer: each is copied across threads in well under 50 ms. */
 const SLICE = 250;
+/** Writers at once; a further export waits for one of them (each holds a thread and ~40 MB). */
+const inWriterSlot = limitConcurrency(2);
+const XLSX_WORKER = new URL('./xlsx-worker.mjs', import.meta.url);
+
+/** What the writer thread says: a piece of the file, "send more rows", the end, or a failure. */
+export type FromXlsxWorker = { type: 'chunk'; data: ArrayBuffer } | { type: 'want' } | { type: 'done' } | { type: 'error'; message: string };
+export type ToXlsxWorker = { type: 'rows'; rows: Cell[][] } | { type: 'end' };
 
 /**
- * The table as an .xlsx stream. The workbook is zipped as it is written (no shared strings: each
- * cell carries its text), so the first bytes leave before the last rows are read. Header row in
- * bold and frozen, autofilter over the whole table, widths set.
+ * The table as an .xlsx stream, written by exceljs in a worker thread (`xlsx-worker.mjs`): the
+ * sheet's XML and its deflating (about 5 s of CPU for 100,000 rows) stay off the event loop, and
+ * the garbage they make lives in the worker's own small heap. In the server's heap it survived
+ * long enough to be promoted and waited there for a major collection: 219 → 460 MB resident over
+ * a 100,000-person export. This thread reads the rows and hands them over a slice at a time, only
+ * when the worker asks for more and the reply has room, so the reader's pace paces the database.
  */
 export function xlsxStream(table: Table, locale: Locale): Readable {
   const out = new PassThrough({ highWaterMark: 256 * 1024 });
-  void writeXlsx(table, locale, out).catch((err: unknown) => out.destroy(err as Error));
+  void inWriterSlot(() => feedWriter(table, locale, out)).catch((err: unknown) => out.destroy(err as Error));
   return out;
 }
 
-async function writeXlsx(table: Table, locale: Locale, out: PassThrough) {
-  const closed = once(out, 'close').catch(() => undefined);
-  // Fastest deflate: a third larger than the default level, at well under half the time.
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out as unknown as Writable, useStyles: true, useSharedStrings: false, zip: { zlib: { level: 1 } } });
-  const ws = wb.addWorksheet(sheetName(table.sheet), { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
-  const n = table.columns.length;
-  // A style only where one is needed: exceljs looks up every styled cell's style (a third of its time).
-  ws.columns = table.columns.map((c, i) => ({ key: String(i), width: c.width, ...(c.date ? { style: { numFmt: DATE_FORMAT[locale].excel } } : {}) }));
-  const header = ws.addRow(table.columns.map((c) => c.header));
-  header.font = { bold: true };
-  header.commit();
-  // Known once the sheet's stream exists (it is opened with the first row).
-  const zipInput = zipInputOf(ws);
-  let last = 1;
-  for await (const batch of table.batches) {
-    for (let i = 0; i < batch.length; i += SLICE) {
-      for (const row of batch.slice(i, i + SLICE)) {
-        ws.addRow(row.map(xlsxValue)).commit();
-        last++;
-      }
-      // Leaving the loop closes the source: its database reads stop.
-      if (!(await whenDrained(out, zipInput, closed))) return;
+async function feedWriter(table: Table, locale: Locale, out: PassThrough): Promise<void> {
+  if (out.destroyed) return;
+  const workerData = { sheet: sheetName(table.sheet), columns: table.columns, dateFormat: DATE_FORMAT[locale].excel, lastColumn: columnLetters(table.columns.length) };
+  // No inherited flags: the server's `--import tsx` would load the TypeScript loader in the thread
+  // too. A small young generation: the writer's garbage is short-lived, and the process's 16 MB
+  // semi-spaces would otherwise be its own again. The old generation is capped so that a writer
+  // gone wrong fails its download, not the server's memory (it uses about 30 MB).
+  const worker = new Worker(XLSX_WORKER, { workerData, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
+  const closed = once(out, 'close').then(() => 'closed' as const, () => 'closed' as const);
+  let wanted = 0;
+  let onWant: (() => void) | null = null;
+  let finish!: (v: 'done') => void;
+  let fail!: (err: Error) => void;
+  const finished = new Promise<'done'>((resolve, reject) => ((finish = resolve), (fail = reject)));
+  finished.catch(() => undefined);
+  worker.on('message', (m: FromXlsxWorker) => {
+    if (m.type === 'chunk') out.write(Buffer.from(m.data));
+    else if (m.type === 'want') {
+      wanted++;
+      onWant?.();
+    } else if (m.type === 'done') finish('done');
+    else fail(new Error(m.message));
+  });
+  worker.on('error', (err) => fail(err));
+  worker.on('exit', (code) => fail(new Error(`the .xlsx writer exited with code ${code}`)));
+  /** Until the worker wants rows and the reply has room; false when the download was cut. */
+  const ready = async (): Promise<boolean> => {
+    while (wanted === 0) {
+      const woke = new Promise<void>((resolve) => (onWant = resolve));
+      if ((await Promise.race([woke, closed, finished])) === 'closed') return false;
     }
+    wanted--;
+    if (out.writableNeedDrain && !out.destroyed) await Promise.race([once(out, 'drain'), closed]);
+    return !out.destroyed;
+  };
+  try {
+    for await (const batch of table.batches) {
+      for (let i = 0; i < batch.length; i += SLICE) {
+        // Leaving the loop closes the source: its database reads stop.
+        if (!(await ready())) return;
+        worker.postMessage({ type: 'rows', rows: batch.slice(i, i + SLICE) } satisfies ToXlsxWorker);
+      }
+    }
+    if (!(await ready())) return;
+    worker.postMessage({ type: 'end' } satisfies ToXlsxWorker);
+    if ((await Promise.race([finished, closed])) === 'done') out.end();
+  } finally {
+    void worker.terminate();
   }
-  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: last, column: n } };
-  filterDatabase(wb, ws.name, `$A$1:$${columnLetters(n)}$${last}`);
-  ws.commit();
-  await wb.commit();
 }
 
 /** A column's letters as a reference writes them: 1 → A, 26 → Z, 27 → AA. */
@@ -135,17 +123,6 @@ export function columnLetters(n: number): string {
   let s = '';
   for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
   return s;
-}
-
-/**
- * The sheet-local name `_xlnm._FilterDatabase` over the filtered range, as Excel writes it beside
- * the sheet's <autoFilter>: LibreOffice shows the filter buttons only with it. exceljs's streaming
- * writer writes the workbook's defined names from `definedNames.model` but has no way to make a
- * name local to a sheet (localSheetId), so the model is given here whole.
- */
-function filterDatabase(wb: { definedNames: unknown }, sheet: string, range: string) {
-  const name = { name: '_xlnm._FilterDatabase', ranges: [`'${sheet.replace(/'/g, "''")}'!${range}`], localSheetId: 0 };
-  Object.defineProperty(wb.definedNames, 'model', { value: [name], configurable: true });
 }
 
 const BOM = '\ufeff';

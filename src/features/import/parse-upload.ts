@@ -1,7 +1,5 @@
-import { WorkerPool, WorkerFailedError, type SerializedError } from '../../lib/worker-pool.js';
-import { timeSlicer } from '../../lib/limit.js';
-import { mapContactRow, photoToRead, readPhoto } from './mapping.js';
-import { parseContactsFile, ParseError, type ColumnMapping, type ContactsFileResult, type ParseErrorCode } from './parse/index.js';
+import { mapContactRow, photoToRead } from './mapping.js';
+import { parseContactsFile, type ColumnMapping, type ContactsFileResult } from './parse/index.js';
 import { looksLikeXlsx, parseXlsx } from './parse/xlsx.js';
 import type { DraftRow, ParsedImport } from './types.js';
 
@@ -12,7 +10,9 @@ import type { DraftRow, ParsedImport } from './types.js';
  * parser stops at the first contact beyond `maxRows`: a file of a million rows is refused after
  * reading the first `maxRows + 1`.
  *
- * A new format (e.g. a spreadsheet) plugs in at `parseUpload`, which the worker runs.
+ * A new format (e.g. a spreadsheet) plugs in at `parseUpload`, which the worker runs. The app's
+ * thread reaches it through `parse-off-thread.ts` only, so it never loads the parsers' libraries
+ * (exceljs: about 30 MB).
  */
 export interface ParseUploadTask {
   bytes: Uint8Array;
@@ -76,58 +76,3 @@ export async function parseUpload(task: ParseUploadTask, emit: (part: UploadPart
     },
   };
 }
-
-const pool = new WorkerPool<ParseUploadTask, UploadPart, UploadHead>(
-  new URL('./parse-worker.ts', import.meta.url),
-  // Two parses at once on the 2-core reference machine; a hostile file gets 512 MB of heap at most.
-  { size: 2, idleMs: 60_000, maxOldGenerationSizeMb: 512 },
-  reviveError,
-);
-
-function reviveError(e: SerializedError): Error {
-  if (e.name === 'ParseError') {
-    const f = e.fields as { code: ParseErrorCode; line?: number; detail?: string; columns?: string };
-    return new ParseError(f.code, { line: f.line, detail: f.detail, columns: f.columns });
-  }
-  return Object.assign(new Error(e.message), { name: e.name });
-}
-
-/**
- * `parseUpload` in a worker thread, then the photos: the same result as parsing in place, without
- * holding the event loop. Throws ParseError as the parser does, WorkerFailedError when the worker
- * died (e.g. its heap limit).
- */
-/** `chunks`: the file as it was received (emptied here, so the pieces can be collected). */
-export async function parseUploadOffThread(
-  chunks: Buffer[],
-  name: string,
-  maxRows: number,
-  options: { mapping?: ColumnMapping; sheet?: string; saved?: Record<string, ColumnMapping> } = {},
-): Promise<ParsedImport> {
-  // One buffer of its own, handed over to the worker rather than copied into it.
-  const bytes = new Uint8Array(new ArrayBuffer(chunks.reduce((n, c) => n + c.length, 0)));
-  let at = 0;
-  for (const c of chunks.splice(0)) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  const rows: DraftRow[] = [];
-  const photos: { index: number; bytes: Uint8Array }[] = [];
-  const head = await pool.run(
-    { bytes, name, maxRows, ...options },
-    (part) => {
-      photos.push(...part.photos);
-      for (const r of part.rows) rows.push(r);
-    },
-    [bytes.buffer],
-  );
-  const clock = timeSlicer();
-  for (const p of photos) {
-    const row = rows[p.index];
-    row.photo = await readPhoto(Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength), row.problems);
-    if (clock.due()) await clock.yield();
-  }
-  return { ...head, rows };
-}
-
-export { WorkerFailedError };

@@ -9,7 +9,7 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 import { allows } from '../../plugins/access.js';
 import { readOptions, type ImportOptions } from './options.js';
 import { guessMapping, ParseError, type ColumnMapping, type UnknownColumns } from './parse/index.js';
-import { parseUploadOffThread, WorkerFailedError } from './parse-upload.js';
+import { parseUploadOffThread, WorkerFailedError } from './parse-off-thread.js';
 import { forgetRows } from './kept-rows.js';
 import { storeBatch } from './preview.js';
 import { deleteBatch, findBatch, lockBatch, setRowDecisions } from './queries.js';
