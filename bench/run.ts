@@ -14,7 +14,7 @@ import { DEMO_LOGIN, seedDemoInto } from './demo.js';
 import { pageList } from './pages.js';
 import { extraScenarios, type Context, type Figure } from './scenarios.js';
 import { eventLoopScenario } from './scenarios/event-loop.js';
-import { SERVER_NODE_ARGS } from './proc.js';
+import { SERVER_ENV, SERVER_NODE_ARGS } from './proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
@@ -142,7 +142,7 @@ async function startServer(port: number, target: Target = { db: 'pg', url: URL_ 
   const db = target.db === 'pg' ? { DATABASE_URL: target.url } : { DATABASE_URL: '', DATA_DIR: target.dataDir };
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory,mailings.create,mailings.register,mailings.form103' },
+    env: { ...process.env, ...SERVER_ENV, ...db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', JOB_PDF_THRESHOLD: process.env.JOB_PDF_THRESHOLD ?? '1000000', JOB_KINDS: 'import.commit,import.undo,xml.directory,mailings.create,mailings.register,mailings.form103' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // Up to 90 s: on a busy machine compiling the TypeScript alone takes half a minute.

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { ensureGroup, startSampler } from './envelopes.js';
 import type { Context, Figure, Scenario } from '../scenarios.js';
-import { SERVER_NODE_ARGS } from '../proc.js';
+import { SERVER_ENV, SERVER_NODE_ARGS } from '../proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIZE = Number(process.env.BENCH_JOB_ENVELOPES ?? 10_000);
@@ -23,7 +23,7 @@ const LATENCY_JOBS = Number(process.env.BENCH_JOB_LATENCY_JOBS ?? 200);
 async function startInstance(url: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', ...env },
+    env: { ...process.env, ...SERVER_ENV, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 600; i++) {
