@@ -10,7 +10,7 @@ import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.
 import { instanceId } from './keys.js';
 import { attachment, VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
-import { findGroup } from '../groups/queries.js';
+import { findGroup } from '../groups/service.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { ListQuery, parseListQuery, type ListQueryT } from '../correspondence/list.js';
 import { contactsTable, documentsTable } from './spreadsheet.js';

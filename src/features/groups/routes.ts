@@ -7,14 +7,15 @@ import { backTo } from '../../lib/next.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
-import { Locator } from '../contacts/search.js';
+import { Locator } from '../../lib/search/locator.js';
+import { parseSelection, parseSelectionOrg, selectionQuery } from '../../lib/search/selection.js';
 import { findOrganization } from '../organizations/queries.js';
 import { findPerson } from '../persons/queries.js';
 import { historyOf } from '../audit/service.js';
 import * as q from './queries.js';
 import * as service from './service.js';
 import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
-import { addSelection, countSelection, parseSelection, selectionQuery } from './selection.js';
+import { addSelection, countSelection } from './service.js';
 
 
 const ListQuery = Query({ archived: Word(5) });
@@ -43,12 +44,6 @@ function cursor(s: unknown): q.MemberKey | null {
   return null;
 }
 const encode = (k: q.MemberKey) => Buffer.from(JSON.stringify(k)).toString('base64url');
-
-function parseSelectionOrg(v: unknown): number | 'none' | null {
-  if (v === 'none') return 'none';
-  const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : null;
-}
 
 export default async function groupRoutes(app: FastifyInstance) {
   const db = app.db;
