@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Form, IdParams, IdText, NoQuery, Query, SafeText, Type, Word } from '../../lib/schemas.js';
 import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.js';
-import { instanceId } from './keys.js';
+import { instanceId } from '../../lib/exchange/keys.js';
 import { attachment, VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/service.js';

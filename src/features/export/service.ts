@@ -7,7 +7,7 @@ import { findGroup, membershipsOf } from '../groups/service.js';
 import { findOrganization } from '../organizations/service.js';
 import { findPerson, photoOf } from '../persons/service.js';
 import { hasOwnAddress } from '../persons/model.js';
-import { instanceId, keyContext, nativeKey } from './keys.js';
+import { instanceId, keyContext, nativeKey } from '../../lib/exchange/keys.js';
 import { bounds, contactsOfPersons, memberOrganizationBatches, organizationsById, personBatches, photosOf, type CardOrganization } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
 import { streetLine, vcard, type VcardAddress, type VcardVersion } from './vcard.js';
