@@ -4,7 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle } from 'drizzle-orm/pglite';
 import * as schema from '../src/db/schema/index.ts';
 import { listOrganizations } from '../src/features/contacts/queries.ts';
-import { Locator } from '../src/features/contacts/search.ts';
+import { Locator } from '../src/lib/search/locator.ts';
 
 const client = await PGlite.create(process.argv[2], { extensions: { pg_trgm } });
 if (process.env.ANALYZE) await client.exec('analyze');

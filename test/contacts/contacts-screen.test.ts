@@ -99,7 +99,7 @@ describe('/contacts', () => {
   });
 
   it('leaves near misses out once exact matches are plenty (FUZZY_WHEN_FEWER), and counts them consistently', async () => {
-    const { FUZZY_WHEN_FEWER } = await import('../../src/features/contacts/search.js');
+    const { FUZZY_WHEN_FEWER } = await import('../../src/lib/search/locator.js');
     const local = await createTestApp();
     try {
       const db = local.database.db;
@@ -116,7 +116,7 @@ describe('/contacts', () => {
       const typo = await c.get(`/contacts?q=${encodeURIComponent('петришев')}&org=${org.id}&size=200`);
       expect(personIdsOf(typo.body)[0]).toBe(near.id);
       // "Add this selection" counts what the list shows.
-      const { countSelection } = await import('../../src/features/groups/selection.js');
+      const { countSelection } = await import('../../src/features/groups/service.js');
       expect((await countSelection(db, { q: 'петрищев', org: org.id })).total).toBe(FUZZY_WHEN_FEWER);
     } finally {
       await local.close();

@@ -5,7 +5,7 @@ import { organizations } from '../../src/db/schema/organizations.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, sample, uploadOk } from '../import/helpers.js';
-import { Locator } from '../../src/features/contacts/search.js';
+import { Locator } from '../../src/lib/search/locator.js';
 import { matchContacts } from '../../src/features/contacts/queries.js';
 import { rows } from '../../src/db/rows.js';
 

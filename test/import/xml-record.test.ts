@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fragment } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { XmlRecords, type XmlLayout } from '../../src/features/export/xml-record.js';
-import { xmlAttribute, xmlText } from '../../src/features/export/format.js';
+import { xmlAttribute, xmlText } from '../../src/lib/exchange/format.js';
 
 // XmlRecords reuses its elements from record to record; whatever the records before, each must
 // come out exactly as xmlbuilder2 writes a record built afresh.

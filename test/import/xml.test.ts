@@ -16,7 +16,7 @@ import { personPhotos, persons } from '../../src/db/schema/persons.js';
 import { importBatches } from '../../src/db/schema/imports.js';
 import { sample } from './helpers.js';
 import { bounds, membershipBatches } from '../../src/features/export/queries.js';
-import { keyContext } from '../../src/features/export/keys.js';
+import { keyContext } from '../../src/lib/exchange/keys.js';
 import { ScopeSql } from '../../src/features/export/scope.js';
 
 const XSD = readFileSync(new URL('../../public/schema/contacts.xsd', import.meta.url), 'utf8');

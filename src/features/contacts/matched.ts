@@ -1,8 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { rows } from '../../db/rows.js';
-import type { GroupCount, ListParams, Match, OrgRow, RowKey } from './queries.js';
-import { ORG_COLUMNS, PERSON_COUNT, REFERENCE_TABLE } from './walk.js';
+import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
+import type { GroupCount, ListParams, Match, OrgRow, RowKey } from './types.js';
+import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
 
 /**
  * A page of what the locator matched, ordered, counted and cut here rather than in SQL: the match

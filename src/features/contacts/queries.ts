@@ -1,71 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { FUZZY_WHEN_FEWER, Locator } from './search.js';
 import { rows } from '../../db/rows.js';
+import type { Grouping } from '../../lib/search/groupings.js';
+import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
+import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
 import { escapeLike } from '../../lib/text.js';
+import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
 import { listMatched } from './matched.js';
-import { mailingGroups, ORG_COLUMNS, PERSON_COUNT, REFERENCE_TABLE, referenceSource, walkGroups } from './walk.js';
-
-export const GROUPINGS = ['organization', 'region', 'activity', 'category', 'group'] as const;
-export type Grouping = (typeof GROUPINGS)[number];
-
-/** Keyset position of a row: [group is empty, group key, rank, sort key, id]. */
-export type RowKey = [boolean, string, number, string, number];
-
-export interface OrgRow {
-  id: number;
-  groupId: number | null;
-  name: string;
-  shortName: string;
-  archivedAt: Date | null;
-  locality: string;
-  personCount: number;
-  groupEmpty: boolean;
-  groupKey: string;
-  groupLabel: string | null;
-  rank: number;
-  sortKey: string;
-}
-
-export interface GroupCount {
-  groupEmpty: boolean;
-  groupKey: string;
-  groupLabel: string | null;
-  count: number;
-}
-
-export interface ListParams {
-  groupBy: Grouping;
-  locator: Locator;
-  showArchived: boolean;
-  size: number;
-  mode: 'first' | 'next' | 'prev' | 'last';
-  cursor: RowKey | null;
-}
-
-
-/**
- * What the locator matched, found once per request and reused by the page, its header counts,
- * the total and the "without organization" entry: at 100,000 persons the match itself is the
- * expensive part, so it must not be repeated per query.
- */
-export interface Match {
-  /** Matching organizations as a PostgreSQL array literal, with their ranks in the same order. */
-  ids: string;
-  ranks: string;
-  /** The same as [id, rank] pairs. */
-  orgRanks: [number, number][];
-  size: number;
-  /** Matching persons without an organization. */
-  unaffiliated: number;
-  /** The grouping's header keys the query matched (their organizations are all in the match). */
-  headers: Set<string>;
-  /** Some organizations are there as near misses only (rank APPROXIMATE). */
-  approximate: boolean;
-}
-
-/** The rank of a near miss (typo): after every exact match, under the "similar" divider. */
-export const APPROXIMATE = 2;
+import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow, type PersonRow } from './types.js';
+import { mailingGroups, referenceSource, walkGroups } from './walk.js';
 
 type MatchRow = { id: number | null; rank: number; n: number; own: number };
 
@@ -202,25 +145,6 @@ async function inTx<T>(db: Db, locator: Locator, fn: (tx: Tx) => Promise<T>): Pr
     if (locator.active) await locator.prepare(tx);
     return fn(tx);
   });
-}
-
-export interface OrgPage {
-  rows: OrgRow[];
-  hasPrev: boolean;
-  hasNext: boolean;
-  counts: GroupCount[];
-  total: number;
-  /** Matching persons without an organization (all of them without a locator). */
-  unaffiliated: number;
-  /** Rows of the whole list (under mailing groups an organization may stand several times). */
-  rowTotal: number;
-  /** False when rowTotal is only a lower bound ("more than"): a very large list by mailing group. */
-  rowTotalExact: boolean;
-  /** The first row's place in the whole list (1-based), when the query knows it. */
-  position: number | null;
-  /** Header keys the locator matched, and whether near misses are among the rows' match. */
-  headers: Set<string>;
-  approximate: boolean;
 }
 
 /**
@@ -360,18 +284,6 @@ async function listFiltered(tx: Tx, p: FilteredParams, match: Match | null): Pro
       )
     : [];
   return { ...done, counts: counts.map((r) => ({ ...r, count: Number(r.count) })) };
-}
-
-export interface PersonRow {
-  id: number;
-  surname: string;
-  firstName: string;
-  patronymic: string;
-  jobTitle: string;
-  influence: number;
-  archivedAt: Date | null;
-  hasPhoto: boolean;
-  rank: number;
 }
 
 /**

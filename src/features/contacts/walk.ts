@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { rows } from '../../db/rows.js';
-import type { GroupCount, ListParams, OrgRow } from './queries.js';
+import type { GroupCount, ListParams, OrgRow } from './types.js';
+import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
 
 /**
  * A grouping the list can walk group by group: the groups in key order, the organizations of one
@@ -27,16 +28,6 @@ export interface WalkGroup {
   /** The group's ids: one mailing group, or every reference value spelled alike. */
   ids: number[];
 }
-
-export const ORG_COLUMNS = sql`o.id, o.name, o.short_name as "shortName", o.archived_at as "archivedAt", o.addr_locality as "locality", o.sort_name as "sortKey"`;
-export const PERSON_COUNT = sql`(select count(*) from persons p where p.organization_id = x.id and p.archived_at is null)::int as "personCount"`;
-
-/** The reference lists a grouping can stand for: their table and the organization's column. */
-export const REFERENCE_TABLE = {
-  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
-  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
-  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
-} as const;
 
 /** Mailing groups: an organization stands under every live group it or one of its active persons is in. */
 export const mailingGroups: WalkSource = {

@@ -4,6 +4,7 @@ import { DIRECTIONS, type Direction } from '../../db/schema/documents.js';
 import type { Locale } from '../../db/schema/users.js';
 import type { Translate } from '../../i18n/index.js';
 import type { FieldErrors } from '../../lib/errors.js';
+import { pageMode, type PageMode } from '../../lib/keyset.js';
 import { cleanText, normalizeKey } from '../../lib/text.js';
 import { dateFormatter, parseDate } from './dates.js';
 import type { DocumentCursor, DocumentFilter } from './queries.js';
@@ -34,7 +35,7 @@ export interface ParsedList {
   form: { direction: string; from: string; to: string; organization: string; person: string; q: string };
   filter: DocumentFilter;
   errors: FieldErrors;
-  mode: 'first' | 'next' | 'prev' | 'last';
+  mode: PageMode;
   cursor: DocumentCursor | null;
 }
 
@@ -77,23 +78,7 @@ export function parseListQuery(q: ListQueryT): ParsedList {
     text: normalizeKey(form.q),
   };
   const cursor = decodeCursor(q.after ?? q.before);
-  const mode = q.page === 'last' ? 'last' : cursor ? (q.after ? 'next' : 'prev') : 'first';
-  return { form, filter, errors, mode, cursor };
-}
-
-/** Links that keep the filters and change the page: `link({ after: … })`. */
-export function linkBuilder(base: string, form: Record<string, string>, omit: string[] = []) {
-  const kept: Record<string, string> = {};
-  for (const [k, v] of Object.entries(form)) if (v && !omit.includes(k)) kept[k] = v;
-  return (extra: Record<string, string | undefined> = {}) => {
-    const u = new URLSearchParams(kept);
-    for (const [k, v] of Object.entries(extra)) {
-      if (v === undefined || v === '') u.delete(k);
-      else u.set(k, v);
-    }
-    const s = u.toString();
-    return s ? `${base}?${s}` : base;
-  };
+  return { form, filter, errors, mode: pageMode(q, cursor), cursor };
 }
 
 /** Date and size formatting for the templates, in the user's language. */

@@ -8,7 +8,8 @@ import { historyOf } from '../audit/service.js';
 import { todayIso } from './dates.js';
 import { contentDisposition, INLINE_TYPES, MAX_DOCUMENT_BYTES, MAX_FILE_BYTES } from './files.js';
 import './history.js';
-import { linkBuilder, ListQuery, parseListQuery, encodeCursor, PAGE_SIZE, viewHelpers, type ListQueryT } from './list.js';
+import { ListQuery, parseListQuery, encodeCursor, PAGE_SIZE, viewHelpers, type ListQueryT } from './list.js';
+import { linkBuilder, pagerLinks } from '../../lib/keyset.js';
 import {
   citingMemberships,
   countDocuments,
@@ -79,14 +80,7 @@ export default async function correspondenceRoutes(app: FastifyInstance) {
     }
     const total = await countFiltered(db, filter);
     const link = linkBuilder(base, parsed.form, Object.keys(fixed).length ? ['organization', 'person'] : []);
-    const first = list.rows[0];
-    const last = list.rows[list.rows.length - 1];
-    const pager = {
-      first: list.hasPrev ? link() : null,
-      prev: list.hasPrev && first ? link({ before: encodeCursor(first) }) : null,
-      next: list.hasNext && last ? link({ after: encodeCursor(last) }) : null,
-      last: list.hasNext ? link({ page: 'last' }) : null,
-    };
+    const pager = pagerLinks(list, link, encodeCursor);
     // The spreadsheet export of the same list: its filters, a counterparty's page's own included.
     const exportFilter: Record<string, string> = { ...parsed.form };
     if (Object.keys(fixed).length) exportFilter.organization = exportFilter.person = '';

@@ -270,3 +270,6 @@ export async function registerOutgoingCopies(
   }
   return out;
 }
+
+/** What other features read of the register (its spreadsheet export): through this service, never the queries. */
+export { listDocuments, type DocumentCursor, type DocumentFilter } from './queries.js';

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { anyInt } from '../import/bulk.js';
-import { keyOfIdSql, keySql, type KeyContext } from './keys.js';
+import { anyInt } from '../../db/bulk.js';
+import { keyOfIdSql, keySql, type KeyContext } from '../../lib/exchange/keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
 import { rows } from '../../db/rows.js';
 import type { Address } from '../../db/schema/address.js';

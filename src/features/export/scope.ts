@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { Locator } from '../contacts/search.js';
+import type { Locator } from '../../lib/search/locator.js';
+import { matchedOrganization, selectionLocator, selectionWhere, type Selection } from '../../lib/search/selection.js';
 
 /**
  * What an export covers, as SQL conditions over the aliases every export query uses
@@ -14,7 +15,7 @@ import { Locator } from '../contacts/search.js';
  */
 export type ExportScope =
   | { kind: 'all' }
-  | { kind: 'selection'; q: string; org: number | 'none' | null; archived: boolean; groupBy?: string; approx?: boolean }
+  | ({ kind: 'selection'; archived: boolean } & Selection)
   | { kind: 'group'; groupId: number };
 
 /** Ids at the start of the export: rows created while it streams wait for the next one. */
@@ -32,26 +33,7 @@ export class ScopeSql {
     readonly scope: ExportScope,
     private readonly bounds: Bounds,
   ) {
-    // The exact matches only, unless near misses were asked for ("включая похожие").
-    this.locator = scope.kind === 'selection' ? new Locator(scope.q, { exact: !scope.approx }) : null;
-  }
-
-  private selectedPerson(p: SQL, po: SQL): SQL {
-    const s = this.scope;
-    if (s.kind !== 'selection') return sql`true`;
-    const parts: SQL[] = [];
-    if (!s.archived) parts.push(sql`${p}.archived_at is null`, sql`(${po}.id is null or ${po}.archived_at is null)`);
-    if (s.org === 'none') parts.push(sql`${p}.organization_id is null`);
-    else if (typeof s.org === 'number') parts.push(sql`${p}.organization_id = ${s.org}`);
-    if (this.locator?.active) parts.push(sql`(${this.locator.person(p)} or (${po}.id is not null and ${this.matchedOrganization(po)}))`);
-    return parts.length ? sql.join(parts, sql` and `) : sql`true`;
-  }
-
-  /** An organization the locator matches by its name or by the header it stands under on the screen. */
-  private matchedOrganization(o: SQL): SQL {
-    const s = this.scope;
-    const header = s.kind === 'selection' && s.groupBy ? this.locator!.header(o, s.groupBy) : sql`false`;
-    return sql`(${this.locator!.organization(o)} or ${header})`;
+    this.locator = scope.kind === 'selection' ? selectionLocator(scope) : null;
   }
 
   person(p: SQL, po: SQL): SQL {
@@ -61,7 +43,7 @@ export class ScopeSql {
     if (s.kind === 'group') {
       return sql`${bound} and exists (select 1 from group_memberships gm where gm.group_id = ${s.groupId} and gm.person_id = ${p}.id and gm.removed_at is null)`;
     }
-    return sql`${bound} and ${this.selectedPerson(p, po)}`;
+    return sql`${bound} and ${selectionWhere(s, this.locator!, p, po)}`;
   }
 
   /** Whether the organization of the person `p`, joined as `po`, is in the file. */
@@ -87,7 +69,7 @@ export class ScopeSql {
     else if (typeof s.org === 'number') parts.push(sql`${o}.id = ${s.org}`);
     if (this.locator?.active) {
       const active = sql`lp.organization_id = ${o}.id ${s.archived ? sql`` : sql`and lp.archived_at is null`}`;
-      parts.push(sql`(${this.matchedOrganization(o)} or exists (select 1 from persons lp where ${active} and ${this.locator.person(sql`lp`)}))`);
+      parts.push(sql`(${matchedOrganization(s, this.locator, o)} or exists (select 1 from persons lp where ${active} and ${this.locator.person(sql`lp`)}))`);
     }
     const own = parts.length ? sql.join(parts, sql` and `) : sql`true`;
     return sql`${bound} and ((${own}) or ${ofPersons})`;

@@ -1,11 +1,13 @@
 import type { Db } from '../../db/client.js';
 import type { Translate } from '../../i18n/index.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { findGroup, membershipsOf } from '../groups/queries.js';
-import { findOrganization } from '../organizations/queries.js';
-import { findPerson, photoOf } from '../persons/queries.js';
+import { parseGrouping } from '../../lib/search/groupings.js';
+import { parseSelectionOrg } from '../../lib/search/selection.js';
+import { findGroup, membershipsOf } from '../groups/service.js';
+import { findOrganization } from '../organizations/service.js';
+import { findPerson, photoOf } from '../persons/service.js';
 import { hasOwnAddress } from '../persons/model.js';
-import { instanceId, keyContext, nativeKey } from './keys.js';
+import { instanceId, keyContext, nativeKey } from '../../lib/exchange/keys.js';
 import { bounds, contactsOfPersons, memberOrganizationBatches, organizationsById, personBatches, photosOf, type CardOrganization } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';
 import { streetLine, vcard, type VcardAddress, type VcardVersion } from './vcard.js';
@@ -14,13 +16,12 @@ import { streetLine, vcard, type VcardAddress, type VcardVersion } from './vcard
 export function scopeOf(q: { group?: string; group_by?: string; q?: string; org?: string; archived?: string; approx?: string }): ExportScope {
   const group = Number(q.group);
   if (Number.isInteger(group) && group > 0) return { kind: 'group', groupId: group };
-  const org = q.org === 'none' ? 'none' : Number(q.org) > 0 && Number.isInteger(Number(q.org)) ? Number(q.org) : null;
+  const org = parseSelectionOrg(q.org);
   const text = (q.q ?? '').trim();
   // No locator and no organization: the whole directory, archived records and history included,
   // so that an export re-imports without loss.
   if (!text && org === null) return { kind: 'all' };
-  const groupBy = ['organization', 'region', 'activity', 'category', 'group'].includes(q.group_by ?? '') ? q.group_by! : 'organization';
-  return { kind: 'selection', q: text, org, archived: q.archived === '1', groupBy, approx: q.approx === '1' };
+  return { kind: 'selection', q: text, org, archived: q.archived === '1', groupBy: parseGrouping(q.group_by), approx: q.approx === '1' };
 }
 
 export async function assertGroupExists(db: Db, id: number) {

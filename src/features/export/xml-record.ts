@@ -1,6 +1,6 @@
 import { fragment } from 'xmlbuilder2';
 import type { XMLBuilder, XMLWriterOptions } from 'xmlbuilder2/lib/interfaces.js';
-import { xmlAttribute, xmlText } from './format.js';
+import { xmlAttribute, xmlText } from '../../lib/exchange/format.js';
 
 /**
  * The records of one kind (persons, organizations, …) of the XML export, written with reusable

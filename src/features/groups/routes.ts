@@ -1,20 +1,22 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
-import { Cursor, Form, IdParams, IdText, Line, MAX_ID, Next, NoQuery, Query, SafeLines, SafeText, Word } from '../../lib/schemas.js';
+import { Cursor, Form, IdParams, IdText, Line, Next, NoQuery, Query, SafeLines, SafeText, Word } from '../../lib/schemas.js';
+import { decodeJsonCursor, encodeJsonCursor, isRowId, isSortKey, linkBuilder, pagerLinks } from '../../lib/keyset.js';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { backTo } from '../../lib/next.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
-import { Locator } from '../contacts/search.js';
+import { Locator } from '../../lib/search/locator.js';
+import { parseSelection, parseSelectionOrg, selectionQuery } from '../../lib/search/selection.js';
 import { findOrganization } from '../organizations/queries.js';
 import { findPerson } from '../persons/queries.js';
 import { historyOf } from '../audit/service.js';
 import * as q from './queries.js';
 import * as service from './service.js';
 import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
-import { addSelection, countSelection, parseSelection, selectionQuery } from './selection.js';
+import { addSelection, countSelection } from './service.js';
 
 
 const ListQuery = Query({ archived: Word(5) });
@@ -32,23 +34,8 @@ type Body = Static<typeof GroupForm> & Record<string, unknown>;
 type IdReq = { Params: { id: number } };
 const MEMBERS_PAGE = 50;
 
-function cursor(s: unknown): q.MemberKey | null {
-  if (typeof s !== 'string' || !s) return null;
-  try {
-    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 1000 && !/[\u0000-\u001f\u007f]/.test(v[0]) && Number.isInteger(v[1]) && v[1] >= 0 && v[1] <= MAX_ID) return v as q.MemberKey;
-  } catch {
-    // a malformed cursor means the first page
-  }
-  return null;
-}
-const encode = (k: q.MemberKey) => Buffer.from(JSON.stringify(k)).toString('base64url');
-
-function parseSelectionOrg(v: unknown): number | 'none' | null {
-  if (v === 'none') return 'none';
-  const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : null;
-}
+const isMemberKey = (v: unknown): v is q.MemberKey => Array.isArray(v) && v.length === 2 && isSortKey(v[0]) && isRowId(v[1]);
+const cursor = (s: unknown) => decodeJsonCursor(s, isMemberKey);
 
 export default async function groupRoutes(app: FastifyInstance) {
   const db = app.db;
@@ -97,19 +84,8 @@ export default async function groupRoutes(app: FastifyInstance) {
       const sort: q.MemberSort = q.MEMBER_SORTS.includes(qs.sort as q.MemberSort) ? (qs.sort as q.MemberSort) : 'name';
       const former = qs.former === '1';
       const members = await q.listMembers(db, group.id, { sort, former, size: MEMBERS_PAGE, after: cursor(qs.after), before: cursor(qs.before), last: qs.page === 'last' });
-      const link = (extra: Record<string, string>) => {
-        const u = new URLSearchParams({ ...(sort !== 'name' ? { sort } : {}), ...(former ? { former: '1' } : {}), ...extra });
-        const s = u.toString();
-        return `/groups/${group.id}${s ? `?${s}` : ''}`;
-      };
-      const first = members.rows[0];
-      const last = members.rows[members.rows.length - 1];
-      const pager = {
-        first: members.hasPrev ? link({}) : null,
-        prev: members.hasPrev && first ? link({ before: encode([first.sortValue, first.membershipId]) }) : null,
-        next: members.hasNext && last ? link({ after: encode([last.sortValue, last.membershipId]) }) : null,
-        last: members.hasNext ? link({ page: 'last' }) : null,
-      };
+      const link = linkBuilder(`/groups/${group.id}`, { sort: sort !== 'name' ? sort : undefined, former: former ? '1' : undefined });
+      const pager = pagerLinks(members, link, (m) => encodeJsonCursor([m.sortValue, m.membershipId] satisfies q.MemberKey));
       const find = (qs.find ?? '').slice(0, 200);
       const candidates = find && req.user && ['secretary', 'admin'].includes(req.user.role) ? await findCandidates(group.id, find) : null;
       const docs = await q.documentsOfMemberships(db, members.rows.map((m) => m.membershipId));

@@ -13,6 +13,8 @@ import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findActiveMembership, findGroup } from './queries.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
+import { rows } from '../../db/rows.js';
+import { selectionLocator, selectionWhere, type Selection } from '../../lib/search/selection.js';
 
 const GROUP_FIELDS = ['name', 'description', 'mark'] as const;
 export type Member = { personId: number } | { organizationId: number };
@@ -201,3 +203,57 @@ historyCheckers.organization.push(async (db, id) => {
   const [row] = await db.select({ id: groupMemberships.id }).from(groupMemberships).where(eq(groupMemberships.organizationId, id)).limit(1);
   return Boolean(row);
 });
+
+// ---- the /contacts selection, added to a group (its definition: lib/search/selection.ts) ----
+
+/** The selection's persons, and how many of them are not yet members of the group. */
+export async function countSelection(db: Db, sel: Selection, groupId: number | null = null): Promise<{ total: number; new: number }> {
+  const locator = selectionLocator(sel);
+  return db.transaction(async (tx) => {
+    if (locator.active) await locator.prepare(tx);
+    const notMember = groupId
+      ? sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)`
+      : sql`true`;
+    const [r] = rows<{ total: number; fresh: number }>(
+      await tx.execute(sql`
+        select count(*)::int as total, count(*) filter (where ${notMember})::int as fresh
+        from persons p left join organizations o on o.id = p.organization_id where ${selectionWhere(sel, locator)}`),
+    );
+    return { total: Number(r.total), new: Number(r.fresh) };
+  });
+}
+
+/** Adds every person of the selection who is not yet a member, in one statement. */
+export async function addSelection(db: Db, actor: User, groupId: number, sel: Selection, reason: string): Promise<number> {
+  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  const locator = selectionLocator(sel);
+  return db.transaction(async (tx) => {
+    const group = await findGroup(tx, groupId);
+    if (!group) throw new NotFoundError();
+    if (group.archivedAt) throw new ValidationError({ group: { key: 'groups.archivedGroup' } });
+    if (locator.active) await locator.prepare(tx);
+    const inserted = rows<{ id: number }>(
+      await tx.execute(sql`
+        insert into group_memberships (group_id, person_id, reason, added_by)
+        select ${groupId}, p.id, ${reason}, ${actor.id}
+        from persons p left join organizations o on o.id = p.organization_id
+        where ${selectionWhere(sel, locator)}
+          and not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)
+        on conflict do nothing
+        returning id`),
+    );
+    await recordAudit(tx, {
+      userId: actor.id,
+      entityType: 'group',
+      entityId: groupId,
+      action: 'update',
+      before: { members: null },
+      after: { members: `+${inserted.length} (${sel.q || '*'})` },
+      fields: ['members'],
+    });
+    return inserted.length;
+  });
+}
+
+/** What other features read of the groups (the /contacts screen, exports): through this service, never the queries. */
+export { badgesForOrganizations, badgesForPersons, findGroup, groupCounts, groupPersonCounts, membershipsOf } from './queries.js';

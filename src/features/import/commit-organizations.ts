@@ -9,7 +9,7 @@ import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
 import { EMPTY_ADDRESS, isEmptyAddress } from './mapping.js';
 import { groupsByName, organizationsByName, recordsByKey } from './match.js';
 import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
-import { anyInt, bulkUpdate } from './bulk.js';
+import { anyInt, bulkUpdate } from '../../db/bulk.js';
 import { insertGroups, insertOrganizations, type Organization, type OrganizationValues } from './writers.js';
 import { WriterState, type StoredRow } from './commit-state.js';
 

@@ -4,7 +4,7 @@ import type { ImportDecision } from '../../db/schema/imports.js';
 import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
-import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
+import { allocateIds, anyInt, bulkUpdate, chunked, send } from '../../db/bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
 import { MAX_EMAILS, merge, type Update } from './merge.js';
 import type { PersonDraft, PhoneInput } from './types.js';

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { documents } from '../../db/schema/documents.js';
 import { translator } from '../../i18n/index.js';
 import { normalizeKey } from '../../lib/text.js';
-import { anyText } from './bulk.js';
+import { anyText } from '../../db/bulk.js';
 import { groupsByName } from './match.js';
 import type { MembershipDraft } from './types.js';
 import { insertGroups, writeOutcomes, type MembershipWrite } from './writers.js';

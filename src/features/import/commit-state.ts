@@ -6,7 +6,7 @@ import { importRows, type ImportDecision, type ImportOutcome } from '../../db/sc
 import { organizations } from '../../db/schema/organizations.js';
 import type { User } from '../../db/schema/users.js';
 import { photoLabel } from '../persons/model.js';
-import { anyInt, chunked, Pipeline } from './bulk.js';
+import { anyInt, chunked, Pipeline } from '../../db/bulk.js';
 import { isEmptyAddress } from './mapping.js';
 import type { ImportOptions } from './options.js';
 import type { PhotoDraft, RowData } from './types.js';

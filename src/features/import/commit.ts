@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database, Tx } from '../../db/client.js';
 import { importBatches, importRows } from '../../db/schema/imports.js';
 import type { User } from '../../db/schema/users.js';
-import { instanceId } from '../export/keys.js';
+import { instanceId } from '../../lib/exchange/keys.js';
 import type { ImportOptions } from './options.js';
 import { takeRows } from './kept-rows.js';
 import { unpackRow } from './pack.js';

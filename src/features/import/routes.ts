@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Form, IdParams, Next, NoQuery, Query, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { ValidationError } from '../../lib/errors.js';
+import { linkBuilder, pagerLinks } from '../../lib/keyset.js';
 import { type ImportBatch } from '../../db/schema/imports.js';
 import { liveProgress } from './commit.js';
 import { COMMIT_JOB, registerImportJobs, UNDO_JOB } from './jobs.js';
@@ -103,17 +104,9 @@ export default async function importRoutes(app: FastifyInstance) {
       // What "update" would change on each duplicate card, field by field.
       batch.status === 'preview' || batch.status === 'failed' ? updateChanges(db, rows) : new Map(),
     ]);
-    const link = (extra: Record<string, string>) => {
-      const u = new URLSearchParams({ ...(show !== defaultFilter ? { show } : {}), ...extra });
-      const s = u.toString();
-      return `/import/${batch.id}${s ? `?${s}` : ''}`;
-    };
-    const pager = page && {
-      first: page.hasPrev ? link({}) : null,
-      prev: page.hasPrev && rows[0] ? link({ before: String(rows[0].rowNo) }) : null,
-      next: page.hasNext && rows.length ? link({ after: String(rows[rows.length - 1].rowNo) }) : null,
-      last: null,
-    };
+    const link = linkBuilder(`/import/${batch.id}`, { show: show !== defaultFilter ? show : undefined });
+    // Row numbers are the cursors; the rows are read forward only (no last page).
+    const pager = page && pagerLinks(page, link, (r) => String(r.rowNo), { last: false });
     return reply.page(
       'import/show',
       {

@@ -13,7 +13,7 @@ import { allows } from '../../plugins/access.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
-import { anyInt, bulkUpdate } from './bulk.js';
+import { anyInt, bulkUpdate } from '../../db/bulk.js';
 import { lockBatch } from './queries.js';
 import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
 

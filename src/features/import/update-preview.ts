@@ -4,7 +4,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, persons, type Person } from '../../db/schema/persons.js';
 import { normalizeKey } from '../../lib/text.js';
 import { PERSON_FIELDS } from '../persons/service.js';
-import { anyInt } from './bulk.js';
+import { anyInt } from '../../db/bulk.js';
 import type { StoredRow } from './commit-state.js';
 import { merge } from './merge.js';
 import type { PersonDraft, RowData } from './types.js';

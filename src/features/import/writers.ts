@@ -7,7 +7,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type Gender, type PhoneKind } from '../../db/schema/persons.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
-import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from './bulk.js';
+import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from '../../db/bulk.js';
 import { parsePhone } from '../../lib/validate.js';
 import { diff, type AuditedField } from '../audit/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';

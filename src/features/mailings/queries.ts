@@ -5,7 +5,7 @@ import { documents } from '../../db/schema/documents.js';
 import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
 import { mailingFiles, mailingRecipients, mailings, type Mailing, type MailingRecipient } from '../../db/schema/mailings.js';
 import { users } from '../../db/schema/users.js';
-import { selectionLocator, selectionWhere, type Selection } from '../groups/selection.js';
+import { selectionLocator, selectionWhere, type Selection } from '../../lib/search/selection.js';
 import type { FrozenRecipient } from './model.js';
 
 export const LIST_PAGE = 50;
@@ -185,7 +185,7 @@ export async function blacklisted(db: Db | Tx): Promise<{ persons: Set<number>; 
   return out;
 }
 
-/** The persons of a /contacts selection, as the groups feature defines it (one definition). */
+/** The persons of a /contacts selection (its one definition: lib/search/selection.ts). */
 export async function selectionPersonIds(db: Db, sel: Selection): Promise<number[]> {
   const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {

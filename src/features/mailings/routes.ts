@@ -20,7 +20,7 @@ import { LABEL_SHEET_LIST, labelRun, labelsCss, paginateLabels, parseSheet, pars
 import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from '../envelopes/pdf-engine.js';
 import { envelopesFor } from '../envelopes/service.js';
 import { getOwnOrganization } from '../envelopes/sender.js';
-import { parseSelection, selectionQuery, type Selection } from '../groups/selection.js';
+import { parseSelection, selectionQuery, type Selection } from '../../lib/search/selection.js';
 import { form103Csv, form103Pdf, form103Xlsx, type Form103Batch } from './form103.js';
 import { addresseeOf, addressLineOf, form103ItemOf, canInclude, isEditable, isTracked, nextState, PRINT_CHOICES, printChoiceOf, readMailingForm, type MailingInput } from './model.js';
 import * as q from './queries.js';

@@ -11,7 +11,7 @@ import { registerOutgoingCopies } from '../correspondence/service.js';
 import type { UploadedFile } from '../correspondence/files.js';
 import { addresseesOf, groupAddressees } from '../envelopes/service.js';
 import type { Addressee } from '../envelopes/recipient.js';
-import type { Selection } from '../groups/selection.js';
+import type { Selection } from '../../lib/search/selection.js';
 import { canInclude, freezeRecipient, isEditable, isTracked, nextState, type FrozenRecipient, type MailingInput } from './model.js';
 import * as q from './queries.js';
 import { normalizeTracking, parseTrackingColumn, trackingProblem } from './tracking.js';

@@ -1,18 +1,12 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { digitsOf, escapeLike, normalizeKey } from '../../lib/text.js';
+import { digitsOf, escapeLike, normalizeKey } from '../text.js';
 import { rows } from '../../db/rows.js';
+import { REFERENCE_TABLE } from './groupings.js';
 
 /** Anything that runs a query: the database or a transaction. */
 interface Executor {
   execute(query: SQL): Promise<unknown>;
 }
-
-/** The reference lists a header can stand for: their table and the organization's column. */
-const HEADER_TABLE = {
-  region: { table: sql.raw('regions'), column: sql.raw('region_id') },
-  activity: { table: sql.raw('activities'), column: sql.raw('activity_id') },
-  category: { table: sql.raw('categories'), column: sql.raw('category_id') },
-} as const;
 
 /** `word` begins one of the words of `text` (space-separated, normalized). */
 function wordPrefix(text: SQL, word: string): SQL {
@@ -219,7 +213,7 @@ export class Locator {
       case 'region':
       case 'activity':
       case 'category': {
-        const { table, column } = HEADER_TABLE[groupBy];
+        const { table, column } = REFERENCE_TABLE[groupBy];
         return sql`${o}.${column} in (select r.id from ${table} r where ${this.textMatch(sql`r.sort_key`)})`;
       }
       case 'group':
@@ -238,7 +232,7 @@ export class Locator {
   /** The keys of the grouping's headers that the query matches (shown marked on the screen). */
   async matchedHeaders(tx: Executor, groupBy: string): Promise<Set<string>> {
     if (!this.active) return new Set();
-    const table = groupBy === 'group' ? sql.raw('mailing_groups') : groupBy in HEADER_TABLE ? HEADER_TABLE[groupBy as keyof typeof HEADER_TABLE].table : null;
+    const table = groupBy === 'group' ? sql.raw('mailing_groups') : groupBy in REFERENCE_TABLE ? REFERENCE_TABLE[groupBy as keyof typeof REFERENCE_TABLE].table : null;
     if (!table) return new Set();
     const found = rows<{ key: string }>(await tx.execute(sql`select distinct r.sort_key as key from ${table} r where ${this.textMatch(sql`r.sort_key`)}`));
     return new Set(found.map((r) => r.key));

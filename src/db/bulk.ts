@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Db, Tx } from '../../db/client.js';
+import type { Db, Tx } from './client.js';
 
 /**
  * Many rows in few statements. Every list and every batch of rows travels as ONE parameter (a
