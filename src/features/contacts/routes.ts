@@ -8,7 +8,7 @@ import { Locator } from './search.js';
 import { badgesForOrganizations, badgesForPersons, findGroup, groupCounts, groupPersonCounts } from '../groups/queries.js';
 import { countSelection, selectionQuery, type Selection } from '../groups/selection.js';
 import { LATIN_BLOCK } from '../organizations/model.js';
-import { allows } from '../../plugins/access.js';
+import { allows } from '../../lib/access.js';
 
 export const PAGE_SIZE = 50;
 const CARDS_LIMIT = 100;

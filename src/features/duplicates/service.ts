@@ -7,8 +7,8 @@ import { organizations } from '../../db/schema/organizations.js';
 import { persons, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import { cardHooks } from '../../lib/card-hooks.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { ORGANIZATION_FIELDS, refreshPersonsSearchText, writeOrganization, type OrganizationInput } from '../organizations/service.js';
 import { splitPhones } from '../organizations/model.js';
@@ -16,10 +16,6 @@ import { AUDIT_FIELDS as PERSON_AUDIT_FIELDS, auditable, PERSON_FIELDS, writePer
 import { photoLabel, unitePhones, uniteEmails } from '../persons/model.js';
 import { defaultChoice, MAX_MERGE, uniteReasons } from './model.js';
 import * as q from './queries.js';
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 // The incremental check: every saved, archived or restored card is re-checked after its save.
 cardHooks.saved.person.push((db, id) => q.checkCard(db, 'person', id));

@@ -1,8 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { User } from '../../db/schema/users.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { Locator } from '../contacts/search.js';
 import { findGroup } from './queries.js';
@@ -77,7 +77,7 @@ export async function countSelection(db: Db, sel: Selection, groupId: number | n
 
 /** Adds every person of the selection who is not yet a member, in one statement. */
 export async function addSelection(db: Db, actor: User, groupId: number, sel: Selection, reason: string): Promise<number> {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  requireSecretary(actor);
   const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {
     const group = await findGroup(tx, groupId);

@@ -5,21 +5,17 @@ import { GROUP_MARKS, groupMemberships, mailingGroups, membershipDocuments, type
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { historyCheckers } from '../../lib/history.js';
 import { normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findActiveMembership, findGroup } from './queries.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 
 const GROUP_FIELDS = ['name', 'description', 'mark'] as const;
 export type Member = { personId: number } | { organizationId: number };
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 export interface GroupInput {
   name: string;

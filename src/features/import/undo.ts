@@ -8,8 +8,8 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
 import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
@@ -64,7 +64,7 @@ export interface UndoReport {
 const REFERENCE_KIND: Record<string, ReferenceKind> = { region: 'regions', activity: 'activities', category: 'categories' };
 
 export async function undoBatch(db: Db, actor: User, batchId: number): Promise<UndoReport> {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  requireSecretary(actor);
   return db.transaction(async (tx) => {
     await lockImports(tx);
     const batch = await lockBatch(tx, batchId);

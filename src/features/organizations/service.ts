@@ -5,11 +5,11 @@ import { organizations, type Organization } from '../../db/schema/organizations.
 import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { innProblem, normalizeInn, organizationKeys } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { countPersonsOf, lockOrganization } from './queries.js';
 import { personSearchText } from '../persons/search-text.js';
 import { historyCheckers } from '../../lib/history.js';
@@ -30,10 +30,6 @@ export const ORGANIZATION_FIELDS = [
   'note',
 ] as const;
 export type OrganizationInput = Pick<Organization, (typeof ORGANIZATION_FIELDS)[number]>;
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 /** Reads and checks the organization form; throws ValidationError with every field error. */
 export async function readOrganizationForm(db: Db, body: Record<string, unknown>): Promise<OrganizationInput> {

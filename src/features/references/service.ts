@@ -2,9 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { cleanText, normalizeKey } from '../../lib/text.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import * as q from './queries.js';
 import { RUSSIAN_REGIONS } from './russian-regions.js';
@@ -55,10 +55,6 @@ export async function listReferences(db: Db, kind: ReferenceKind, opts: { search
   if (opts.showArchived) return { items: rows, archivedHidden: 0 };
   const items = rows.filter((r) => !r.archivedAt);
   return { items, archivedHidden: rows.length - items.length };
-}
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
 }
 
 /** A one-line name from a form: cleaned, runs of white space collapsed. */
