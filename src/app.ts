@@ -16,7 +16,7 @@ import staticPlugin from './plugins/static.js';
 import { ensureFirstAdmin, firstAdminNotice } from './features/users/service.js';
 import jobsPlugin from './plugins/jobs.js';
 import { ensureRegions } from './features/references/service.js';
-import { registerFeatures } from './features/index.js';
+import { registerFeatures, registerRoutes } from './features/index.js';
 
 export interface BuildOptions {
   /** An already opened database (tests share one per file); otherwise one is opened from config. */
@@ -39,6 +39,7 @@ export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPass
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   // Request ids unique across instances (logs of several instances are read together): this
   // instance's random id, then a counter.
+  registerFeatures();
   const instance = randomBytes(3).toString('hex');
   let requests = 0;
   const app = Fastify({
@@ -92,6 +93,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errorsPlugin);
   await app.register(staticPlugin);
   await app.register(jobsPlugin);
-  await registerFeatures(app);
+  await registerRoutes(app);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { Dictionary } from './index.js';
+import type { Dictionary } from './types.js';
 import type { ru } from './ru.js';
 
 export const en: Record<keyof typeof ru, Dictionary[string]> = {

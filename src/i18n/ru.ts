@@ -1,4 +1,4 @@
-import type { Dictionary } from './index.js';
+import type { Dictionary } from './types.js';
 
 export const ru = {
   'app.name': 'Внешние контакты',

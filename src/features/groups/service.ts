@@ -6,7 +6,6 @@ import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { historyCheckers } from '../../lib/history.js';
 import { normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
 import { requireSecretary } from '../../lib/access.js';
@@ -187,13 +186,3 @@ export async function removeMembership(db: Db, actor: User, membershipId: number
     return { status: 'removed' as const, groupId: m.groupId, member };
   });
 }
-
-// A counterparty that ever was in a group has history: it is archived, never erased.
-historyCheckers.person.push(async (db, id) => {
-  const [row] = await db.select({ id: groupMemberships.id }).from(groupMemberships).where(eq(groupMemberships.personId, id)).limit(1);
-  return Boolean(row);
-});
-historyCheckers.organization.push(async (db, id) => {
-  const [row] = await db.select({ id: groupMemberships.id }).from(groupMemberships).where(eq(groupMemberships.organizationId, id)).limit(1);
-  return Boolean(row);
-});

@@ -10,6 +10,7 @@ import { referenceTables, regions, type ReferenceKind } from '../../db/schema/re
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { requireSecretary } from '../../lib/access.js';
+import { withHistory } from '../../lib/history.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
@@ -300,8 +301,8 @@ class Undo {
 
   /**
    * Persons the batch created, unless edited since or tied to history gathered since: group
-   * memberships or registered documents (what the persons service's history check looks for,
-   * asked here for all of them at once).
+   * memberships or registered documents (the history checks that delete uses, asked here for
+   * all of them at once).
    */
   async removePersons(changes: ImportChange[]) {
     if (!changes.length) return;
@@ -312,11 +313,7 @@ class Undo {
       this.leave(byId.get(p.id)!, fullName(p), 'edited');
       return false;
     });
-    const ids = anyInt(candidates.map((p) => p.id));
-    const history = await found(
-      this.tx,
-      sql`select person_id as id from group_memberships where person_id = ${ids} union select person_id from documents where person_id = ${ids}`,
-    );
+    const history = await withHistory(this.tx, 'person', candidates.map((p) => p.id));
     const gone = candidates.filter((p) => {
       if (!history.has(p.id)) return true;
       this.leave(byId.get(p.id)!, fullName(p), 'history');
@@ -397,13 +394,7 @@ class Undo {
       this.leave(byId.get(o.id)!, o.name, 'edited');
       return false;
     });
-    const ids = anyInt(candidates.map((o) => o.id));
-    const history = await found(
-      this.tx,
-      sql`select organization_id as id from persons where organization_id = ${ids}
-        union select organization_id from group_memberships where organization_id = ${ids}
-        union select organization_id from documents where organization_id = ${ids}`,
-    );
+    const history = await withHistory(this.tx, 'organization', candidates.map((o) => o.id));
     const gone = candidates.filter((o) => {
       if (!history.has(o.id)) return true;
       this.leave(byId.get(o.id)!, o.name, 'history');

@@ -10,9 +10,9 @@ import { innProblem, normalizeInn, organizationKeys } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
 import { requireSecretary } from '../../lib/access.js';
-import { countPersonsOf, lockOrganization } from './queries.js';
+import { lockOrganization } from './queries.js';
 import { personSearchText } from '../persons/search-text.js';
-import { historyCheckers } from '../../lib/history.js';
+import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
 
 /** The fields a secretary edits, in form order; also the fields the audit trail compares. */
@@ -142,9 +142,7 @@ export async function setOrganizationArchived(db: Db, actor: User, id: number, a
 
 /** True when erasing the organization would lose history: persons, documents, memberships. */
 export async function organizationHasHistory(db: Db | Tx, id: number): Promise<boolean> {
-  if ((await countPersonsOf(db, id, { includeArchived: true })) > 0) return true;
-  for (const check of historyCheckers.organization) if (await check(db, id)) return true;
-  return false;
+  return hasHistory(db, 'organization', id);
 }
 
 /** Erases an organization that never had history; anything else must be archived instead. */

@@ -5,7 +5,7 @@ import { organizations } from '../../db/schema/organizations.js';
 import { GENDERS, PHONE_KINDS, personEmails, personPhones, personPhotos, persons, type Person, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { historyCheckers } from '../../lib/history.js';
+import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
 import { FormReader, isEmail, parsePhone } from '../../lib/validate.js';
@@ -201,8 +201,7 @@ export async function setPersonArchived(db: Db, actor: User, id: number, archive
 }
 
 export async function personHasHistory(db: Db | Tx, id: number): Promise<boolean> {
-  for (const check of historyCheckers.person) if (await check(db, id)) return true;
-  return false;
+  return hasHistory(db, 'person', id);
 }
 
 /** Erases a person who never had correspondence or memberships; others are archived instead. */
