@@ -113,6 +113,10 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'fields.members': 'Members',
   'fields.groups': 'Mailing groups',
   'fields.code': 'Code',
+  'fields.login': 'Login',
+  'fields.role': 'Role',
+  'fields.active': 'Active',
+  'fields.password': 'Password',
 
   'phoneKinds.work': 'work',
   'phoneKinds.mobile': 'mobile',

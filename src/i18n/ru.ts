@@ -117,6 +117,10 @@ export const ru = {
   'fields.members': 'Участники',
   'fields.groups': 'Группы рассылки',
   'fields.code': 'Код',
+  'fields.login': 'Логин',
+  'fields.role': 'Роль',
+  'fields.active': 'Активен',
+  'fields.password': 'Пароль',
 
   'phoneKinds.work': 'рабочий',
   'phoneKinds.mobile': 'мобильный',
