@@ -14,9 +14,10 @@ import { withHistory } from '../../lib/history.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
+import { organizationKeys } from '../organizations/model.js';
 import { anyInt, bulkUpdate } from './bulk.js';
 import { lockBatch } from './queries.js';
-import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
+import { auditablePerson, derivedPersonColumns, Journal, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
 
 /**
  * Undo of a committed batch, in one transaction and in reverse order: memberships first, then

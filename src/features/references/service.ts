@@ -22,10 +22,6 @@ export const REFERENCE_ENTITY_TYPES: Record<ReferenceKind, string> = {
   categories: 'category',
 };
 
-export function isReferenceKind(v: unknown): v is ReferenceKind {
-  return REFERENCE_KINDS.includes(v as ReferenceKind);
-}
-
 /**
  * The choices of a select on another form (the organization's region, activity, category):
  * active entries in list order. Pass the record's current value as `alsoId`, so that an entry
@@ -161,9 +157,6 @@ export async function setReferenceArchived(db: Db, actor: User, kind: ReferenceK
     return updated;
   });
 }
-
-export const archiveReference = (db: Db, actor: User, kind: ReferenceKind, id: number) => setReferenceArchived(db, actor, kind, id, true);
-export const restoreReference = (db: Db, actor: User, kind: ReferenceKind, id: number) => setReferenceArchived(db, actor, kind, id, false);
 
 /**
  * Fills the regions with the subjects of the Russian Federation, once per installation: the
