@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerDictionary } from '../i18n/index.js';
+import { registerCardHooks } from '../lib/card-hooks.js';
 import { registerHistoryCheck } from '../lib/history.js';
 import { authDictionary } from './auth/i18n.js';
 import { choicesDictionary } from './choices/i18n.js';
@@ -7,6 +8,7 @@ import { contactsDictionary } from './contacts/i18n.js';
 import { correspondenceDictionary } from './correspondence/i18n.js';
 import { organizationsWithDocuments, personsWithDocuments } from './correspondence/history.js';
 import { duplicatesDictionary } from './duplicates/i18n.js';
+import { duplicateWatch } from './duplicates/service.js';
 import { envelopesDictionary } from './envelopes/i18n.js';
 import { exportDictionary } from './export/i18n.js';
 import { groupsDictionary } from './groups/i18n.js';
@@ -15,6 +17,7 @@ import { importDictionary } from './import/i18n.js';
 import { jobsDictionary } from './jobs/i18n.js';
 import { form103I18n } from './mailings/form103-i18n.js';
 import { mailingsDictionary } from './mailings/i18n.js';
+import { mailingsSection } from './mailings/card.js';
 import { organizationsDictionary } from './organizations/i18n.js';
 import { organizationsWithPersons } from './organizations/history.js';
 import { personsDictionary } from './persons/i18n.js';
@@ -42,10 +45,11 @@ import settingsRoutes from './settings/routes.js';
 let registered = false;
 
 /**
- * What the features hand to the layers below them, which import no feature: their strings, and
- * what makes a person or an organization one with history (delete archives it instead; an
- * import's undo leaves it). Once per process, before anything translates or deletes: buildApp
- * calls it, and so does anything that uses the features without an app (a test of a service).
+ * What the features hand to the layers below them, which import no feature: their strings; what
+ * makes a person or an organization one with history (delete archives it instead; an import's
+ * undo leaves it); and what watches their cards (the duplicate check after a save, the hints
+ * and sections of a card page). Once per process, before anything translates, saves or deletes:
+ * buildApp calls it, and so does anything that uses the features without an app.
  */
 export function registerFeatures(): void {
   if (registered) return;
@@ -58,6 +62,10 @@ export function registerFeatures(): void {
   registerHistoryCheck('organization', organizationsWithPersons);
   registerHistoryCheck('organization', organizationsWithMemberships);
   registerHistoryCheck('organization', organizationsWithDocuments);
+  for (const kind of ['person', 'organization'] as const) {
+    registerCardHooks(kind, duplicateWatch(kind));
+    registerCardHooks(kind, mailingsSection(kind));
+  }
 }
 
 /** The route table: one line per feature. */

@@ -6,7 +6,7 @@ import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
-import { cardHooks } from '../../lib/card-hooks.js';
+import type { CardHooks } from '../../lib/card-hooks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
@@ -17,13 +17,17 @@ import { photoLabel, unitePhones, uniteEmails } from '../persons/model.js';
 import { defaultChoice, MAX_MERGE, uniteReasons } from './model.js';
 import * as q from './queries.js';
 
-// The incremental check: every saved, archived or restored card is re-checked after its save.
-cardHooks.saved.person.push((db, id) => q.checkCard(db, 'person', id));
-cardHooks.saved.organization.push((db, id) => q.checkCard(db, 'organization', id));
-cardHooks.savedMany.person.push((db, ids) => q.checkCards(db, 'person', ids));
-cardHooks.savedMany.organization.push((db, ids) => q.checkCards(db, 'organization', ids));
-cardHooks.hints.person.push((db, id) => q.candidatesOf(db, 'person', id));
-cardHooks.hints.organization.push((db, id) => q.candidatesOf(db, 'organization', id));
+/**
+ * The incremental check: every saved, archived or restored card is re-checked after its save, and
+ * its page shows the candidates found. Registered in features/index.ts.
+ */
+export function duplicateWatch(kind: DuplicateKind): CardHooks {
+  return {
+    saved: (db, id) => q.checkCard(db, kind, id),
+    savedMany: (db, ids) => q.checkCards(db, kind, ids),
+    hints: (db, id) => q.candidatesOf(db, kind, id),
+  };
+}
 
 export async function scanDirectory(db: Db, actor: User) {
   requireSecretary(actor);
