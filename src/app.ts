@@ -37,9 +37,9 @@ export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPass
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  registerFeatures();
   // Request ids unique across instances (logs of several instances are read together): this
   // instance's random id, then a counter.
-  registerFeatures();
   const instance = randomBytes(3).toString('hex');
   let requests = 0;
   const app = Fastify({
