@@ -16,7 +16,7 @@ import staticPlugin from './plugins/static.js';
 import { ensureFirstAdmin, firstAdminNotice } from './features/users/service.js';
 import jobsPlugin from './plugins/jobs.js';
 import { ensureRegions } from './features/references/service.js';
-import { registerFeatures } from './features/index.js';
+import { registerFeatures, registerRoutes } from './features/index.js';
 
 export interface BuildOptions {
   /** An already opened database (tests share one per file); otherwise one is opened from config. */
@@ -37,6 +37,7 @@ export const LOG_REDACT = ['password', '*.password', 'bindPassword', '*.bindPass
 
 /** Builds the whole application: plugins first, then features. Listening is server.ts's job. */
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  registerFeatures();
   // Request ids unique across instances (logs of several instances are read together): this
   // instance's random id, then a counter.
   const instance = randomBytes(3).toString('hex');
@@ -92,6 +93,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errorsPlugin);
   await app.register(staticPlugin);
   await app.register(jobsPlugin);
-  await registerFeatures(app);
+  await registerRoutes(app);
   return app;
 }

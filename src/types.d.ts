@@ -2,7 +2,7 @@ import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import type { Locale, User } from './db/schema/users.js';
 import type { Translate } from './i18n/index.js';
-import type { Access } from './plugins/access.js';
+import type { Access } from './lib/access.js';
 import type { StoredSessionData } from './plugins/session-store.js';
 
 declare module 'fastify' {

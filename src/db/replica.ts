@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from './client.js';
-import { rows } from './rows.js';
+import { rowsOf } from './rows.js';
 
 /** A WAL position as PostgreSQL prints it ('16/B374D848': two hex halves) as one number. */
 export function parseLsn(lsn: string): bigint {
@@ -131,7 +131,7 @@ export class ReplicaRouter {
 
   /** The primary's WAL position now: everything committed so far is at or before it. */
   async writtenAt(): Promise<string> {
-    const [r] = rows<{ lsn: string }>(await this.primary.execute(sql`select pg_current_wal_lsn()::text as lsn`));
+    const [r] = rowsOf(await this.primary.execute(sql`select pg_current_wal_lsn()::text as lsn`), { lsn: 'string' }, 'replica: primary position');
     return r.lsn;
   }
 
@@ -177,7 +177,7 @@ export class ReplicaRouter {
 
   private async refreshReplay(): Promise<void> {
     try {
-      const [r] = rows<{ lsn: string | null }>(await this.replica.execute(sql`select pg_last_wal_replay_lsn()::text as lsn`));
+      const [r] = rowsOf(await this.replica.execute(sql`select pg_last_wal_replay_lsn()::text as lsn`), { lsn: 'string?' }, 'replica: replay position');
       if (r.lsn) this.setReplay(r.lsn);
     } catch (err) {
       this.lost(err);
@@ -199,8 +199,10 @@ export class ReplicaRouter {
     while (this.samples.length > 1 && this.samples[0].at < keep) this.samples.shift();
     let r: { recovery: boolean; lsn: string | null };
     try {
-      [r] = rows<{ recovery: boolean; lsn: string | null }>(
+      [r] = rowsOf(
         await this.replica.execute(sql`select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as lsn`),
+        { recovery: 'boolean', lsn: 'string?' },
+        'replica: state',
       );
     } catch (err) {
       this.lost(err);

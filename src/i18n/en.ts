@@ -1,4 +1,4 @@
-import type { Dictionary } from './index.js';
+import type { Dictionary } from './types.js';
 import type { ru } from './ru.js';
 
 export const en: Record<keyof typeof ru, Dictionary[string]> = {
@@ -113,6 +113,10 @@ export const en: Record<keyof typeof ru, Dictionary[string]> = {
   'fields.members': 'Members',
   'fields.groups': 'Mailing groups',
   'fields.code': 'Code',
+  'fields.login': 'Login',
+  'fields.role': 'Role',
+  'fields.active': 'Active',
+  'fields.password': 'Password',
 
   'phoneKinds.work': 'work',
   'phoneKinds.mobile': 'mobile',

@@ -2,18 +2,26 @@ import type { Locale } from '../db/schema/users.js';
 import { en } from './en.js';
 import { ru } from './ru.js';
 
-/** A message: plain text, or plural forms chosen by Intl.PluralRules (Russian needs one/few/many). */
-export type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
-export type Message = string | Plural;
-export type Dictionary = Record<string, Message>;
+import type { Dictionary, FeatureDictionary } from './types.js';
 
-import { featureDictionaries } from './features.js';
+export type { Dictionary, FeatureDictionary, Message, Plural } from './types.js';
 
-/** The core dictionary plus each feature's own (src/features/<f>/i18n.ts). */
-export const dictionaries: Record<Locale, Dictionary> = {
-  ru: Object.assign({}, ru, ...featureDictionaries.map((d) => d.ru)),
-  en: Object.assign({}, en, ...featureDictionaries.map((d) => d.en)),
-};
+/**
+ * The core dictionary, which each feature's own joins at startup (registerDictionary, called by
+ * features/index.ts): this layer knows no feature. Translators read it when they translate, so
+ * one made before a feature registered sees its strings too.
+ */
+export const dictionaries: Record<Locale, Dictionary> = { ru: { ...ru }, en: { ...en } };
+
+/** Adds a feature's strings; a key the core or another feature already has is a mistake. */
+export function registerDictionary(d: FeatureDictionary): void {
+  for (const locale of ['ru', 'en'] as const) {
+    for (const key of Object.keys(d[locale])) {
+      if (key in dictionaries[locale] && dictionaries[locale][key] !== d[locale][key]) throw new Error(`i18n: ${locale} key ${key} is defined twice`);
+    }
+    Object.assign(dictionaries[locale], d[locale]);
+  }
+}
 export const DEFAULT_LOCALE: Locale = 'ru';
 
 export type Params = Record<string, string | number | null | undefined>;

@@ -1,4 +1,4 @@
-import type { Dictionary } from './index.js';
+import type { Dictionary } from './types.js';
 
 export const ru = {
   'app.name': 'Внешние контакты',
@@ -117,6 +117,10 @@ export const ru = {
   'fields.members': 'Участники',
   'fields.groups': 'Группы рассылки',
   'fields.code': 'Код',
+  'fields.login': 'Логин',
+  'fields.role': 'Роль',
+  'fields.active': 'Активен',
+  'fields.password': 'Пароль',
 
   'phoneKinds.work': 'рабочий',
   'phoneKinds.mobile': 'мобильный',

@@ -21,12 +21,28 @@ export interface CardSection {
 }
 type Sections = (db: Db, id: number) => Promise<CardSection | null>;
 
+/** What a feature hooks onto one kind of card; each part optional. */
+export interface CardHooks {
+  saved?: Saved;
+  savedMany?: SavedMany;
+  hints?: Hints;
+  sections?: Sections;
+}
+
 /**
- * Features that watch persons and organizations (the duplicate finder) register here, so the
- * persons and organizations features call them without importing them: a card saved, archived or
- * restored is re-checked, and its page asks for hints.
+ * Features that watch persons and organizations (the duplicate finder, the mailings a card was
+ * part of) register here at startup (features/index.ts), so the persons and organizations
+ * features call them without importing them: a card saved, archived or restored is re-checked,
+ * and its page asks for hints and sections.
  */
-export const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]>; sections: Record<CardKind, Sections[]> } = {
+export function registerCardHooks(kind: CardKind, hooks: CardHooks): void {
+  if (hooks.saved) cardHooks.saved[kind].push(hooks.saved);
+  if (hooks.savedMany) cardHooks.savedMany[kind].push(hooks.savedMany);
+  if (hooks.hints) cardHooks.hints[kind].push(hooks.hints);
+  if (hooks.sections) cardHooks.sections[kind].push(hooks.sections);
+}
+
+const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]>; sections: Record<CardKind, Sections[]> } = {
   saved: { person: [], organization: [] },
   /** Many cards written at once (an import's commit): the watcher checks them in batches. */
   savedMany: { person: [], organization: [] },

@@ -1,20 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.js';
-import type { Role } from '../db/schema/users.js';
-
-export const ACCESS_LEVELS = ['public', 'user', 'secretary', 'admin'] as const;
-export type Access = (typeof ACCESS_LEVELS)[number];
-
-const RANK: Record<Role, number> = { employee: 1, secretary: 2, admin: 3 };
-const REQUIRED: Record<Exclude<Access, 'public'>, number> = { user: 1, secretary: 2, admin: 3 };
-
-/** True when a user of this role may use a route of this access level. */
-export function allows(access: Access, role: Role | null | undefined): boolean {
-  if (access === 'public') return true;
-  if (!role) return false;
-  return RANK[role] >= REQUIRED[access];
-}
+import { ACCESS_LEVELS, allows, type Access } from '../lib/access.js';
 
 /**
  * Every route must say who may use it (`config.access`); a route without it stops the boot, so

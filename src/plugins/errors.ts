@@ -3,7 +3,6 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, UnauthorizedError } from '../lib/errors.js';
 import { localeFromAcceptLanguage, translator } from '../i18n/index.js';
-import { wantsFragment } from './render.js';
 import { isTransient } from '../lib/pg-errors.js';
 
 interface Shown {
@@ -171,5 +170,3 @@ export default fp(
   },
   { name: 'errors', dependencies: ['render'] },
 );
-
-export { wantsFragment };

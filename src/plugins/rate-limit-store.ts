@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Db } from '../db/client.js';
-import { rows } from '../db/rows.js';
+import { rowsOf } from '../db/rows.js';
 
 type Result = { current: number; ttl: number };
+const RESULT = { current: 'number', ttl: 'number' } as const;
 type Callback = (error: Error | null, result?: Result) => void;
 
 interface StoreOptions {
@@ -63,7 +64,7 @@ export function pgRateLimitStore(db: Db): FastifyRateLimitStoreCtor {
         returning r.hits as current,
           greatest(0, ceil(extract(epoch from r.window_ends - now()) * 1000))::float8 as ttl`)
         .then((result) => {
-          const [row] = rows<Result>(result);
+          const [row] = rowsOf(result, RESULT, 'rate limit: count');
           cb(null, { current: Number(row.current), ttl: Number(row.ttl) });
           sweep();
         }, cb);
@@ -75,7 +76,7 @@ export function pgRateLimitStore(db: Db): FastifyRateLimitStoreCtor {
         select hits as current, greatest(0, ceil(extract(epoch from window_ends - now()) * 1000))::float8 as ttl
         from rate_limits where key = ${this.prefix + key} and window_ends > now()`)
         .then((result) => {
-          const [row] = rows<Result>(result);
+          const [row] = rowsOf(result, RESULT, 'rate limit: read');
           cb(null, row ? { current: Number(row.current), ttl: Number(row.ttl) } : { current: 0, ttl: 0 });
         }, cb);
     }

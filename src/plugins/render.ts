@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { allows, type Access } from './access.js';
+import { allows, type Access } from '../lib/access.js';
 import type { StoredSessionData } from './session-store.js';
 import { HTMX_URL, assetUrl } from './static.js';
 import { dateFormatters } from '../i18n/index.js';

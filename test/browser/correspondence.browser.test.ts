@@ -121,6 +121,11 @@ describe('correspondence (browser)', () => {
     const page = await h.newPage();
     await h.signIn(page, 'secretary');
     await page.goto(`${h.baseUrl}/documents/new?direction=incoming`);
+    // Every form sent from here on: only the click on the button below may send one.
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') sent.push(new URL(r.url()).pathname);
+    });
     const orgOptions = () => page.$$eval('select[name=organizationId] option:not([disabled])', (os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(await orgOptions()).toHaveLength(51);
     expect(await orgOptions()).not.toContain(String(lateOrgId));
@@ -134,13 +139,19 @@ describe('correspondence (browser)', () => {
       const values = Array.from(document.querySelectorAll<HTMLOptionElement>('select[name=organizationId] option')).map((o) => o.value);
       return values.length === 2 && values[1] === id;
     }, {}, String(lateOrgId));
-    // Enter searches, it does not submit the form with no counterparty chosen yet.
+    // Enter searches, it does not submit the form with no counterparty chosen yet: the search
+    // box gets its search event, the form no submit event (a submission would start in the
+    // key's own handling), and (below) the only form sent is the button's.
+    await page.$eval('input[name=organizationId_find]', (el) => el.addEventListener('search', () => el.setAttribute('data-searched', ''), { once: true }));
+    await page.$eval('#document-form', (form) => form.addEventListener('submit', () => form.setAttribute('data-submitted', ''), { once: true }));
     await page.keyboard.press('Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await page.waitForSelector('input[name=organizationId_find][data-searched]');
+    expect(await page.$('#document-form[data-submitted]')).toBeNull();
     expect(new URL(page.url()).pathname).toBe('/documents/new');
     await page.select('select[name=organizationId]', String(lateOrgId));
     await clickAndWait(page, '#document-form button[type=submit]');
     expect(new URL(page.url()).pathname).toMatch(/^\/documents\/\d+$/);
+    expect(sent).toEqual(['/documents']);
     expect(await page.$eval('.flash-success', (el) => el.textContent)).toContain('Документ зарегистрирован');
     expect(await page.$eval(`a[href="/organizations/${lateOrgId}"]`, (a) => a.textContent)).toBe('Яшма Ёлочная');
   });
@@ -151,17 +162,26 @@ describe('correspondence (browser)', () => {
     await page.goto(`${h.baseUrl}/documents`);
     const total = () => page.$eval('[data-testid=total]', (el) => el.textContent ?? '');
     const before = await total();
+    // The register's own requests (the filter), not the picker's (/choices).
+    const filtered: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/documents') filtered.push(new URL(r.url()).search);
+    });
     await page.type('input[name=organization_find]', 'яшм');
     await page.waitForFunction(() => document.querySelectorAll('select[name=organization] option').length === 2);
-    // Leaving the search box (a change event) neither filters nor loses the text.
+    // Leaving the search box (a change event) neither filters nor loses the text: the change
+    // happens, and (below) the only filter request is the one the choice makes.
+    await page.$eval('input[name=organization_find]', (el) => el.addEventListener('change', () => el.setAttribute('data-changed', ''), { once: true }));
     await page.keyboard.press('Tab');
-    await new Promise((r) => setTimeout(r, 500));
+    await page.waitForSelector('input[name=organization_find][data-changed]');
     expect(await total()).toBe(before);
     expect(new URL(page.url()).search).not.toContain('organization=');
     expect(await page.$eval('input[name=organization_find]', (i) => (i as HTMLInputElement).value)).toBe('яшм');
     expect(await page.$eval('select[name=organization] option', (o) => o.textContent)).toBe('любая');
     await page.select('select[name=organization]', String(lateOrgId));
     await page.waitForFunction(() => document.querySelector('[data-testid=total]')?.textContent?.includes('Найден 1 документ'));
+    expect(filtered).toHaveLength(1);
+    expect(new URLSearchParams(filtered[0]).get('organization')).toBe(String(lateOrgId));
     expect(await page.$$eval('tr[data-row] td:nth-child(4)', (tds) => tds.map((td) => td.textContent?.trim()))).toEqual(['Письмо из конца алфавита']);
     expect(new URL(page.url()).searchParams.get('organization')).toBe(String(lateOrgId));
     // The pushed URL renders the same page when loaded directly: the choice stays selected.

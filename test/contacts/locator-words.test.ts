@@ -9,7 +9,7 @@ import { Locator } from '../../src/lib/search/locator.js';
 import { matchContacts } from '../../src/features/contacts/queries.js';
 import { rows } from '../../src/db/rows.js';
 
-// One-word queries are matched through contact_words (drizzle/0006_contact_words.sql), kept by
+// One-word queries are matched through contact_words (drizzle/0007_contact_words.sql), kept by
 // triggers; everything else through the search texts. These tests hold the two to the same answer
 // and the table to the texts after every kind of write the product makes.
 

@@ -5,6 +5,10 @@ import { addressLines, countryLine, envelopeView, fitFontSize, FONT_STEPS } from
 import { addressProblem, dativeName, isUsable, resolveAddress, toAddressee, type OrganizationPart, type PersonPart } from '../../src/features/envelopes/recipient.js';
 import { stencilSvg } from '../../src/features/envelopes/stencil.js';
 import { ADDRESS } from './helpers.js';
+import { registerFeatures } from '../../src/features/index.js';
+
+// The features' dictionaries (the envelope's strings) join the core one at startup; this test starts no app.
+registerFeatures();
 
 const EMPTY = { addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '' };
 

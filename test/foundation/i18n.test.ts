@@ -3,6 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dictionaries, translator } from '../../src/i18n/index.js';
 import { AUDITED_FIELDS } from '../../src/features/audit/service.js';
+import { registerFeatures } from '../../src/features/index.js';
+
+// The features' own dictionaries join the core one at startup; this test starts no app.
+registerFeatures();
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

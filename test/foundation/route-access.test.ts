@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
-import { allows, type Access } from '../../src/plugins/access.js';
+import { allows, type Access } from '../../src/lib/access.js';
 import type { Role } from '../../src/db/schema/users.js';
 
 /**

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/app.js';
+import { and, asc, eq } from 'drizzle-orm';
 import { findUserByLogin } from '../../src/features/users/queries.js';
+import { auditLog } from '../../src/db/schema/audit.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -93,5 +95,35 @@ describe('/admin/users', () => {
     await expect(t.anonymous().signIn('secretary', PASSWORD)).rejects.toThrow();
     const again = await c.get(`/admin/users/${sec.id}/edit`);
     expect(again.body).not.toContain(m![1]);
+  });
+
+  it('records each change to an account in the audit log, a password never by its value', async () => {
+    const c = await t.as('admin');
+    const admin = (await findUserByLogin(t.database.db, 'admin'))!;
+    const entries = async (id: number) =>
+      t.database.db.select().from(auditLog).where(and(eq(auditLog.entityType, 'user'), eq(auditLog.entityId, id))).orderBy(asc(auditLog.id));
+
+    expect((await c.post('/admin/users', { login: 'audited', name: 'Аудит Иван', role: 'employee', password: 'первый-пароль' })).statusCode).toBe(303);
+    const u = (await findUserByLogin(t.database.db, 'audited'))!;
+    expect((await c.post(`/admin/users/${u.id}`, { name: 'Аудит Иван', role: 'secretary', active: 'on', version: u.version })).statusCode).toBe(303);
+    const v2 = (await findUserByLogin(t.database.db, 'audited'))!;
+    // Deactivated: the checkbox left out.
+    expect((await c.post(`/admin/users/${u.id}`, { name: 'Аудит Иван', role: 'secretary', version: v2.version })).statusCode).toBe(303);
+    // Saved without a change: nothing to record.
+    const v3 = (await findUserByLogin(t.database.db, 'audited'))!;
+    expect((await c.post(`/admin/users/${u.id}`, { name: 'Аудит Иван', role: 'secretary', version: v3.version })).statusCode).toBe(303);
+    expect((await c.post(`/admin/users/${u.id}/password`, { password: 'второй-пароль' })).statusCode).toBe(200);
+    expect((await c.post(`/admin/users/${u.id}/password`, {})).statusCode).toBe(200);
+
+    const log = await entries(u.id);
+    expect(log.map((e) => ({ userId: e.userId, action: e.action, changes: e.changes }))).toEqual([
+      { userId: admin.id, action: 'create', changes: { login: [null, 'audited'], name: [null, 'Аудит Иван'], role: [null, 'employee'], active: [null, true] } },
+      { userId: admin.id, action: 'update', changes: { role: ['employee', 'secretary'] } },
+      { userId: admin.id, action: 'update', changes: { active: [true, false] } },
+      { userId: admin.id, action: 'update', changes: { password: [null, 'set'] } },
+      { userId: admin.id, action: 'update', changes: { password: [null, 'generated'] } },
+    ]);
+    expect(JSON.stringify(log)).not.toContain('второй-пароль');
+    expect(JSON.stringify(log)).not.toContain('scrypt');
   });
 });

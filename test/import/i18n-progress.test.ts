@@ -3,9 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { dictionaries } from '../../src/i18n/index.js';
+import { registerFeatures } from '../../src/features/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { sample, uploadOk } from './helpers.js';
 import { importBatches } from '../../src/db/schema/imports.js';
+
+// The features' strings join the dictionary at startup; the first tests here start no app.
+registerFeatures();
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

@@ -20,6 +20,10 @@ import {
 import { trackingCheckDigit } from '../../src/features/mailings/tracking.js';
 import { AppError } from '../../src/lib/errors.js';
 import { pageSizesMm, pdfText } from '../envelopes/helpers.js';
+import { registerFeatures } from '../../src/features/index.js';
+
+// The features' dictionaries (the form 103 strings) join the core one at startup; this test starts no app.
+registerFeatures();
 
 const HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>';
 

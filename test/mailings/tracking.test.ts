@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../src/i18n/index.js';
+import { registerFeatures } from '../../src/features/index.js';
 import {
   formatTracking,
   isValidTracking,
@@ -9,6 +10,9 @@ import {
   trackingLineMessages,
   trackingProblem,
 } from '../../src/features/mailings/tracking.js';
+
+// The mailings feature's strings join the dictionary at startup; this test starts no app.
+registerFeatures();
 
 /*
  * Numbers worked by hand (weights 3,1,3,… from the left over the first 13 digits, check =

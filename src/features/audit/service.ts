@@ -26,6 +26,8 @@ export const AUDITED_FIELDS = [
   'direction', 'regNumber', 'regDate', 'senderNumber', 'senderDate', 'subject', 'summary', 'documentOrganization', 'documentPerson', 'files',
   // Mailings: their state, recipients (counts, who was added or left out) and tracking numbers.
   'mailingState', 'recipients', 'tracking',
+  // User accounts (a password only as set or generated, never its value).
+  'login', 'role', 'active', 'password',
   // Any card.
   'archivedAt', 'mergedFrom', 'mergedInto',
 ] as const;

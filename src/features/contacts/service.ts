@@ -4,7 +4,7 @@ import { linkBuilder, pageMode, pagerLinks, type Pager } from '../../lib/keyset.
 import { GROUPINGS, parseGrouping } from '../../lib/search/groupings.js';
 import { Locator } from '../../lib/search/locator.js';
 import { selectionQuery, type Selection } from '../../lib/search/selection.js';
-import { allows } from '../../plugins/access.js';
+import { allows } from '../../lib/access.js';
 import { badgesForOrganizations, badgesForPersons, countSelection, findGroup, groupCounts, groupPersonCounts } from '../groups/service.js';
 import { findOrganization } from '../organizations/service.js';
 import { contactsOf } from '../persons/service.js';

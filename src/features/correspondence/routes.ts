@@ -7,7 +7,6 @@ import { wantsFragment } from '../../plugins/render.js';
 import { historyOf } from '../audit/service.js';
 import { todayIso } from './dates.js';
 import { contentDisposition, INLINE_TYPES, MAX_DOCUMENT_BYTES, MAX_FILE_BYTES } from './files.js';
-import './history.js';
 import { ListQuery, parseListQuery, encodeCursor, PAGE_SIZE, viewHelpers, type ListQueryT } from './list.js';
 import { linkBuilder, pagerLinks } from '../../lib/keyset.js';
 import {

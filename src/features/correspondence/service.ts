@@ -2,10 +2,10 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { DIRECTIONS, documents, type Direction, type Document } from '../../db/schema/documents.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { cleanText, normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { diff, recordAudit } from '../audit/service.js';
 import { rows } from '../../db/rows.js';
 import { parseDate, yearOf } from './dates.js';
@@ -30,10 +30,6 @@ export interface DocumentInput {
 
 /** What the audit trail compares: counterparties by name, so the history reads without lookups. */
 const AUDIT_FIELDS = ['direction', 'regNumber', 'regDate', 'senderNumber', 'senderDate', 'subject', 'summary', 'note', 'documentOrganization', 'documentPerson'] as const;
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 function readDate(f: FormReader, body: Record<string, unknown>, field: string, required: boolean): string | null {
   const raw = cleanText(body[field]);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rows, rowsOf } from '../../db/rows.js';
 import { auditLog } from '../../db/schema/audit.js';
 import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
@@ -150,7 +150,7 @@ export async function forgetCards(db: Db | Tx, kind: DuplicateKind, ids: number[
 }
 
 export async function countByKind(db: Db | Tx): Promise<{ person: number; organization: number }> {
-  const r = rows<{ kind: DuplicateKind; n: number }>(await db.execute(sql`select kind, count(*)::int as n from duplicate_candidates group by kind`));
+  const r = rowsOf(await db.execute(sql`select kind, count(*)::int as n from duplicate_candidates group by kind`), { kind: 'string', n: 'number' }, 'duplicates: count by kind');
   return { person: 0, organization: 0, ...Object.fromEntries(r.map((x) => [x.kind, Number(x.n)])) };
 }
 
@@ -230,12 +230,14 @@ export async function pageCandidates(
 /** The candidates of one card, with the other card's name: the card's hint. */
 export async function candidatesOf(db: Db | Tx, kind: DuplicateKind, id: number): Promise<{ otherId: number; name: string; reasons: string[]; score: number }[]> {
   const nameSql = kind === 'person' ? sql`(select concat_ws(' ', p.surname, p.first_name, p.patronymic) from persons p where p.id = o.other)` : sql`(select x.name from organizations x where x.id = o.other)`;
-  const r = rows<{ other: number; name: string; reasons: string[]; score: number }>(
+  const r = rowsOf(
     await db.execute(sql`
       select o.other, ${nameSql} as name, o.reasons, o.score from (
         select case when a_id = ${id} then b_id else a_id end as other, reasons, score
         from duplicate_candidates where kind = ${kind} and (a_id = ${id} or b_id = ${id})) o
       order by o.score desc, o.other limit 20`),
+    { other: 'number', name: 'string?', reasons: 'string[]', score: 'number' },
+    'duplicates: candidates of a card',
   );
   return r.map((x) => ({ otherId: Number(x.other), name: String(x.name ?? ''), reasons: x.reasons, score: Number(x.score) }));
 }
@@ -246,7 +248,7 @@ export async function candidatesOf(db: Db | Tx, kind: DuplicateKind, id: number)
  */
 export async function clustersOf(db: Db, list: { kind: DuplicateKind; aId: number; bId: number }[]): Promise<number[][]> {
   if (list.length === 0) return [];
-  const r = rows<{ i: number; ids: number[] }>(
+  const r = rowsOf(
     await db.execute(sql`
       select x.i, array_agg(distinct n order by n) as ids
       from jsonb_to_recordset(${JSON.stringify(list.map((p, i) => ({ i, kind: p.kind, a: p.aId, b: p.bId })))}::jsonb) as x(i int, kind text, a int, b int)
@@ -255,6 +257,8 @@ export async function clustersOf(db: Db, list: { kind: DuplicateKind; aId: numbe
         union all select case when c.a_id in (x.a, x.b) then c.b_id else c.a_id end
         from duplicate_candidates c where c.kind = x.kind and (c.a_id in (x.a, x.b) or c.b_id in (x.a, x.b))) ns
       group by x.i`),
+    { i: 'number', ids: 'number[]' },
+    'duplicates: clusters',
   );
   const byIndex = new Map(r.map((x) => [Number(x.i), x.ids.map(Number)]));
   return list.map((p, i) => byIndex.get(i) ?? [p.aId, p.bId]);
@@ -333,8 +337,10 @@ export async function organizationCards(db: Db | Tx, ids: number[]): Promise<Org
     .leftJoin(activities, eq(activities.id, organizations.activityId))
     .leftJoin(categories, eq(categories.id, organizations.categoryId))
     .where(inArray(organizations.id, ids));
-  const counts = rows<{ organization_id: number; n: number }>(
+  const counts = rowsOf(
     await db.execute(sql`select organization_id, count(*)::int as n from persons where organization_id = ${intArray(ids)} group by 1`),
+    { organization_id: 'number', n: 'number' },
+    'duplicates: persons per organization',
   );
   const byId = new Map(base.map((b) => [b.o.id, b]));
   return ids.flatMap((id) => {
@@ -347,7 +353,7 @@ export async function organizationCards(db: Db | Tx, ids: number[]): Promise<Org
 /** What points at the cards, per card: memberships, documents, import records, history. */
 export async function linkCounts(db: Db | Tx, kind: DuplicateKind, ids: number[]): Promise<Map<number, { memberships: number; documents: number; imports: number; history: number }>> {
   const col = kind === 'person' ? sql`person_id` : sql`organization_id`;
-  const r = rows<{ id: number; m: number; d: number; i: number; h: number }>(
+  const r = rowsOf(
     await db.execute(sql`
       select x.id,
         (select count(*) from group_memberships where ${col} = x.id and removed_at is null)::int as m,
@@ -355,6 +361,8 @@ export async function linkCounts(db: Db | Tx, kind: DuplicateKind, ids: number[]
         (select count(*) from import_changes where entity_type = ${kind} and entity_id = x.id)::int as i,
         (select count(*) from audit_log where entity_type = ${kind} and entity_id = x.id)::int as h
       from unnest(${`{${ids.join(',')}}`}::int[]) as x(id)`),
+    { id: 'number', m: 'number', d: 'number', i: 'number', h: 'number' },
+    'duplicates: link counts',
   );
   return new Map(r.map((x) => [Number(x.id), { memberships: Number(x.m), documents: Number(x.d), imports: Number(x.i), history: Number(x.h) }]));
 }

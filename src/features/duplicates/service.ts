@@ -1,14 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rows, rowsOf } from '../../db/rows.js';
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
-import { cardHooks } from '../../lib/card-hooks.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import type { CardHooks } from '../../lib/card-hooks.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { ORGANIZATION_FIELDS, refreshPersonsSearchText, writeOrganization, type OrganizationInput } from '../organizations/service.js';
 import { splitPhones } from '../organizations/model.js';
@@ -17,17 +17,17 @@ import { photoLabel, unitePhones, uniteEmails } from '../persons/model.js';
 import { defaultChoice, MAX_MERGE, uniteReasons } from './model.js';
 import * as q from './queries.js';
 
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+/**
+ * The incremental check: every saved, archived or restored card is re-checked after its save, and
+ * its page shows the candidates found. Registered in features/index.ts.
+ */
+export function duplicateWatch(kind: DuplicateKind): CardHooks {
+  return {
+    saved: (db, id) => q.checkCard(db, kind, id),
+    savedMany: (db, ids) => q.checkCards(db, kind, ids),
+    hints: (db, id) => q.candidatesOf(db, kind, id),
+  };
 }
-
-// The incremental check: every saved, archived or restored card is re-checked after its save.
-cardHooks.saved.person.push((db, id) => q.checkCard(db, 'person', id));
-cardHooks.saved.organization.push((db, id) => q.checkCard(db, 'organization', id));
-cardHooks.savedMany.person.push((db, ids) => q.checkCards(db, 'person', ids));
-cardHooks.savedMany.organization.push((db, ids) => q.checkCards(db, 'organization', ids));
-cardHooks.hints.person.push((db, id) => q.candidatesOf(db, 'person', id));
-cardHooks.hints.organization.push((db, id) => q.candidatesOf(db, 'organization', id));
 
 export async function scanDirectory(db: Db, actor: User) {
   requireSecretary(actor);
@@ -181,11 +181,13 @@ export async function mergeCards(db: Db, actor: User, input: MergeInput): Promis
       snap.survivor = Object.fromEntries(ORGANIZATION_FIELDS.map((f) => [f, own(s, f)]));
       const row = await writeOrganization(tx, actor, s.id, next, newVersion);
       // Their persons come along first: the memberships and documents then follow.
-      const moved = rows<{ id: number; from: number; version: number }>(
+      const moved = rowsOf(
         await tx.execute(sql`
           with old as (select id, organization_id from persons where organization_id = ${q.intArray(losers)} for update)
           update persons p set organization_id = ${s.id}, version = p.version + 1, updated_at = now(), updated_by = ${actor.id}
           from old where p.id = old.id returning p.id, old.organization_id as from, p.version`),
+        { id: 'number', from: 'number', version: 'number' },
+        'merge: persons moved',
       );
       snap.persons = moved.map((m) => ({ id: Number(m.id), from: Number(m.from), versionAfter: Number(m.version) }));
       if (moved.length) await refreshPersonsSearchText(tx, s.id);
@@ -235,11 +237,13 @@ export async function mergeCards(db: Db, actor: User, input: MergeInput): Promis
 async function moveLinks(tx: Tx, actor: User, kind: DuplicateKind, survivorId: number, losers: number[], snap: MergeSnapshot) {
   const col = kind === 'person' ? sql.raw('person_id') : sql.raw('organization_id');
   for (const loser of losers) {
-    const clashes = rows<{ mid: number; sid: number; mreason: string; sreason: string }>(
+    const clashes = rowsOf(
       await tx.execute(sql`
         select m.id as mid, s.id as sid, m.reason as mreason, s.reason as sreason
         from group_memberships m join group_memberships s on s.group_id = m.group_id and s.${col} = ${survivorId} and s.removed_at is null
         where m.${col} = ${loser} and m.removed_at is null`),
+      { mid: 'number', sid: 'number', mreason: 'string', sreason: 'string' },
+      'merge: memberships in the same group',
     );
     for (const c of clashes) {
       const reason = uniteReasons(c.sreason, c.mreason);
@@ -248,24 +252,28 @@ async function moveLinks(tx: Tx, actor: User, kind: DuplicateKind, survivorId: n
         if (!had) snap.reasons.push({ id: Number(c.sid), reason: c.sreason });
         await tx.execute(sql`update group_memberships set reason = ${reason} where id = ${c.sid}`);
       }
-      const cited = rows<{ membership_id: number; document_id: number }>(
+      const cited = rowsOf(
         await tx.execute(sql`
           insert into membership_documents (membership_id, document_id)
           select ${c.sid}, document_id from membership_documents where membership_id = ${c.mid}
           on conflict do nothing returning membership_id, document_id`),
+        { membership_id: 'number', document_id: 'number' },
+        'merge: cited documents',
       );
       snap.citedDocuments.push(...cited.map((x): [number, number] => [Number(x.membership_id), Number(x.document_id)]));
       await tx.execute(sql`update group_memberships set removed_at = now(), removed_by = ${actor.id} where id = ${c.mid}`);
     }
     const closed = new Set(clashes.map((c) => Number(c.mid)));
-    const moved = rows<{ id: number }>(await tx.execute(sql`update group_memberships set ${col} = ${survivorId} where ${col} = ${loser} returning id`));
+    const moved = rowsOf(await tx.execute(sql`update group_memberships set ${col} = ${survivorId} where ${col} = ${loser} returning id`), { id: 'number' }, 'merge: memberships moved');
     snap.memberships.push(...moved.map((m) => ({ id: Number(m.id), from: loser, closed: closed.has(Number(m.id)) })));
   }
   const moveAll = async (table: string, where: ReturnType<typeof sql>, target: ReturnType<typeof sql>) =>
-    rows<{ id: number; from: number }>(
+    rowsOf(
       await tx.execute(sql`
         with old as (select id, ${target} as from_id from ${sql.raw(table)} where ${where} for update)
         update ${sql.raw(table)} x set ${target} = ${survivorId} from old where x.id = old.id returning x.id, old.from_id as from`),
+      { id: 'number', from: 'number' },
+      `merge: ${table} moved`,
     ).map((r) => ({ id: Number(r.id), from: Number(r.from) }));
   snap.documents = await moveAll('documents', sql`${col} = ${q.intArray(losers)}`, col);
   snap.importChanges = await moveAll('import_changes', sql`entity_type = ${kind} and entity_id = ${q.intArray(losers)}`, sql.raw('entity_id'));

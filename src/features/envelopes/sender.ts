@@ -5,7 +5,7 @@ import { settings } from '../../db/schema/settings.js';
 import type { User } from '../../db/schema/users.js';
 import { ForbiddenError, ValidationError } from '../../lib/errors.js';
 import { FormReader } from '../../lib/validate.js';
-import { allows } from '../../plugins/access.js';
+import { allows } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { ENVELOPE_FORMAT_IDS, isFormatId, type EnvelopeFormatId } from './formats.js';
 

@@ -62,10 +62,6 @@ export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}):
   ).map((r) => ({ ...r, persons: Number(r.persons), organizations: Number(r.organizations) }));
 }
 
-export function activeGroupOptions(db: Db) {
-  return db.select().from(mailingGroups).where(isNull(mailingGroups.archivedAt)).orderBy(asc(mailingGroups.sortKey));
-}
-
 export interface MembershipRow {
   id: number;
   groupId: number;

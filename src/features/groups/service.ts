@@ -5,11 +5,10 @@ import { GROUP_MARKS, groupMemberships, mailingGroups, membershipDocuments, type
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { historyCheckers } from '../../lib/history.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findActiveMembership, findGroup } from './queries.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
@@ -18,10 +17,6 @@ import { selectionLocator, selectionWhere, type Selection } from '../../lib/sear
 
 const GROUP_FIELDS = ['name', 'description', 'mark'] as const;
 export type Member = { personId: number } | { organizationId: number };
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 export interface GroupInput {
   name: string;
@@ -194,16 +189,6 @@ export async function removeMembership(db: Db, actor: User, membershipId: number
   });
 }
 
-// A counterparty that ever was in a group has history: it is archived, never erased.
-historyCheckers.person.push(async (db, id) => {
-  const [row] = await db.select({ id: groupMemberships.id }).from(groupMemberships).where(eq(groupMemberships.personId, id)).limit(1);
-  return Boolean(row);
-});
-historyCheckers.organization.push(async (db, id) => {
-  const [row] = await db.select({ id: groupMemberships.id }).from(groupMemberships).where(eq(groupMemberships.organizationId, id)).limit(1);
-  return Boolean(row);
-});
-
 // ---- the /contacts selection, added to a group (its definition: lib/search/selection.ts) ----
 
 /** The selection's persons, and how many of them are not yet members of the group. */
@@ -225,7 +210,7 @@ export async function countSelection(db: Db, sel: Selection, groupId: number | n
 
 /** Adds every person of the selection who is not yet a member, in one statement. */
 export async function addSelection(db: Db, actor: User, groupId: number, sel: Selection, reason: string): Promise<number> {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  requireSecretary(actor);
   const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {
     const group = await findGroup(tx, groupId);

@@ -220,8 +220,3 @@ export function mapContactRow(row: ContactRow): DraftRow {
   };
   return { line: row.line, data: { kind: 'person', person }, problems, photo: null };
 }
-
-/** A row that cannot become a card at all: nothing to name it by. */
-export function unusable(person: PersonDraft): boolean {
-  return !person.surname && !person.organizationOnly;
-}

@@ -5,8 +5,8 @@ import type { Db } from '../../db/client.js';
 import { IMPORT_DECISIONS, importBatches, type ImportBatch, type ImportDecision } from '../../db/schema/imports.js';
 import { laterBatches, UndoBlockedError } from './undo.js';
 import type { User } from '../../db/schema/users.js';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { readOptions, type ImportOptions } from './options.js';
 import { guessMapping, ParseError, type ColumnMapping, type UnknownColumns } from './parse/index.js';
 import { parseUploadOffThread, WorkerFailedError } from './parse-off-thread.js';
@@ -35,10 +35,6 @@ const SNIFF_BYTES = 512;
  * (the moment between marking it and queueing its job) it may be committed again or discarded.
  */
 const STALE_MS = 5 * 1000;
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 function fileError(key: string, params: Record<string, string | number> = {}): ValidationError {
   return new ValidationError({ file: { key, params } });

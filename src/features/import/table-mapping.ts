@@ -2,8 +2,8 @@ import { desc } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { importMappings, type ImportBatch } from '../../db/schema/imports.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { ConflictError, ValidationError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
 import { checkMapping, ParseError, TARGETS, USER_TARGETS, type ColumnMapping, type Target, type UnknownColumns } from './parse/index.js';
 import { storeBatch } from './preview.js';
 import { batchSource } from './queries.js';
@@ -69,7 +69,7 @@ export function readMappingForm(body: Record<string, unknown>, width: number): C
 }
 
 function requireEditable(actor: User, batch: ImportBatch) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  requireSecretary(actor);
   if (batch.status !== 'preview' && batch.status !== 'failed') throw new ConflictError('import.notInPreview');
 }
 

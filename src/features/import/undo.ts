@@ -8,14 +8,16 @@ import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
 import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { requireSecretary } from '../../lib/access.js';
+import { withHistory } from '../../lib/history.js';
 import { ORGANIZATION_FIELDS } from '../organizations/service.js';
 import { PERSON_FIELDS } from '../persons/service.js';
 import { photoLabel } from '../persons/model.js';
+import { organizationKeys } from '../organizations/model.js';
 import { anyInt, bulkUpdate } from '../../db/bulk.js';
 import { lockBatch } from './queries.js';
-import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
+import { auditablePerson, derivedPersonColumns, Journal, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
 
 /**
  * Undo of a committed batch, in one transaction and in reverse order: memberships first, then
@@ -64,7 +66,7 @@ export interface UndoReport {
 const REFERENCE_KIND: Record<string, ReferenceKind> = { region: 'regions', activity: 'activities', category: 'categories' };
 
 export async function undoBatch(db: Db, actor: User, batchId: number): Promise<UndoReport> {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
+  requireSecretary(actor);
   return db.transaction(async (tx) => {
     await lockImports(tx);
     const batch = await lockBatch(tx, batchId);
@@ -300,8 +302,8 @@ class Undo {
 
   /**
    * Persons the batch created, unless edited since or tied to history gathered since: group
-   * memberships or registered documents (what the persons service's history check looks for,
-   * asked here for all of them at once).
+   * memberships or registered documents (the history checks that delete uses, asked here for
+   * all of them at once).
    */
   async removePersons(changes: ImportChange[]) {
     if (!changes.length) return;
@@ -312,11 +314,7 @@ class Undo {
       this.leave(byId.get(p.id)!, fullName(p), 'edited');
       return false;
     });
-    const ids = anyInt(candidates.map((p) => p.id));
-    const history = await found(
-      this.tx,
-      sql`select person_id as id from group_memberships where person_id = ${ids} union select person_id from documents where person_id = ${ids}`,
-    );
+    const history = await withHistory(this.tx, 'person', candidates.map((p) => p.id));
     const gone = candidates.filter((p) => {
       if (!history.has(p.id)) return true;
       this.leave(byId.get(p.id)!, fullName(p), 'history');
@@ -397,13 +395,7 @@ class Undo {
       this.leave(byId.get(o.id)!, o.name, 'edited');
       return false;
     });
-    const ids = anyInt(candidates.map((o) => o.id));
-    const history = await found(
-      this.tx,
-      sql`select organization_id as id from persons where organization_id = ${ids}
-        union select organization_id from group_memberships where organization_id = ${ids}
-        union select organization_id from documents where organization_id = ${ids}`,
-    );
+    const history = await withHistory(this.tx, 'organization', candidates.map((o) => o.id));
     const gone = candidates.filter((o) => {
       if (!history.has(o.id)) return true;
       this.leave(byId.get(o.id)!, o.name, 'history');

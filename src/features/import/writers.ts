@@ -19,7 +19,6 @@ import type { PhotoDraft } from './types.js';
  * service call (and one transaction) per row, with the same derived columns and the same audit
  * entries the services write, so an imported card is indistinguishable from a typed one.
  */
-export { chunked };
 
 export const PERSON_AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
 
@@ -168,8 +167,6 @@ export async function writePhotos(tx: Target, list: { personId: number; photo: P
 
 export type Organization = typeof organizations.$inferSelect;
 export type OrganizationValues = Partial<Omit<Organization, 'id' | 'sortKey' | 'sortName' | 'localityKey' | 'searchText' | 'version' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'>> & { name: string };
-
-export { organizationKeys };
 
 /** Inserts organizations; returns them as stored (the same values the audit compares). */
 export async function insertOrganizations(tx: Target, stamp: Stamp, items: OrganizationValues[]): Promise<Organization[]> {

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { documents } from '../../db/schema/documents.js';
 import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
 import { mailingFiles, mailingRecipients, mailings, type Mailing, type MailingRecipient } from '../../db/schema/mailings.js';
@@ -135,9 +135,11 @@ export async function deleteRecipients(tx: Tx, mailingId: number): Promise<void>
  * value, so a draft frozen earlier can offer a refresh.
  */
 export async function groupFingerprint(db: Db | Tx, groupId: number): Promise<string> {
-  const [r] = rows<{ f: string | null }>(
+  const [r] = rowsOf(
     await db.execute(sql`select md5(coalesce(string_agg(${groupMemberships.id}::text, ',' order by ${groupMemberships.id}), '')) as f
       from ${groupMemberships} where ${groupMemberships.groupId} = ${groupId} and ${groupMemberships.removedAt} is null`),
+    { f: 'string?' },
+    'mailings: group fingerprint',
   );
   return r?.f ?? '';
 }
@@ -190,7 +192,7 @@ export async function selectionPersonIds(db: Db, sel: Selection): Promise<number
   const locator = selectionLocator(sel);
   return db.transaction(async (tx) => {
     if (locator.active) await locator.prepare(tx);
-    const list = rows<{ id: number }>(await tx.execute(sql`select p.id from persons p left join organizations o on o.id = p.organization_id where ${selectionWhere(sel, locator)}`));
+    const list = rowsOf(await tx.execute(sql`select p.id from persons p left join organizations o on o.id = p.organization_id where ${selectionWhere(sel, locator)}`), { id: 'number' }, 'mailings: selection');
     return list.map((r) => Number(r.id));
   });
 }

@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Form, Id, IdParams, IdText, Line, NoQuery, Query, SafeLines, SafeText, Type, UploadQuery, Word } from '../../lib/schemas.js';
 import { MAIL_CATEGORIES, MAILING_KINDS, MAILING_STATES, type MailingState } from '../../db/schema/mailings.js';
-import './card.js';
 import { BrowserMissingError } from '../../lib/browser.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { JobError, type JobContext } from '../../lib/jobs.js';

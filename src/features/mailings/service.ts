@@ -4,7 +4,7 @@ import { mailingFiles, mailingRecipients, mailings, type Mailing, type MailingSt
 import type { User } from '../../db/schema/users.js';
 import { users } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { recordAudit } from '../audit/service.js';
 import { registerOutgoingCopies } from '../correspondence/service.js';
@@ -21,10 +21,6 @@ export type MailingSourceInput = { groupId: number } | { selection: Selection };
 
 /** Called as work advances (a job's progress bar): done of total, and the phase's i18n key. */
 export type Progress = (done: number, total: number, phase: string) => void;
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 const AUDIT_FIELDS = ['subject', 'mailingState', 'recipients', 'tracking', 'files'] as const;
 

@@ -1,7 +1,6 @@
-import { and, count, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { organizations, type Organization } from '../../db/schema/organizations.js';
-import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 
 export type OrganizationView = Organization & { regionName: string | null; activityName: string | null; categoryName: string | null };
@@ -22,19 +21,3 @@ export async function lockOrganization(tx: Tx, id: number): Promise<Organization
   return row;
 }
 
-export async function countPersonsOf(db: Db | Tx, organizationId: number, opts: { includeArchived?: boolean } = {}): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(persons)
-    .where(and(eq(persons.organizationId, organizationId), opts.includeArchived ? undefined : isNull(persons.archivedAt)));
-  return Number(row.n);
-}
-
-export function findOrganizationBySortKey(db: Db | Tx, sortKey: string) {
-  return db
-    .select()
-    .from(organizations)
-    .where(eq(organizations.sortKey, sortKey))
-    .limit(1)
-    .then((r) => r[0]);
-}

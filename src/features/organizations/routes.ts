@@ -12,7 +12,7 @@ import { organizationGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 import { cardHints, cardSections } from '../../lib/card-hooks.js';
 import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
-import { allows } from '../../plugins/access.js';
+import { allows } from '../../lib/access.js';
 
 const OrganizationForm = Form({
   name: Line(), shortName: Line(), inn: Line(40), regionId: Line(20), activityId: Line(20), categoryId: Line(20),

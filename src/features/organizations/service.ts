@@ -5,14 +5,14 @@ import { organizations, type Organization } from '../../db/schema/organizations.
 import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { innProblem, normalizeInn, organizationKeys } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
-import { allows } from '../../plugins/access.js';
-import { countPersonsOf, lockOrganization } from './queries.js';
+import { requireSecretary } from '../../lib/access.js';
+import { lockOrganization } from './queries.js';
 import { personSearchText } from '../persons/search-text.js';
-import { historyCheckers } from '../../lib/history.js';
+import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
 
 /** The fields a secretary edits, in form order; also the fields the audit trail compares. */
@@ -30,10 +30,6 @@ export const ORGANIZATION_FIELDS = [
   'note',
 ] as const;
 export type OrganizationInput = Pick<Organization, (typeof ORGANIZATION_FIELDS)[number]>;
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 /** Reads and checks the organization form; throws ValidationError with every field error. */
 export async function readOrganizationForm(db: Db, body: Record<string, unknown>): Promise<OrganizationInput> {
@@ -146,9 +142,7 @@ export async function setOrganizationArchived(db: Db, actor: User, id: number, a
 
 /** True when erasing the organization would lose history: persons, documents, memberships. */
 export async function organizationHasHistory(db: Db | Tx, id: number): Promise<boolean> {
-  if ((await countPersonsOf(db, id, { includeArchived: true })) > 0) return true;
-  for (const check of historyCheckers.organization) if (await check(db, id)) return true;
-  return false;
+  return hasHistory(db, 'organization', id);
 }
 
 /** Erases an organization that never had history; anything else must be archived instead. */

@@ -14,7 +14,7 @@ import { personTabs, type PersonTab } from './tabs.js';
 import { personCardGroups } from '../groups/queries.js';
 import { countDocuments } from '../correspondence/queries.js';
 import { cardHints, cardSections } from '../../lib/card-hooks.js';
-import { allows } from '../../plugins/access.js';
+import { allows } from '../../lib/access.js';
 import { BaseField, conflictingFields, formBase, type ShowValue } from '../../lib/conflict.js';
 
 const TabQuery = Query({ tab: Word(20) });

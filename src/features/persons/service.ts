@@ -4,12 +4,12 @@ import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { GENDERS, PHONE_KINDS, personEmails, personPhones, personPhotos, persons, type Person, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { historyCheckers } from '../../lib/history.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
 import { digitsOf, normalizeKey } from '../../lib/text.js';
 import { FormReader, isEmail, parsePhone } from '../../lib/validate.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findPerson, lockPerson } from './queries.js';
 import { personSearchText } from './search-text.js';
@@ -38,10 +38,6 @@ export interface PhoneInput {
   number: string;
 }
 export type PersonInput = Pick<Person, (typeof PERSON_FIELDS)[number]> & { phones: PhoneInput[]; emails: string[] };
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
-}
 
 /**
  * Reads the person form. Phones come as parallel lists phoneKind[] / phoneNumber[] and e-mails as
@@ -205,8 +201,7 @@ export async function setPersonArchived(db: Db, actor: User, id: number, archive
 }
 
 export async function personHasHistory(db: Db | Tx, id: number): Promise<boolean> {
-  for (const check of historyCheckers.person) if (await check(db, id)) return true;
-  return false;
+  return hasHistory(db, 'person', id);
 }
 
 /** Erases a person who never had correspondence or memberships; others are archived instead. */

@@ -2,9 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { cleanText, normalizeKey } from '../../lib/text.js';
-import { allows } from '../../plugins/access.js';
+import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import * as q from './queries.js';
 import { RUSSIAN_REGIONS } from './russian-regions.js';
@@ -21,10 +21,6 @@ export const REFERENCE_ENTITY_TYPES: Record<ReferenceKind, string> = {
   activities: 'activity',
   categories: 'category',
 };
-
-export function isReferenceKind(v: unknown): v is ReferenceKind {
-  return REFERENCE_KINDS.includes(v as ReferenceKind);
-}
 
 /**
  * The choices of a select on another form (the organization's region, activity, category):
@@ -55,10 +51,6 @@ export async function listReferences(db: Db, kind: ReferenceKind, opts: { search
   if (opts.showArchived) return { items: rows, archivedHidden: 0 };
   const items = rows.filter((r) => !r.archivedAt);
   return { items, archivedHidden: rows.length - items.length };
-}
-
-function requireSecretary(actor: User) {
-  if (!allows('secretary', actor.role)) throw new ForbiddenError();
 }
 
 /** A one-line name from a form: cleaned, runs of white space collapsed. */
@@ -165,9 +157,6 @@ export async function setReferenceArchived(db: Db, actor: User, kind: ReferenceK
     return updated;
   });
 }
-
-export const archiveReference = (db: Db, actor: User, kind: ReferenceKind, id: number) => setReferenceArchived(db, actor, kind, id, true);
-export const restoreReference = (db: Db, actor: User, kind: ReferenceKind, id: number) => setReferenceArchived(db, actor, kind, id, false);
 
 /**
  * Fills the regions with the subjects of the Russian Federation, once per installation: the

@@ -1,5 +1,5 @@
 import { asc, count, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
 import { users, type Role, type User } from '../../db/schema/users.js';
 
 export function findUserByLogin(db: Db, login: string): Promise<User | undefined> {
@@ -31,11 +31,11 @@ export async function countActiveAdmins(db: Db): Promise<number> {
   return Number(row.n);
 }
 
-export function insertUser(db: Db, values: { login: string; name: string; passwordHash: string; role: Role }) {
+export function insertUser(db: Db | Tx, values: { login: string; name: string; passwordHash: string; role: Role }) {
   return db.insert(users).values(values).returning().then((r) => r[0]);
 }
 
-export function updateUser(db: Db, id: number, version: number, values: Partial<Pick<User, 'name' | 'role' | 'active' | 'passwordHash' | 'locale'>>) {
+export function updateUser(db: Db | Tx, id: number, version: number, values: Partial<Pick<User, 'name' | 'role' | 'active' | 'passwordHash' | 'locale'>>) {
   return db
     .update(users)
     .set({ ...values, version: sql`${users.version} + 1`, updatedAt: new Date() })

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { ROLES, type Role, type User } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../lib/passwords.js';
+import { recordAudit, type AuditedField } from '../audit/service.js';
 import * as q from './queries.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -60,6 +61,9 @@ export function firstAdminNotice(login: string, password: string, url: string): 
   ].join('\n');
 }
 
+/** What the audit compares of an account; its password only ever appears as 'set' or 'generated'. */
+const USER_FIELDS: readonly AuditedField[] = ['login', 'name', 'role', 'active'];
+
 export interface UserInput {
   login?: string;
   name?: string;
@@ -92,8 +96,13 @@ export async function createUser(db: Db, actor: User, input: UserInput): Promise
   validatePassword(input.password, errors);
   if (!errors.login && (await q.findUserByLogin(db, login))) errors.login = { key: 'users.loginTaken' };
   if (Object.keys(errors).length) throw new ValidationError(errors);
+  const passwordHash = await hashPassword(input.password!);
   try {
-    return await q.insertUser(db, { login, name, role, passwordHash: await hashPassword(input.password!) });
+    return await db.transaction(async (tx) => {
+      const user = await q.insertUser(tx, { login, name, role, passwordHash });
+      await recordAudit(tx, { userId: actor.id, entityType: 'user', entityId: user.id, action: 'create', after: user, fields: USER_FIELDS });
+      return user;
+    });
   } catch (err) {
     // Two admins creating the same login at once: the unique index decides.
     if (await q.findUserByLogin(db, login)) throw new ValidationError({ login: { key: 'users.loginTaken' } });
@@ -123,7 +132,12 @@ export async function updateUser(db: Db, actor: User, id: number, input: UserUpd
     errors.role = { key: 'users.lastAdmin' };
   }
   if (Object.keys(errors).length) throw new ValidationError(errors);
-  const updated = await q.updateUser(db, id, input.version, { name, role, active });
+  const updated = await db.transaction(async (tx) => {
+    const after = await q.updateUser(tx, id, input.version, { name, role, active });
+    // Deactivating is an update of `active`; an update that changed nothing records nothing.
+    if (after) await recordAudit(tx, { userId: actor.id, entityType: 'user', entityId: id, action: 'update', before: existing, after, fields: USER_FIELDS });
+    return after;
+  });
   if (!updated) throw new ConflictError('errors.conflict.text', await q.findUserById(db, id));
   return updated;
 }
@@ -139,6 +153,10 @@ export async function resetPassword(db: Db, actor: User, id: number, password: s
   const errors: FieldErrors = {};
   validatePassword(value, errors);
   if (Object.keys(errors).length) throw new ValidationError(errors);
-  await q.updateUser(db, id, existing.version, { passwordHash: await hashPassword(value) });
+  const passwordHash = await hashPassword(value);
+  await db.transaction(async (tx) => {
+    const after = await q.updateUser(tx, id, existing.version, { passwordHash });
+    if (after) await recordAudit(tx, { userId: actor.id, entityType: 'user', entityId: id, action: 'update', before: { password: null }, after: { password: password ? 'set' : 'generated' }, fields: ['password'] });
+  });
   return value;
 }

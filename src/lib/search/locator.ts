@@ -49,7 +49,7 @@ export class Locator {
   private nearWords: string[] = [];
   /**
    * One word of three characters or more, without phone digits: matched through contact_words
-   * (drizzle/0006_contact_words.sql), index-only, instead of the persons' search texts.
+   * (drizzle/0007_contact_words.sql), index-only, instead of the persons' search texts.
    */
   readonly byWords: boolean;
   /** The query's words: with several, each must begin some word of the card (or of the header). */
