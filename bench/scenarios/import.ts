@@ -13,7 +13,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { mapContactRow } from '../../src/features/import/mapping.js';
 import { parseContactsFile } from '../../src/features/import/parse/index.js';
 import type { PersonDraft } from '../../src/features/import/types.js';
-import { derivedPersonColumns } from '../../src/features/import/writers.js';
+import { derivedPersonColumns } from '../../src/features/persons/model.js';
 import { normalizeKey } from '../../src/lib/text.js';
 import { outlookCsv, outlookRow } from '../outlook-csv.js';
 import type { Context, Figure, Scenario } from '../scenarios.js';

@@ -1,20 +1,16 @@
 import { eq, sql } from 'drizzle-orm';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
 import { normalizeKey } from '../../lib/text.js';
-import { ORGANIZATION_FIELDS } from '../organizations/service.js';
-import { organizationKeys } from '../organizations/model.js';
+import { fillOrganization, FILLABLE_FIELDS, ORGANIZATION_FIELDS, organizationKeys, renamed } from '../organizations/model.js';
+import { refreshPersonsSearchTextSql } from '../persons/search-text.js';
 import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
-import { EMPTY_ADDRESS, isEmptyAddress } from './mapping.js';
+import { EMPTY_ADDRESS } from './mapping.js';
 import { groupsByName, organizationsByName, recordsByKey } from './match.js';
 import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
-import { anyInt, bulkUpdate } from './bulk.js';
+import { anyInt, bulkUpdate, send } from './bulk.js';
 import { insertGroups, insertOrganizations, type Organization, type OrganizationValues } from './writers.js';
 import { WriterState, type StoredRow } from './commit-state.js';
-
-/** What filling an existing organization may write (see fillOrganizations). */
-const FILLED_FIELDS = ['shortName', 'inn', 'phones', 'email', 'website', 'note', ...ADDRESS_FIELDS, 'regionId', 'activityId', 'categoryId'] as const;
 
 /** Groups and organizations of the file: matched by key or name, else created in bulk. */
 export abstract class OrganizationWriter extends WriterState {
@@ -129,8 +125,8 @@ export abstract class OrganizationWriter extends WriterState {
   }
 
   /**
-   * Existing organizations get only what they lack: the address when they have none, and empty
-   * fields; what a secretary typed is never overwritten by a file. All of them with one locking
+   * Existing organizations get only what they lack (organizations/model.ts fillOrganization); a
+   * filled short name refreshes their persons' search text, as the form does. All of them with one locking
    * read and one write, in list order (an organization named twice is filled twice, as it would
    * be one at a time). Tells for each entry whether it changed anything.
    */
@@ -144,19 +140,11 @@ export abstract class OrganizationWriter extends WriterState {
       .for('update');
     const current = new Map(found.map((o) => [o.id, o]));
     const written = new Map<number, Organization>();
+    const renamedIds = new Set<number>();
     const changed = list.map(({ id, values }) => {
       const before = current.get(id);
       if (!before) return false;
-      const set: Record<string, unknown> = {};
-      const beforeAddress = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, before[f]])) as Address;
-      const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, (values as Record<string, unknown>)[f] ?? ''])) as Address;
-      if (isEmptyAddress(beforeAddress) && !isEmptyAddress(address)) Object.assign(set, address);
-      for (const f of ['shortName', 'inn', 'phones', 'email', 'website', 'note'] as const) {
-        if (!before[f] && values[f]) set[f] = values[f];
-      }
-      for (const f of ['regionId', 'activityId', 'categoryId'] as const) {
-        if (before[f] === null && values[f]) set[f] = values[f];
-      }
+      const set = fillOrganization(before, values);
       if (Object.keys(set).length === 0) {
         this.remember(before);
         return false;
@@ -172,6 +160,7 @@ export abstract class OrganizationWriter extends WriterState {
       };
       current.set(id, after);
       written.set(id, after);
+      if (renamed(before, after)) renamedIds.add(id);
       this.remember(after);
       this.journal.audit('organization', id, 'update', before, after, ORGANIZATION_FIELDS);
       this.journal.change('organization', id, 'updated', { before, versionAfter: after.version });
@@ -183,13 +172,15 @@ export abstract class OrganizationWriter extends WriterState {
       organizations,
       [...written.values()].map((o) => ({
         id: o.id,
-        ...Object.fromEntries(FILLED_FIELDS.map((f) => [f, o[f]])),
+        ...Object.fromEntries(FILLABLE_FIELDS.map((f) => [f, o[f]])),
         searchText: o.searchText,
         version: o.version,
         updatedAt: o.updatedAt,
         updatedBy: o.updatedBy,
       })),
     );
+    // The persons of an organization whose short name was filled find it by that name, too.
+    if (renamedIds.size) await send(this.pipe, refreshPersonsSearchTextSql([...renamedIds]));
     return changed;
   }
 

@@ -2,13 +2,12 @@ import { asc, sql } from 'drizzle-orm';
 import type { Address } from '../../db/schema/address.js';
 import type { ImportDecision } from '../../db/schema/imports.js';
 import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
-import { PERSON_FIELDS } from '../persons/service.js';
-import { photoLabel } from '../persons/model.js';
+import { auditablePerson, derivedPersonColumns, MAX_EMAILS, parsedPhone, PERSON_AUDIT_FIELDS, personValuesOf, photoLabel, type PersonWrite } from '../persons/model.js';
 import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
 import { isEmptyAddress, sameAddress } from './mapping.js';
-import { MAX_EMAILS, merge, type Update } from './merge.js';
+import { merge, type Update } from './merge.js';
 import type { PersonDraft, PhoneInput } from './types.js';
-import { auditablePerson, derivedPersonColumns, insertPersons, parsedPhone, PERSON_AUDIT_FIELDS, writeContacts, type PersonValues, type PersonWrite } from './writers.js';
+import { insertPersons, writeContacts } from './writers.js';
 import { OrganizationWriter } from './commit-organizations.js';
 import type { StoredRow } from './commit-state.js';
 
@@ -85,7 +84,7 @@ export abstract class PersonWriter extends OrganizationWriter {
     return orgAddress && !sameAddress(orgAddress, b) ? b : p.address;
   }
 
-  protected values(p: PersonDraft, organizationId: number | null, address: Address): PersonValues {
+  protected values(p: PersonDraft, organizationId: number | null, address: Address): PersonWrite['values'] {
     return {
       surname: p.surname,
       firstName: p.firstName,
@@ -141,7 +140,7 @@ export abstract class PersonWriter extends OrganizationWriter {
       if (!card) {
         const oldPhones = (phonesOf.get(u.id) ?? []).map((x) => ({ kind: x.kind, number: x.number }));
         const oldEmails = (emailsOf.get(u.id) ?? []).map((x) => x.email);
-        const values = { ...(Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, before[f as keyof Person]])) as unknown as PersonValues) };
+        const values = personValuesOf(before);
         card = { before, oldPhones, oldEmails, write: { values, phones: oldPhones, emails: oldEmails }, rows: [] };
         cards.set(u.id, card);
       }

@@ -10,12 +10,12 @@ import { referenceTables, regions, type ReferenceKind } from '../../db/schema/re
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
 import { allows } from '../../plugins/access.js';
-import { ORGANIZATION_FIELDS } from '../organizations/service.js';
-import { PERSON_FIELDS } from '../persons/service.js';
-import { photoLabel } from '../persons/model.js';
+import { ORGANIZATION_FIELDS, organizationKeys, renamed } from '../organizations/model.js';
+import { auditablePerson, derivedPersonColumns, PERSON_AUDIT_FIELDS, PERSON_FIELDS, photoLabel, type PersonWrite } from '../persons/model.js';
+import { refreshPersonsSearchText } from '../persons/search-text.js';
 import { anyInt, bulkUpdate } from './bulk.js';
 import { lockBatch } from './queries.js';
-import { auditablePerson, derivedPersonColumns, Journal, organizationKeys, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
+import { Journal, writeContacts, writePhotos } from './writers.js';
 
 /**
  * Undo of a committed batch, in one transaction and in reverse order: memberships first, then
@@ -344,7 +344,7 @@ class Undo {
     if (!restore.length) return;
     const writes = restore.map((p) => {
       const before = byId.get(p.id)!.before as Before;
-      return { p, before, values: Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, f === 'archivedAt' ? p.archivedAt : before[f]])) as unknown as PersonValues };
+      return { p, before, values: Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, f === 'archivedAt' ? p.archivedAt : before[f]])) as unknown as PersonWrite['values'] };
     });
     const orgIds = [...new Set(writes.flatMap((w) => (w.values.organizationId ? [w.values.organizationId] : [])))];
     const orgs = new Map((orgIds.length ? await this.tx.select({ id: organizations.id, name: organizations.name, shortName: organizations.shortName }).from(organizations).where(sql`${organizations.id} = ${anyInt(orgIds)}`) : []).map((o) => [o.id, o]));
@@ -426,6 +426,8 @@ class Undo {
       .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? ''), inn: String(before.inn ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
       .where(eq(organizations.id, o.id))
       .returning();
+    // Its names are part of its persons' search text, as on the form.
+    if (renamed(o, after)) await refreshPersonsSearchText(this.tx, o.id);
     this.wrote(c, after.version);
     this.journal.audit('organization', o.id, 'update', o, after, ORGANIZATION_FIELDS);
     this.report.restored++;
