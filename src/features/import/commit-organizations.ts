@@ -4,7 +4,7 @@ import { referenceTables, regions, type ReferenceKind } from '../../db/schema/re
 import { normalizeKey } from '../../lib/text.js';
 import { fillOrganization, FILLABLE_FIELDS, ORGANIZATION_FIELDS, organizationKeys, renamed } from '../organizations/model.js';
 import { refreshPersonsSearchTextSql } from '../persons/search-text.js';
-import { REFERENCE_ENTITY_TYPES } from '../references/service.js';
+import { REFERENCE_ENTITY_TYPES } from '../references/model.js';
 import { EMPTY_ADDRESS } from './mapping.js';
 import { groupsByName, organizationsByName, recordsByKey } from './match.js';
 import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
@@ -66,7 +66,7 @@ export abstract class OrganizationWriter extends WriterState {
     let row: { id: number } = found;
     if (!row) {
       [row] = await this.tx.insert(table).values({ name, sortKey, updatedBy: this.actor.id, createdAt: this.stamp.at, updatedAt: this.stamp.at }).returning({ id: table.id });
-      const entity = REFERENCE_ENTITY_TYPES[kind] as 'region' | 'activity' | 'category';
+      const entity = REFERENCE_ENTITY_TYPES[kind];
       this.journal.audit(entity, row.id, 'create', null, { name }, ['name']);
       this.journal.change(entity, row.id, 'created', { versionAfter: 1 });
       this.report.references.created++;

@@ -8,7 +8,7 @@ import { personEmails, personPhones, personPhotos, persons, type PhoneKind } fro
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import { normalizeKey } from '../../lib/text.js';
 import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from './bulk.js';
-import { diff, type AuditedField } from '../audit/service.js';
+import { diff, type AuditedField } from '../audit/model.js';
 import { derivedPersonColumns, parsedPhone, type PersonWrite } from '../persons/model.js';
 import type { PhotoDraft } from './types.js';
 

@@ -6,10 +6,9 @@ import { cleanText } from '../../lib/text.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { isEmail } from '../../lib/validate.js';
 import { innProblem, normalizeInn } from '../organizations/model.js';
-import { MAX_EMAILS, parseInfluence } from '../persons/model.js';
+import { MAX_EMAILS, parseInfluence, PHOTO_MAX_BYTES } from '../persons/model.js';
 import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../export/format.js';
 import { KEY_RE } from '../export/keys.js';
-import { PHOTO_MAX_BYTES } from '../persons/photo-upload.js';
 import { clip, EMPTY_ADDRESS, LIMITS, readPhoto } from './mapping.js';
 import type { DraftRow, GroupDraft, MembershipDraft, OrganizationDraft, ParsedImport, PersonDraft, Problem } from './types.js';
 

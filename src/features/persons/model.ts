@@ -45,6 +45,10 @@ export const MAX_PHONES = 20;
 export const MAX_EMAILS = 10;
 /** Lengths of the person's text fields (characters). */
 export const PERSON_LIMITS = { name: 200, jobTitle: 300, dative: 300, note: 10000, phone: 50 } as const;
+/** A photo's limits: the original's size and pixels, the thumbnail's side (pixels). */
+export const PHOTO_MAX_BYTES = 5 * 1024 * 1024;
+export const PHOTO_MAX_PIXELS = 40_000_000;
+export const THUMBNAIL_SIZE = 320;
 /** −5…+5: how much the person influences decisions in their organization; 0 = unknown. */
 export const INFLUENCE = { min: -5, max: 5 } as const;
 

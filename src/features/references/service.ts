@@ -7,6 +7,7 @@ import { cleanText, normalizeKey } from '../../lib/text.js';
 import { allows } from '../../plugins/access.js';
 import { recordAudit } from '../audit/service.js';
 import * as q from './queries.js';
+import { REFERENCE_ENTITY_TYPES } from './model.js';
 import { RUSSIAN_REGIONS } from './russian-regions.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 
@@ -14,13 +15,6 @@ export { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind };
 
 export const MAX_NAME_LENGTH = 200;
 const REGIONS_SEEDED_KEY = 'regions_seeded';
-
-/** The audit log's entity type of each list's entries. */
-export const REFERENCE_ENTITY_TYPES: Record<ReferenceKind, string> = {
-  regions: 'region',
-  activities: 'activity',
-  categories: 'category',
-};
 
 export function isReferenceKind(v: unknown): v is ReferenceKind {
   return REFERENCE_KINDS.includes(v as ReferenceKind);
