@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { mapContactRow } from '../../src/features/import/mapping.js';
+import { mapContactRow } from '../../src/features/import/read/mapping.js';
 import { parseContactsFile } from '../../src/features/import/parse/index.js';
 import type { PersonDraft } from '../../src/features/import/types.js';
 import { derivedPersonColumns } from '../../src/features/persons/model.js';

@@ -1,6 +1,6 @@
 import { WorkerPool, WorkerFailedError, type SerializedError } from '../../lib/worker-pool.js';
 import { timeSlicer } from '../../lib/limit.js';
-import { mapContactRow, photoToRead, readPhoto } from './mapping.js';
+import { mapContactRow, photoToRead, readPhoto } from './read/mapping.js';
 import { parseContactsFile, ParseError, type ColumnMapping, type ContactsFileResult, type ParseErrorCode } from './parse/index.js';
 import { looksLikeXlsx, parseXlsx } from './parse/xlsx.js';
 import type { DraftRow, ParsedImport } from './types.js';

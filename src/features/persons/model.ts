@@ -134,7 +134,7 @@ export function personValuesOf(card: Person): PersonWrite['values'] {
 }
 
 /**
- * A person's matching keys, pure: the import preview (src/features/import/match.ts) and the
+ * A person's matching keys, pure: the import preview (src/features/import/preview/match.ts) and the
  * duplicate finder (src/features/duplicates) tell cards apart by the same rules. The duplicate
  * finder's SQL compares the columns these fill: persons.sort_key, person_phones.e164 and
  * lower(person_emails.email).

@@ -59,7 +59,7 @@ export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
   const number = oneLine(raw);
   if (number === '') return;
   // The same spelling: one number. Other spellings of it (8 916… / +7 916…) are united, and noted,
-  // where the numbers are parsed (import/mapping.ts).
+  // where the numbers are parsed (import/read/mapping.ts).
   const key = number.toLowerCase();
   const same = row.phones.find((p) => p.number.toLowerCase() === key);
   if (!same) {

@@ -1,18 +1,18 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, persons } from '../../db/schema/persons.js';
-import { normalizeKey } from '../../lib/text.js';
-import { personValuesOf } from '../persons/model.js';
-import { anyInt } from './bulk.js';
-import type { StoredRow } from './commit-state.js';
-import { merge } from './merge.js';
-import type { PersonDraft, RowData } from './types.js';
+import type { Db } from '../../../db/client.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, persons } from '../../../db/schema/persons.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { personValuesOf } from '../../persons/model.js';
+import { anyInt } from '../bulk.js';
+import type { StoredRow } from '../commit/state.js';
+import { merge } from '../commit/merge.js';
+import type { PersonDraft, RowData } from '../types.js';
 import { addressText } from './view.js';
 
 /**
  * What "update the existing card" would change, field by field, for the duplicates on a preview
- * page: the card as it is now, and as the commit's own merge (merge.ts) would leave it.
+ * page: the card as it is now, and as the commit's own merge (commit/merge.ts) would leave it.
  */
 export interface FieldChange {
   /** i18n key suffix: import.change.<field>. */

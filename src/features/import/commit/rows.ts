@@ -1,17 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { documents } from '../../db/schema/documents.js';
-import { translator } from '../../i18n/index.js';
-import { normalizeKey } from '../../lib/text.js';
-import { anyText } from './bulk.js';
-import { groupsByName } from './match.js';
-import type { MembershipDraft } from './types.js';
+import { documents } from '../../../db/schema/documents.js';
+import { translator } from '../../../i18n/index.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { anyText } from '../bulk.js';
+import { groupsByName } from '../preview/match.js';
+import type { MembershipDraft } from '../types.js';
 import { insertGroups, writeOutcomes, type MembershipWrite, type Stamp } from './writers.js';
-import type { Tx } from '../../db/client.js';
-import type { User } from '../../db/schema/users.js';
-import type { ImportOptions } from './options.js';
-import { OrganizationWriter } from './commit-organizations.js';
-import { PersonWriter } from './commit-persons.js';
-import { CommitState, type CommitReport, type StoredRow } from './commit-state.js';
+import type { Tx } from '../../../db/client.js';
+import type { User } from '../../../db/schema/users.js';
+import type { ImportOptions } from '../options.js';
+import { OrganizationWriter } from './organizations.js';
+import { PersonWriter } from './persons.js';
+import { CommitState, type CommitReport, type StoredRow } from './state.js';
 
 /**
  * Writes a batch's rows inside the commit's transaction: groups, organizations, persons,

@@ -1,8 +1,8 @@
-import type { Address } from '../../db/schema/address.js';
-import { mergePerson, type PersonWrite } from '../persons/model.js';
-import { isEmptyAddress } from './mapping.js';
-import type { StoredRow } from './commit-state.js';
-import type { PersonDraft } from './types.js';
+import type { Address } from '../../../db/schema/address.js';
+import { mergePerson, type PersonWrite } from '../../persons/model.js';
+import { isEmptyAddress } from '../read/mapping.js';
+import type { StoredRow } from './state.js';
+import type { PersonDraft } from '../types.js';
 
 /** A row that updates an existing card. */
 export interface Update {

@@ -1,16 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { organizationKeys } from '../organizations/model.js';
-import { auditLog, type AuditAction } from '../../db/schema/audit.js';
-import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
-import { importChanges, type ImportEntityType } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { normalizeKey } from '../../lib/text.js';
-import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from './bulk.js';
-import { diff, type AuditedField } from '../audit/model.js';
-import { derivedPersonColumns, parsedPhone, type PersonWrite } from '../persons/model.js';
-import type { PhotoDraft } from './types.js';
+import { organizationKeys } from '../../organizations/model.js';
+import { auditLog, type AuditAction } from '../../../db/schema/audit.js';
+import { groupMemberships, mailingGroups, membershipDocuments } from '../../../db/schema/groups.js';
+import { importChanges, type ImportEntityType } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../../db/schema/persons.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from '../bulk.js';
+import { diff, type AuditedField } from '../../audit/model.js';
+import { derivedPersonColumns, parsedPhone, type PersonWrite } from '../../persons/model.js';
+import type { PhotoDraft } from '../types.js';
 
 /**
  * Bulk writes for the commit: multi-row inserts inside the commit's transaction instead of one
@@ -70,7 +70,7 @@ export class Journal {
   }
 }
 
-export type { PersonWrite } from '../persons/model.js';
+export type { PersonWrite } from '../../persons/model.js';
 
 /** Inserts persons with their phones and e-mails; returns their ids in input order. */
 export async function insertPersons(tx: Target, stamp: Stamp, items: PersonWrite[], orgOf: (id: number | null) => { name: string; shortName: string } | null, allocated?: number[]): Promise<number[]> {

@@ -1,15 +1,15 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
-import { importRows, type ImportDecision, type ImportOutcome } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import type { User } from '../../db/schema/users.js';
-import { photoLabel } from '../persons/model.js';
-import { anyInt, chunked, Pipeline } from './bulk.js';
-import { isEmptyAddress } from './mapping.js';
-import type { ImportOptions } from './options.js';
-import type { PhotoDraft, RowData } from './types.js';
+import type { Tx } from '../../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { groupMemberships, mailingGroups } from '../../../db/schema/groups.js';
+import { importRows, type ImportDecision, type ImportOutcome } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import type { User } from '../../../db/schema/users.js';
+import { photoLabel } from '../../persons/model.js';
+import { anyInt, chunked, Pipeline } from '../bulk.js';
+import { isEmptyAddress } from '../read/mapping.js';
+import type { ImportOptions } from '../options.js';
+import type { PhotoDraft, RowData } from '../types.js';
 import { insertMemberships, Journal, writePhotos, type MembershipWrite, type Stamp } from './writers.js';
 
 /** Progress is reported (and on PostgreSQL written to the batch) every so many rows. */

@@ -1,20 +1,20 @@
 import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { lockImports } from './commit.js';
-import type { Db, Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
-import { importBatches, importChanges, type ImportChange } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
-import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
-import type { User } from '../../db/schema/users.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
-import { allows } from '../../plugins/access.js';
-import { ORGANIZATION_FIELDS, organizationKeys, renamed } from '../organizations/model.js';
-import { auditablePerson, derivedPersonColumns, PERSON_AUDIT_FIELDS, PERSON_FIELDS, photoLabel, type PersonWrite } from '../persons/model.js';
-import { refreshPersonsSearchText } from '../persons/search-text.js';
-import { anyInt, bulkUpdate } from './bulk.js';
-import { lockBatch } from './queries.js';
+import { lockImports } from './run.js';
+import type { Db, Tx } from '../../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { groupMemberships, mailingGroups } from '../../../db/schema/groups.js';
+import { importBatches, importChanges, type ImportChange } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../../db/schema/persons.js';
+import { referenceTables, regions, type ReferenceKind } from '../../../db/schema/references.js';
+import type { User } from '../../../db/schema/users.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors.js';
+import { allows } from '../../../plugins/access.js';
+import { ORGANIZATION_FIELDS, organizationKeys, renamed } from '../../organizations/model.js';
+import { auditablePerson, derivedPersonColumns, PERSON_AUDIT_FIELDS, PERSON_FIELDS, photoLabel, type PersonWrite } from '../../persons/model.js';
+import { refreshPersonsSearchText } from '../../persons/search-text.js';
+import { anyInt, bulkUpdate } from '../bulk.js';
+import { lockBatch } from '../queries.js';
 import { Journal, writeContacts, writePhotos } from './writers.js';
 
 /**

@@ -1,16 +1,16 @@
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
-import { GENDERS, PHONE_KINDS, type Gender, type PhoneKind } from '../../db/schema/persons.js';
-import { GROUP_MARKS, type GroupMark } from '../../db/schema/groups.js';
-import { ValidationError } from '../../lib/errors.js';
-import { cleanText } from '../../lib/text.js';
-import { timeSlicer } from '../../lib/limit.js';
-import { isEmail } from '../../lib/validate.js';
-import { innProblem, normalizeInn } from '../organizations/model.js';
-import { MAX_EMAILS, parseInfluence, PHOTO_MAX_BYTES } from '../persons/model.js';
-import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../export/format.js';
-import { KEY_RE } from '../export/keys.js';
+import { GENDERS, PHONE_KINDS, type Gender, type PhoneKind } from '../../../db/schema/persons.js';
+import { GROUP_MARKS, type GroupMark } from '../../../db/schema/groups.js';
+import { ValidationError } from '../../../lib/errors.js';
+import { cleanText } from '../../../lib/text.js';
+import { timeSlicer } from '../../../lib/limit.js';
+import { isEmail } from '../../../lib/validate.js';
+import { innProblem, normalizeInn } from '../../organizations/model.js';
+import { MAX_EMAILS, parseInfluence, PHOTO_MAX_BYTES } from '../../persons/model.js';
+import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../../export/format.js';
+import { KEY_RE } from '../../export/keys.js';
 import { clip, EMPTY_ADDRESS, LIMITS, readPhoto } from './mapping.js';
-import type { DraftRow, GroupDraft, MembershipDraft, OrganizationDraft, ParsedImport, PersonDraft, Problem } from './types.js';
+import type { DraftRow, GroupDraft, MembershipDraft, OrganizationDraft, ParsedImport, PersonDraft, Problem } from '../types.js';
 
 /**
  * Streaming reader of this system's XML export (saxes: no DTD processing, no external entities).

@@ -1,15 +1,15 @@
 import { asc, sql } from 'drizzle-orm';
-import type { Address } from '../../db/schema/address.js';
-import type { ImportDecision } from '../../db/schema/imports.js';
-import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
-import { auditablePerson, derivedPersonColumns, MAX_EMAILS, parsedPhone, PERSON_AUDIT_FIELDS, personValuesOf, photoLabel, type PersonWrite } from '../persons/model.js';
-import { allocateIds, anyInt, bulkUpdate, chunked, send } from './bulk.js';
-import { isEmptyAddress, sameAddress } from './mapping.js';
+import type { Address } from '../../../db/schema/address.js';
+import type { ImportDecision } from '../../../db/schema/imports.js';
+import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../../db/schema/persons.js';
+import { auditablePerson, derivedPersonColumns, MAX_EMAILS, parsedPhone, PERSON_AUDIT_FIELDS, personValuesOf, photoLabel, type PersonWrite } from '../../persons/model.js';
+import { allocateIds, anyInt, bulkUpdate, chunked, send } from '../bulk.js';
+import { isEmptyAddress, sameAddress } from '../read/mapping.js';
 import { merge, type Update } from './merge.js';
-import type { PersonDraft, PhoneInput } from './types.js';
+import type { PersonDraft, PhoneInput } from '../types.js';
 import { insertPersons, writeContacts } from './writers.js';
-import type { OrganizationWriter } from './commit-organizations.js';
-import type { CommitState, StoredRow } from './commit-state.js';
+import type { OrganizationWriter } from './organizations.js';
+import type { CommitState, StoredRow } from './state.js';
 
 /** Stored phones that are exactly what writeContacts would write for `phones`. */
 function samePhones(stored: PersonPhone[], phones: PhoneInput[]): boolean {

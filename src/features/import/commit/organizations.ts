@@ -1,16 +1,16 @@
 import { eq, sql } from 'drizzle-orm';
-import { organizations } from '../../db/schema/organizations.js';
-import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
-import { normalizeKey } from '../../lib/text.js';
-import { fillOrganization, FILLABLE_FIELDS, ORGANIZATION_FIELDS, organizationKeys, renamed } from '../organizations/model.js';
-import { refreshPersonsSearchTextSql } from '../persons/search-text.js';
-import { REFERENCE_ENTITY_TYPES } from '../references/model.js';
-import { EMPTY_ADDRESS } from './mapping.js';
-import { groupsByName, organizationsByName, recordsByKey } from './match.js';
-import type { GroupDraft, OrganizationDraft, PersonDraft } from './types.js';
-import { anyInt, bulkUpdate, send } from './bulk.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { referenceTables, regions, type ReferenceKind } from '../../../db/schema/references.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { fillOrganization, FILLABLE_FIELDS, ORGANIZATION_FIELDS, organizationKeys, renamed } from '../../organizations/model.js';
+import { refreshPersonsSearchTextSql } from '../../persons/search-text.js';
+import { REFERENCE_ENTITY_TYPES } from '../../references/model.js';
+import { EMPTY_ADDRESS } from '../read/mapping.js';
+import { groupsByName, organizationsByName, recordsByKey } from '../preview/match.js';
+import type { GroupDraft, OrganizationDraft, PersonDraft } from '../types.js';
+import { anyInt, bulkUpdate, send } from '../bulk.js';
 import { insertGroups, insertOrganizations, type Organization, type OrganizationValues } from './writers.js';
-import type { CommitState, StoredRow } from './commit-state.js';
+import type { CommitState, StoredRow } from './state.js';
 
 /** Groups and organizations of the file: matched by key or name, else created in bulk. */
 export class OrganizationWriter {
