@@ -9,7 +9,7 @@ import { importBatches, importRows } from '../../src/db/schema/imports.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { personEmails, personPhones, persons } from '../../src/db/schema/persons.js';
 import { updatePerson } from '../../src/features/persons/service.js';
-import { forgetRows } from '../../src/features/import/kept-rows.js';
+import { forgetRows } from '../../src/features/import/preview/kept-rows.js';
 
 /** A file's note added under the card's, as "update" does (issue 19: appended, never replaced). */
 const day = () => {

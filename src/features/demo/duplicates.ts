@@ -1,8 +1,10 @@
 import type { Db } from '../../db/client.js';
 import type { User } from '../../db/schema/users.js';
 import { innWithChecksum } from '../organizations/model.js';
-import { createOrganization, type OrganizationInput } from '../organizations/service.js';
-import { createPerson, type PersonInput } from '../persons/service.js';
+import type { OrganizationInput } from '../organizations/model.js';
+import { createOrganization } from '../organizations/service.js';
+import type { PersonInput } from '../persons/model.js';
+import { createPerson } from '../persons/service.js';
 
 const NO_ADDRESS = { addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '' };
 

@@ -10,10 +10,11 @@ import type { CardHooks } from '../../lib/card-hooks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
-import { ORGANIZATION_FIELDS, refreshPersonsSearchText, writeOrganization, type OrganizationInput } from '../organizations/service.js';
-import { splitPhones } from '../organizations/model.js';
-import { AUDIT_FIELDS as PERSON_AUDIT_FIELDS, auditable, PERSON_FIELDS, writePerson, type PersonInput } from '../persons/service.js';
-import { photoLabel, unitePhones, uniteEmails } from '../persons/model.js';
+import { writeOrganization } from '../organizations/service.js';
+import { ORGANIZATION_FIELDS, splitPhones, type OrganizationInput } from '../organizations/model.js';
+import { writePerson } from '../persons/service.js';
+import { auditablePerson as auditable, PERSON_AUDIT_FIELDS, PERSON_FIELDS, photoLabel, unitePhones, uniteEmails, type PersonInput } from '../persons/model.js';
+import { refreshPersonsSearchText } from '../persons/search-text.js';
 import { defaultChoice, MAX_MERGE, uniteReasons } from './model.js';
 import * as q from './queries.js';
 

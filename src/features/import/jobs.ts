@@ -5,8 +5,8 @@ import { importBatches, importChanges } from '../../db/schema/imports.js';
 import { users, type User } from '../../db/schema/users.js';
 import { cardsSaved, type CardKind } from '../../lib/card-hooks.js';
 import { JobError } from '../../lib/jobs.js';
-import { CommitCancelled, CommitFailed, runCommit } from './commit.js';
-import { undoBatch } from './undo.js';
+import { CommitCancelled, CommitFailed, runCommit } from './commit/run.js';
+import { undoBatch } from './commit/undo.js';
 
 export const COMMIT_JOB = 'import.commit';
 export const UNDO_JOB = 'import.undo';

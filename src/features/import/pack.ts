@@ -1,4 +1,4 @@
-import { EMPTY_ADDRESS } from './mapping.js';
+import { EMPTY_ADDRESS } from './read/mapping.js';
 import type { GroupDraft, MembershipDraft, OrganizationDraft, PersonDraft, RowData } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { timeSlicer } from '../../lib/limit.js';
 import { WorkerPool, WorkerFailedError, type SerializedError } from '../../lib/worker-pool.js';
-import { readPhoto } from './mapping.js';
+import { readPhoto } from './read/mapping.js';
 import type { ColumnMapping } from './parse/index.js';
 import { ParseError, type ParseErrorCode } from './parse/types.js';
 import type { ParseUploadTask, UploadHead, UploadPart } from './parse-upload.js';

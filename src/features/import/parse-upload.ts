@@ -1,4 +1,4 @@
-import { mapContactRow, photoToRead } from './mapping.js';
+import { mapContactRow, photoToRead } from './read/mapping.js';
 import { parseContactsFile, type ColumnMapping, type ContactsFileResult } from './parse/index.js';
 import { looksLikeXlsx, parseXlsx } from './parse/xlsx.js';
 import type { DraftRow, ParsedImport } from './types.js';

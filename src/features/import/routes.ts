@@ -4,15 +4,15 @@ import { Form, IdParams, Next, NoQuery, Query, Type, UploadQuery, Word } from '.
 import { ValidationError } from '../../lib/errors.js';
 import { linkBuilder, pagerLinks } from '../../lib/keyset.js';
 import { type ImportBatch } from '../../db/schema/imports.js';
-import { liveProgress } from './commit.js';
+import { liveProgress } from './commit/run.js';
 import { COMMIT_JOB, registerImportJobs, UNDO_JOB } from './jobs.js';
 import { readOptions } from './options.js';
-import { addressText, existingOrganizationNames, normalizeKey, problemText } from './view.js';
+import { addressText, existingOrganizationNames, normalizeKey, problemText } from './preview/view.js';
 import { listRows, personNames, recentBatches, ROW_FILTERS, rowCounts, type RowFilter } from './queries.js';
 import * as service from './service.js';
-import { laterBatches, UndoBlockedError, type LaterBatch } from './undo.js';
-import { MappingRefusedError, rereadBatch, savedMappings } from './table-mapping.js';
-import { updateChanges } from './update-preview.js';
+import { laterBatches, UndoBlockedError, type LaterBatch } from './commit/undo.js';
+import { MappingRefusedError, rereadBatch, savedMappings } from './read/table-mapping.js';
+import { updateChanges } from './preview/update-changes.js';
 import { USER_TARGETS } from './parse/index.js';
 
 // Row cursors are row numbers (checked again where they are read).

@@ -3,18 +3,18 @@ import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { IMPORT_DECISIONS, importBatches, type ImportBatch, type ImportDecision } from '../../db/schema/imports.js';
-import { laterBatches, UndoBlockedError } from './undo.js';
+import { laterBatches, UndoBlockedError } from './commit/undo.js';
 import type { User } from '../../db/schema/users.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { requireSecretary } from '../../lib/access.js';
 import { readOptions, type ImportOptions } from './options.js';
 import { guessMapping, ParseError, type ColumnMapping, type UnknownColumns } from './parse/index.js';
 import { parseUploadOffThread, WorkerFailedError } from './parse-off-thread.js';
-import { forgetRows } from './kept-rows.js';
-import { storeBatch } from './preview.js';
+import { forgetRows } from './preview/kept-rows.js';
+import { storeBatch } from './preview/preview.js';
 import { deleteBatch, findBatch, lockBatch, setRowDecisions } from './queries.js';
 import type { ParsedImport } from './types.js';
-import { looksLikeXml, XmlImporter } from './xml-import.js';
+import { looksLikeXml, XmlImporter } from './read/xml-import.js';
 
 /**
  * The import's rules: reading an upload within its limits (nothing is written for a bad file),
@@ -143,7 +143,7 @@ export interface ImportUpload {
   source?: Buffer;
 }
 
-/** The mappings users gave before, by header signature (see table-mapping.ts). */
+/** The mappings users gave before, by header signature (see read/table-mapping.ts). */
 export type MappingLookup = () => Promise<Record<string, ColumnMapping>>;
 
 const TABLE_FORMATS = new Set(['outlook-csv', 'google-csv', 'thunderbird-csv', 'csv', 'xlsx']);

@@ -1,4 +1,62 @@
+import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
+import type { Organization } from '../../db/schema/organizations.js';
 import { normalizeKey } from '../../lib/text.js';
+
+/**
+ * The organization, pure (no database, no Fastify): its fields, limits, keys, INN rule and the
+ * import's fill rule. The form service, the import, its undo and the demo take them from here.
+ */
+
+/** The fields a secretary edits, in form order; also the fields the audit trail compares. */
+export const ORGANIZATION_FIELDS = [
+  'name',
+  'shortName',
+  'inn',
+  'regionId',
+  'activityId',
+  'categoryId',
+  ...ADDRESS_FIELDS,
+  'phones',
+  'email',
+  'website',
+  'note',
+] as const;
+/** The organization's own values (ORGANIZATION_FIELDS): what the form gives. */
+export type OrganizationInput = Pick<Organization, (typeof ORGANIZATION_FIELDS)[number]>;
+
+/** Lengths of the organization's text fields (characters). */
+export const ORGANIZATION_LIMITS = { name: 500, shortName: 200, inn: 40, phones: 500, email: 254, website: 300, note: 10000 } as const;
+
+/** Whether a website is written as one (a host with a dot, an optional http(s) scheme). */
+export function isWebsite(website: string): boolean {
+  return /^(https?:\/\/)?[^\s<>"]+\.[^\s<>"]+$/i.test(website);
+}
+
+/** The fields the import may fill in an existing organization, when they are empty there. */
+const FILLABLE_TEXT = ['shortName', 'inn', 'phones', 'email', 'website', 'note'] as const;
+const FILLABLE_REFERENCES = ['regionId', 'activityId', 'categoryId'] as const;
+export const FILLABLE_FIELDS = [...FILLABLE_TEXT, ...ADDRESS_FIELDS, ...FILLABLE_REFERENCES] as const;
+
+const isBlankAddress = (a: Partial<Address>) => ADDRESS_FIELDS.every((f) => !a[f]);
+
+/**
+ * The import's merge rule for an existing organization: it gets only what it lacks, the address
+ * when it has none, and empty fields; what a secretary typed is never overwritten by a file.
+ * Returns the fields to set (empty when nothing changes).
+ */
+export function fillOrganization(before: Pick<Organization, (typeof FILLABLE_FIELDS)[number]>, values: Partial<Pick<Organization, (typeof FILLABLE_FIELDS)[number]>>): Partial<Organization> {
+  const set: Record<string, unknown> = {};
+  const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, values[f] ?? ''])) as Address;
+  if (isBlankAddress(before) && !isBlankAddress(address)) Object.assign(set, address);
+  for (const f of FILLABLE_TEXT) if (!before[f] && values[f]) set[f] = values[f];
+  for (const f of FILLABLE_REFERENCES) if (before[f] === null && values[f]) set[f] = values[f];
+  return set as Partial<Organization>;
+}
+
+/** Whether a change of these fields changes the persons' search text (the organization's names are part of it). */
+export function renamed(before: { name: string; shortName: string }, after: { name: string; shortName: string }): boolean {
+  return before.name !== after.name || before.shortName !== after.shortName;
+}
 
 /**
  * Legal forms, written out or abbreviated, that do not tell one organization from another: left

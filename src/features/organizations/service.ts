@@ -1,56 +1,41 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { organizations, type Organization } from '../../db/schema/organizations.js';
-import { persons } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { innProblem, normalizeInn, organizationKeys } from './model.js';
+import { innProblem, isWebsite, normalizeInn, ORGANIZATION_FIELDS, ORGANIZATION_LIMITS, organizationKeys, renamed, type OrganizationInput } from './model.js';
 import { FormReader } from '../../lib/validate.js';
 import { recordAudit } from '../audit/service.js';
 import { requireSecretary } from '../../lib/access.js';
 import { lockOrganization } from './queries.js';
-import { personSearchText } from '../persons/search-text.js';
+import { refreshPersonsSearchText } from '../persons/search-text.js';
 import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
 
-/** The fields a secretary edits, in form order; also the fields the audit trail compares. */
-export const ORGANIZATION_FIELDS = [
-  'name',
-  'shortName',
-  'inn',
-  'regionId',
-  'activityId',
-  'categoryId',
-  ...ADDRESS_FIELDS,
-  'phones',
-  'email',
-  'website',
-  'note',
-] as const;
-export type OrganizationInput = Pick<Organization, (typeof ORGANIZATION_FIELDS)[number]>;
+/** The form's fields and values; they live with the organization's model. */
+export { ORGANIZATION_FIELDS, type OrganizationInput } from './model.js';
 
 /** Reads and checks the organization form; throws ValidationError with every field error. */
 export async function readOrganizationForm(db: Db, body: Record<string, unknown>): Promise<OrganizationInput> {
   const f = new FormReader(body);
   const input: OrganizationInput = {
-    name: f.text('name', { required: true, max: 500 }),
-    shortName: f.text('shortName', { max: 200 }),
-    inn: normalizeInn(f.text('inn', { max: 40 })),
+    name: f.text('name', { required: true, max: ORGANIZATION_LIMITS.name }),
+    shortName: f.text('shortName', { max: ORGANIZATION_LIMITS.shortName }),
+    inn: normalizeInn(f.text('inn', { max: ORGANIZATION_LIMITS.inn })),
     regionId: f.id('regionId'),
     activityId: f.id('activityId'),
     categoryId: f.id('categoryId'),
     ...f.address(),
-    phones: f.text('phones', { max: 500 }),
+    phones: f.text('phones', { max: ORGANIZATION_LIMITS.phones }),
     email: '',
-    website: f.text('website', { max: 300 }),
-    note: f.text('note', { max: 10000, multiline: true }),
+    website: f.text('website', { max: ORGANIZATION_LIMITS.website }),
+    note: f.text('note', { max: ORGANIZATION_LIMITS.note, multiline: true }),
   };
-  input.email = f.email('email', f.text('email', { max: 254 }));
+  input.email = f.email('email', f.text('email', { max: ORGANIZATION_LIMITS.email }));
   const inn = innProblem(input.inn);
   if (inn && !f.errors.inn) f.errors.inn = { key: inn };
-  if (input.website && !/^(https?:\/\/)?[^\s<>"]+\.[^\s<>"]+$/i.test(input.website)) f.errors.website = { key: 'validation.url' };
+  if (input.website && !isWebsite(input.website)) f.errors.website = { key: 'validation.url' };
   // A reference chosen in a stale form may have been archived meanwhile: say so on the field.
   for (const [field, table] of [
     ['regionId', regions],
@@ -66,14 +51,12 @@ export async function readOrganizationForm(db: Db, body: Record<string, unknown>
   return input;
 }
 
-const keysOf = (input: OrganizationInput) => organizationKeys(input);
-
 export async function createOrganization(db: Db, actor: User, input: OrganizationInput): Promise<Organization> {
   requireSecretary(actor);
   const org = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(organizations)
-      .values({ ...input, ...keysOf(input), createdBy: actor.id, updatedBy: actor.id })
+      .values({ ...input, ...organizationKeys(input), createdBy: actor.id, updatedBy: actor.id })
       .returning();
     await recordAudit(tx, { userId: actor.id, entityType: 'organization', entityId: row.id, action: 'create', after: row, fields: ORGANIZATION_FIELDS });
     return row;
@@ -90,10 +73,10 @@ export async function writeOrganization(tx: Tx, actor: User, id: number, input: 
   const [before] = await tx.select({ name: organizations.name, shortName: organizations.shortName }).from(organizations).where(eq(organizations.id, id));
   const [row] = await tx
     .update(organizations)
-    .set({ ...input, ...keysOf(input), version, updatedAt: new Date(), updatedBy: actor.id })
+    .set({ ...input, ...organizationKeys(input), version, updatedAt: new Date(), updatedBy: actor.id })
     .where(eq(organizations.id, id))
     .returning();
-  if (before && (before.name !== row.name || before.shortName !== row.shortName)) await refreshPersonsSearchText(tx, id);
+  if (before && renamed(before, row)) await refreshPersonsSearchText(tx, id);
   return row;
 }
 
@@ -113,13 +96,6 @@ export async function updateOrganization(db: Db, actor: User, id: number, versio
   });
   await cardSaved(db, 'organization', id);
   return saved;
-}
-
-/** The organization's name is part of its persons' search text. */
-export async function refreshPersonsSearchText(tx: Tx, organizationId: number) {
-  await tx.execute(sql`
-    update ${persons} p set search_text = ${personSearchText.sql(sql`p`, sql`o`)}
-    from ${organizations} o where o.id = p.organization_id and o.id = ${organizationId}`);
 }
 
 export async function setOrganizationArchived(db: Db, actor: User, id: number, archived: boolean): Promise<Organization> {

@@ -3,9 +3,7 @@ import { makeThumbnail } from './photo/thumbnail.js';
 import { PhotoError } from './photo/errors.js';
 import { ValidationError } from '../../lib/errors.js';
 
-export const PHOTO_MAX_BYTES = 5 * 1024 * 1024;
-export const PHOTO_MAX_PIXELS = 40_000_000;
-export const THUMBNAIL_SIZE = 320;
+import { PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from './model.js';
 
 const MIME = { bmp: 'image/bmp', png: 'image/png', jpeg: 'image/jpeg' } as const;
 

@@ -1,43 +1,33 @@
 import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { GENDERS, PHONE_KINDS, personEmails, personPhones, personPhotos, persons, type Person, type PhoneKind } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { hasHistory } from '../../lib/history.js';
 import { cardSaved } from '../../lib/card-hooks.js';
-import { digitsOf, normalizeKey } from '../../lib/text.js';
-import { FormReader, isEmail, parsePhone } from '../../lib/validate.js';
+import { FormReader, isEmail } from '../../lib/validate.js';
 import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findPerson, lockPerson } from './queries.js';
-import { personSearchText } from './search-text.js';
-import { photoLabel } from './model.js';
+import {
+  auditablePerson,
+  derivedPersonColumns,
+  INFLUENCE,
+  isPhoneNumber,
+  MAX_EMAILS,
+  MAX_PHONES,
+  parsedPhone,
+  parseInfluence,
+  PERSON_AUDIT_FIELDS,
+  PERSON_FIELDS,
+  PERSON_LIMITS,
+  photoLabel,
+  type PersonInput,
+} from './model.js';
 
-export const MAX_PHONES = 20;
-export const MAX_EMAILS = 10;
-
-/** The person's own fields, in form order; with `phones` and `emails` they are what the audit compares. */
-export const PERSON_FIELDS = [
-  'surname',
-  'firstName',
-  'patronymic',
-  'influence',
-  'organizationId',
-  'jobTitle',
-  'gender',
-  'dativeOverride',
-  'note',
-  ...ADDRESS_FIELDS,
-] as const;
-export const AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
-
-export interface PhoneInput {
-  kind: PhoneKind;
-  number: string;
-}
-export type PersonInput = Pick<Person, (typeof PERSON_FIELDS)[number]> & { phones: PhoneInput[]; emails: string[] };
+/** The form's fields and values; they live with the person's model. */
+export { PERSON_FIELDS, type PersonInput } from './model.js';
 
 /**
  * Reads the person form. Phones come as parallel lists phoneKind[] / phoneNumber[] and e-mails as
@@ -49,25 +39,28 @@ export type PersonInput = Pick<Person, (typeof PERSON_FIELDS)[number]> & { phone
 export async function readPersonForm(db: Db, body: Record<string, unknown>, existing?: Pick<Person, 'organizationId'>): Promise<PersonInput> {
   const f = new FormReader(body);
   const input: PersonInput = {
-    surname: f.text('surname', { required: true, max: 200 }),
-    firstName: f.text('firstName', { max: 200 }),
-    patronymic: f.text('patronymic', { max: 200 }),
-    influence: f.int('influence', -5, 5, 0) ?? 0,
+    surname: f.text('surname', { required: true, max: PERSON_LIMITS.name }),
+    firstName: f.text('firstName', { max: PERSON_LIMITS.name }),
+    patronymic: f.text('patronymic', { max: PERSON_LIMITS.name }),
+    influence: 0,
     organizationId: f.id('organizationId'),
-    jobTitle: f.text('jobTitle', { max: 300 }),
+    jobTitle: f.text('jobTitle', { max: PERSON_LIMITS.jobTitle }),
     gender: f.oneOf('gender', GENDERS, 'unspecified'),
-    dativeOverride: f.text('dativeOverride', { max: 300 }),
-    note: f.text('note', { max: 10000, multiline: true }),
+    dativeOverride: f.text('dativeOverride', { max: PERSON_LIMITS.dative }),
+    note: f.text('note', { max: PERSON_LIMITS.note, multiline: true }),
     ...f.address(),
     phones: [],
     emails: [],
   };
+  const influence = parseInfluence(f.text('influence', { max: 40 }));
+  if (influence === null) f.errors.influence = { key: 'validation.integerRange', params: { ...INFLUENCE } };
+  else input.influence = influence;
   const kinds = f.list('phoneKind');
   const numbers = f.list('phoneNumber');
   numbers.forEach((number, i) => {
     if (!number) return;
     const kind = (PHONE_KINDS as readonly string[]).includes(kinds[i]) ? (kinds[i] as PhoneKind) : 'work';
-    if (number.length > 50 || !parsePhone(number)) f.errors[`phoneNumber.${i}`] = { key: 'validation.phone' };
+    if (!isPhoneNumber(number)) f.errors[`phoneNumber.${i}`] = { key: 'validation.phone' };
     input.phones.push({ kind, number });
   });
   if (input.phones.length > MAX_PHONES) f.errors.phones = { key: 'validation.tooMany', params: { count: MAX_PHONES } };
@@ -90,38 +83,23 @@ export async function readPersonForm(db: Db, body: Record<string, unknown>, exis
   return input;
 }
 
+/** The derived columns (persons/model.ts derivedPersonColumns), with the organization's names read. */
 async function derived(tx: Tx, input: PersonInput) {
   const [org] = input.organizationId
     ? await tx.select({ name: organizations.name, shortName: organizations.shortName }).from(organizations).where(eq(organizations.id, input.organizationId))
     : [];
-  const phoneDigits = input.phones
-    .flatMap((p) => {
-      const parsed = parsePhone(p.number);
-      return [digitsOf(p.number), parsed ? digitsOf(parsed.e164) : '', parsed?.national ?? ''];
-    })
-    .filter((d, i, all) => d && all.indexOf(d) === i)
-    .join(' ');
-  return {
-    sortKey: normalizeKey(`${input.surname} ${input.firstName} ${input.patronymic}`),
-    searchText: personSearchText.of(input, org ?? null, input.emails),
-    phoneDigits,
-  };
+  return derivedPersonColumns({ values: input, phones: input.phones, emails: input.emails }, org ?? null);
 }
 
 async function writeContacts(tx: Tx, personId: number, input: PersonInput) {
   await tx.delete(personPhones).where(eq(personPhones.personId, personId));
   await tx.delete(personEmails).where(eq(personEmails.personId, personId));
   if (input.phones.length) {
-    await tx.insert(personPhones).values(input.phones.map((p, i) => ({ personId, kind: p.kind, number: p.number, e164: parsePhone(p.number)?.e164 ?? null, position: i })));
+    await tx.insert(personPhones).values(input.phones.map((p, i) => ({ personId, kind: p.kind, number: p.number, e164: parsedPhone(p.number)?.e164 ?? null, position: i })));
   }
   if (input.emails.length) {
     await tx.insert(personEmails).values(input.emails.map((email, i) => ({ personId, email, position: i })));
   }
-}
-
-/** The person as the audit trail compares it: own fields plus phones and e-mails as text. */
-export function auditable(p: Person | PersonInput, phones: { kind: string; number: string }[], emails: string[]) {
-  return { ...p, phones: phones.map((x) => `${x.kind}: ${x.number}`), emails };
 }
 
 function personValues(input: PersonInput) {
@@ -137,7 +115,7 @@ export async function createPerson(db: Db, actor: User, input: PersonInput): Pro
       .values({ ...personValues(input), ...(await derived(tx, input)), createdBy: actor.id, updatedBy: actor.id })
       .returning();
     await writeContacts(tx, row.id, input);
-    await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: row.id, action: 'create', after: auditable(row, input.phones, input.emails), fields: AUDIT_FIELDS });
+    await recordAudit(tx, { userId: actor.id, entityType: 'person', entityId: row.id, action: 'create', after: auditablePerson(row, input.phones, input.emails), fields: PERSON_AUDIT_FIELDS });
     return row;
   });
   await cardSaved(db, 'person', person.id);
@@ -172,9 +150,9 @@ export async function updatePerson(db: Db, actor: User, id: number, version: num
       entityType: 'person',
       entityId: id,
       action: 'update',
-      before: auditable(before, before.phones, before.emails.map((e) => e.email)),
-      after: auditable(row, input.phones, input.emails),
-      fields: AUDIT_FIELDS,
+      before: auditablePerson(before, before.phones, before.emails.map((e) => e.email)),
+      after: auditablePerson(row, input.phones, input.emails),
+      fields: PERSON_AUDIT_FIELDS,
     });
     return row;
   });

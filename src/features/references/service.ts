@@ -7,6 +7,7 @@ import { cleanText, normalizeKey } from '../../lib/text.js';
 import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import * as q from './queries.js';
+import { REFERENCE_ENTITY_TYPES } from './model.js';
 import { RUSSIAN_REGIONS } from './russian-regions.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 
@@ -15,12 +16,9 @@ export { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind };
 export const MAX_NAME_LENGTH = 200;
 const REGIONS_SEEDED_KEY = 'regions_seeded';
 
-/** The audit log's entity type of each list's entries. */
-export const REFERENCE_ENTITY_TYPES: Record<ReferenceKind, string> = {
-  regions: 'region',
-  activities: 'activity',
-  categories: 'category',
-};
+export function isReferenceKind(v: unknown): v is ReferenceKind {
+  return REFERENCE_KINDS.includes(v as ReferenceKind);
+}
 
 /**
  * The choices of a select on another form (the organization's region, activity, category):

@@ -11,7 +11,12 @@ export function oneLine(s: string): string {
   return /\s\s|[^\S ]/.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
-export const MAX_EMAILS = 3;
+/**
+ * E-mail addresses a parsed contact row keeps: Outlook's contact has three (E-mail, E-mail 2 and
+ * E-mail 3 Address), and every format is read into that shape. A format fact, not the card's
+ * limit (persons/model.ts MAX_EMAILS).
+ */
+export const CONTACT_ROW_EMAILS = 3;
 
 /** X.500 / Exchange legacy DN such as `/o=Org/ou=Exchange Administrative Group/cn=...`. */
 export function looksLikeX500(value: string): boolean {
@@ -35,7 +40,7 @@ export function addEmail(row: ContactRow, raw: string): void {
   }
   const lower = value.toLowerCase();
   if (row.emails.some((e) => e.toLowerCase() === lower)) return;
-  if (row.emails.length >= MAX_EMAILS) {
+  if (row.emails.length >= CONTACT_ROW_EMAILS) {
     row.problems.push({ code: 'extra_email_skipped', detail: value });
     return;
   }
@@ -54,7 +59,7 @@ export function addPhone(row: ContactRow, kind: PhoneKind, raw: string): void {
   const number = oneLine(raw);
   if (number === '') return;
   // The same spelling: one number. Other spellings of it (8 916… / +7 916…) are united, and noted,
-  // where the numbers are parsed (import/mapping.ts).
+  // where the numbers are parsed (import/read/mapping.ts).
   const key = number.toLowerCase();
   const same = row.phones.find((p) => p.number.toLowerCase() === key);
   if (!same) {

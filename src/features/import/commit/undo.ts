@@ -1,23 +1,22 @@
 import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { lockImports } from './commit.js';
-import type { Db, Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
-import { importBatches, importChanges, type ImportChange } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
-import { referenceTables, regions, type ReferenceKind } from '../../db/schema/references.js';
-import type { User } from '../../db/schema/users.js';
-import { ConflictError, NotFoundError } from '../../lib/errors.js';
-import { requireSecretary } from '../../lib/access.js';
-import { withHistory } from '../../lib/history.js';
-import { ORGANIZATION_FIELDS } from '../organizations/service.js';
-import { PERSON_FIELDS } from '../persons/service.js';
-import { photoLabel } from '../persons/model.js';
-import { organizationKeys } from '../organizations/model.js';
-import { anyInt, bulkUpdate } from '../../db/bulk.js';
-import { lockBatch } from './queries.js';
-import { auditablePerson, derivedPersonColumns, Journal, PERSON_AUDIT_FIELDS, writeContacts, writePhotos, type PersonValues } from './writers.js';
+import { lockImports } from './run.js';
+import type { Db, Tx } from '../../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { groupMemberships, mailingGroups } from '../../../db/schema/groups.js';
+import { importBatches, importChanges, type ImportChange } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../../db/schema/persons.js';
+import { referenceTables, regions, type ReferenceKind } from '../../../db/schema/references.js';
+import type { User } from '../../../db/schema/users.js';
+import { ConflictError, NotFoundError } from '../../../lib/errors.js';
+import { requireSecretary } from '../../../lib/access.js';
+import { withHistory } from '../../../lib/history.js';
+import { ORGANIZATION_FIELDS, organizationKeys, renamed } from '../../organizations/model.js';
+import { auditablePerson, derivedPersonColumns, PERSON_AUDIT_FIELDS, PERSON_FIELDS, photoLabel, type PersonWrite } from '../../persons/model.js';
+import { refreshPersonsSearchText } from '../../persons/search-text.js';
+import { anyInt, bulkUpdate } from '../../../db/bulk.js';
+import { lockBatch } from '../queries.js';
+import { Journal, writeContacts, writePhotos } from './writers.js';
 
 /**
  * Undo of a committed batch, in one transaction and in reverse order: memberships first, then
@@ -342,7 +341,7 @@ class Undo {
     if (!restore.length) return;
     const writes = restore.map((p) => {
       const before = byId.get(p.id)!.before as Before;
-      return { p, before, values: Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, f === 'archivedAt' ? p.archivedAt : before[f]])) as unknown as PersonValues };
+      return { p, before, values: Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, f === 'archivedAt' ? p.archivedAt : before[f]])) as unknown as PersonWrite['values'] };
     });
     const orgIds = [...new Set(writes.flatMap((w) => (w.values.organizationId ? [w.values.organizationId] : [])))];
     const orgs = new Map((orgIds.length ? await this.tx.select({ id: organizations.id, name: organizations.name, shortName: organizations.shortName }).from(organizations).where(sql`${organizations.id} = ${anyInt(orgIds)}`) : []).map((o) => [o.id, o]));
@@ -418,6 +417,8 @@ class Undo {
       .set({ ...values, ...organizationKeys({ name: String(before.name), shortName: String(before.shortName ?? ''), inn: String(before.inn ?? '') }), version: o.version + 1, updatedAt: this.at, updatedBy: this.actor.id })
       .where(eq(organizations.id, o.id))
       .returning();
+    // Its names are part of its persons' search text, as on the form.
+    if (renamed(o, after)) await refreshPersonsSearchText(this.tx, o.id);
     this.wrote(c, after.version);
     this.journal.audit('organization', o.id, 'update', o, after, ORGANIZATION_FIELDS);
     this.report.restored++;

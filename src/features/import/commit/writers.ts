@@ -1,26 +1,22 @@
 import { sql } from 'drizzle-orm';
-import { organizationKeys } from '../organizations/model.js';
-import { auditLog, type AuditAction } from '../../db/schema/audit.js';
-import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
-import { importChanges, type ImportEntityType } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, personPhotos, persons, type Gender, type PhoneKind } from '../../db/schema/persons.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { digitsOf, normalizeKey } from '../../lib/text.js';
-import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from '../../db/bulk.js';
-import { parsePhone } from '../../lib/validate.js';
-import { diff, type AuditedField } from '../audit/service.js';
-import { PERSON_FIELDS } from '../persons/service.js';
-import { personSearchText } from '../persons/search-text.js';
-import type { PhotoDraft } from './types.js';
+import { organizationKeys } from '../../organizations/model.js';
+import { auditLog, type AuditAction } from '../../../db/schema/audit.js';
+import { groupMemberships, mailingGroups, membershipDocuments } from '../../../db/schema/groups.js';
+import { importChanges, type ImportEntityType } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../../db/schema/persons.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { allocateIds, anyInt, bulkInsert, chunked, send, type Target } from '../../../db/bulk.js';
+import { diff, type AuditedField } from '../../audit/model.js';
+import { derivedPersonColumns, parsedPhone, type PersonWrite } from '../../persons/model.js';
+import type { PhotoDraft } from '../types.js';
 
 /**
  * Bulk writes for the commit: multi-row inserts inside the commit's transaction instead of one
  * service call (and one transaction) per row, with the same derived columns and the same audit
  * entries the services write, so an imported card is indistinguishable from a typed one.
  */
-
-export const PERSON_AUDIT_FIELDS = [...PERSON_FIELDS, 'phones', 'emails'] as const;
 
 /** Who and when: one actor and one timestamp for everything a commit writes. */
 export interface Stamp {
@@ -73,72 +69,7 @@ export class Journal {
   }
 }
 
-export interface PersonValues extends Address {
-  surname: string;
-  firstName: string;
-  patronymic: string;
-  influence: number;
-  organizationId: number | null;
-  jobTitle: string;
-  gender: Gender;
-  dativeOverride: string;
-  note: string;
-  archivedAt: Date | null;
-}
-
-export interface PersonWrite {
-  values: PersonValues;
-  phones: { kind: PhoneKind; number: string }[];
-  emails: string[];
-}
-
-/**
- * libphonenumber is a costly part of a big import, and the preview and the commit parse the same
- * numbers: each is parsed once per process (the cache is bounded).
- */
-const parsedPhones = new Map<string, ReturnType<typeof parsePhone>>();
-export function parsedPhone(number: string) {
-  let p = parsedPhones.get(number);
-  if (p === undefined) {
-    p = parsePhone(number);
-    if (parsedPhones.size > 100_000) parsedPhones.clear();
-    parsedPhones.set(number, p);
-  }
-  return p;
-}
-
-/** The same digits the person service keeps for the locator: as typed, E.164 and national. */
-export function phoneDigitsOf(phones: { number: string }[]): string {
-  return phones
-    .flatMap((p) => {
-      const parsed = parsedPhone(p.number);
-      return [digitsOf(p.number), parsed ? digitsOf(parsed.e164) : '', parsed?.national ?? ''];
-    })
-    .filter((d, i, all) => d && all.indexOf(d) === i)
-    .join(' ');
-}
-
-export function derivedPersonColumns(w: PersonWrite, org: { name: string; shortName: string } | null) {
-  return {
-    sortKey: normalizeKey(`${w.values.surname} ${w.values.firstName} ${w.values.patronymic}`),
-    searchText: personSearchText.of(w.values, org, w.emails),
-    phoneDigits: phoneDigitsOf(w.phones),
-  };
-}
-
-/**
- * The person as the audit trail compares it (phones and e-mails as text), as the service does:
- * the fields of PERSON_AUDIT_FIELDS, all the diff reads (copying the whole card with a spread
- * cost some 10 µs a card, a third of a second for an import of 10,000).
- */
-export function auditablePerson(values: object, phones: { kind: string; number: string }[], emails: string[]): Record<string, unknown> {
-  const from = values as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const f of PERSON_FIELDS) out[f] = from[f];
-  out.phones = phones.map((x) => `${x.kind}: ${x.number}`);
-  out.emails = emails;
-  return out;
-}
+export type { PersonWrite } from '../../persons/model.js';
 
 /** Inserts persons with their phones and e-mails; returns their ids in input order. */
 export async function insertPersons(tx: Target, stamp: Stamp, items: PersonWrite[], orgOf: (id: number | null) => { name: string; shortName: string } | null, allocated?: number[]): Promise<number[]> {

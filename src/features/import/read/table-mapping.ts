@@ -1,14 +1,14 @@
 import { desc } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { importMappings, type ImportBatch } from '../../db/schema/imports.js';
-import type { User } from '../../db/schema/users.js';
-import { ConflictError, ValidationError } from '../../lib/errors.js';
-import { requireSecretary } from '../../lib/access.js';
-import { checkMapping, ParseError, TARGETS, USER_TARGETS, type ColumnMapping, type Target, type UnknownColumns } from './parse/index.js';
-import { storeBatch } from './preview.js';
-import { batchSource } from './queries.js';
-import { parseFile, pendingImport, type ImportLimits } from './service.js';
-import type { ParsedImport } from './types.js';
+import type { Db } from '../../../db/client.js';
+import { importMappings, type ImportBatch } from '../../../db/schema/imports.js';
+import type { User } from '../../../db/schema/users.js';
+import { ConflictError, ValidationError } from '../../../lib/errors.js';
+import { requireSecretary } from '../../../lib/access.js';
+import { checkMapping, ParseError, TARGETS, USER_TARGETS, type ColumnMapping, type Target, type UnknownColumns } from '../parse/index.js';
+import { storeBatch } from '../preview/preview.js';
+import { batchSource } from '../queries.js';
+import { parseFile, pendingImport, type ImportLimits } from '../service.js';
+import type { ParsedImport } from '../types.js';
 
 /**
  * The mapping step of a table no known format matched: the user's choice of a field per column is

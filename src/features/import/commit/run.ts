@@ -1,14 +1,14 @@
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database, Tx } from '../../db/client.js';
-import { importBatches, importRows } from '../../db/schema/imports.js';
-import type { User } from '../../db/schema/users.js';
-import { instanceId } from '../../lib/exchange/keys.js';
-import type { ImportOptions } from './options.js';
-import { takeRows } from './kept-rows.js';
-import { unpackRow } from './pack.js';
-import { RowWriter } from './commit-rows.js';
-import { PROGRESS_EVERY, type StoredRow } from './commit-state.js';
+import type { Database, Tx } from '../../../db/client.js';
+import { importBatches, importRows } from '../../../db/schema/imports.js';
+import type { User } from '../../../db/schema/users.js';
+import { instanceId } from '../../../lib/exchange/keys.js';
+import type { ImportOptions } from '../options.js';
+import { takeRows } from '../preview/kept-rows.js';
+import { unpackRow } from '../pack.js';
+import { RowWriter } from './rows.js';
+import { PROGRESS_EVERY, type StoredRow } from './state.js';
 import type { Stamp } from './writers.js';
 
 /**

@@ -1,15 +1,15 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
-import { importRows, type ImportDecision, type ImportOutcome } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import type { User } from '../../db/schema/users.js';
-import { photoLabel } from '../persons/model.js';
-import { anyInt, chunked, Pipeline } from '../../db/bulk.js';
-import { isEmptyAddress } from './mapping.js';
-import type { ImportOptions } from './options.js';
-import type { PhotoDraft, RowData } from './types.js';
+import type { Tx } from '../../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { groupMemberships, mailingGroups } from '../../../db/schema/groups.js';
+import { importRows, type ImportDecision, type ImportOutcome } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import type { User } from '../../../db/schema/users.js';
+import { photoLabel } from '../../persons/model.js';
+import { anyInt, chunked, Pipeline } from '../../../db/bulk.js';
+import { isEmptyAddress } from '../read/mapping.js';
+import type { ImportOptions } from '../options.js';
+import type { PhotoDraft, RowData } from '../types.js';
 import { insertMemberships, Journal, writePhotos, type MembershipWrite, type Stamp } from './writers.js';
 
 /** Progress is reported (and on PostgreSQL written to the batch) every so many rows. */
@@ -41,18 +41,19 @@ export interface OrgInfo {
 
 /**
  * What the writers of one commit share: the transaction, the journal (audit and undo records),
- * row outcomes, the report, and what has been resolved so far (ids by XML key and by name).
- * The writers are layered by kind of record: organizations, then persons, then memberships.
+ * row outcomes, the report, and what has been resolved so far (ids by XML key and by name), with
+ * the helpers that write to them. One object, handed to each writer (OrganizationWriter,
+ * PersonWriter, RowWriter): what each may read and change is what it is given.
  */
-export abstract class WriterState {
-  protected readonly journal: Journal;
+export class CommitState {
+  readonly journal: Journal;
 
   /** The commit's writes, sent without waiting for each one (see Pipeline); reads use `tx`. */
-  protected readonly pipe: Pipeline;
+  readonly pipe: Pipeline;
 
-  protected readonly outcomes = new Map<number, { outcome: ImportOutcome; reason: string | null; entityId: number | null }>();
+  readonly outcomes = new Map<number, { outcome: ImportOutcome; reason: string | null; entityId: number | null }>();
 
-  protected readonly report: CommitReport = {
+  readonly report: CommitReport = {
     rows: { created: 0, updated: 0, skipped: 0, failed: 0 },
     persons: { created: 0, updated: 0 },
     organizations: { created: 0, updated: 0 },
@@ -61,58 +62,58 @@ export abstract class WriterState {
     references: { created: 0 },
   };
 
-  protected readonly orgs = new Map<number, OrgInfo>();
+  readonly orgs = new Map<number, OrgInfo>();
 
-  protected readonly orgByKey = new Map<string, number>();
+  readonly orgByKey = new Map<string, number>();
 
-  protected readonly orgByName = new Map<string, number>();
+  readonly orgByName = new Map<string, number>();
 
-  protected readonly groupByKey = new Map<string, number>();
+  readonly groupByKey = new Map<string, number>();
 
-  protected readonly groupNames = new Map<number, string>();
+  readonly groupNames = new Map<number, string>();
 
-  protected readonly personByKey = new Map<string, number>();
+  readonly personByKey = new Map<string, number>();
 
   /** Persons this commit created, with their audit entry (their groups are added to it). */
-  protected readonly createdPersons = new Map<number, { changes: Record<string, unknown> } | null>();
+  readonly createdPersons = new Map<number, { changes: Record<string, unknown> } | null>();
 
-  protected readonly references = new Map<string, number>();
+  readonly references = new Map<string, number>();
 
   /** Outlook categories of the applied rows: person or organization id → category names. */
-  protected readonly categories: { member: { personId: number } | { organizationId: number }; names: string[] }[] = [];
+  readonly categories: { member: { personId: number } | { organizationId: number }; names: string[] }[] = [];
 
-  protected done = 0;
+  done = 0;
 
   constructor(
-    protected readonly tx: Tx,
-    protected readonly stamp: Stamp,
-    protected readonly options: ImportOptions,
-    protected readonly fileName: string,
-    protected readonly actor: User,
-    protected readonly instance: string,
-    protected readonly onProgress: (done: number) => Promise<void>,
+    readonly tx: Tx,
+    readonly stamp: Stamp,
+    readonly options: ImportOptions,
+    readonly fileName: string,
+    readonly actor: User,
+    readonly instance: string,
+    readonly onProgress: (done: number) => Promise<void>,
   ) {
     this.journal = new Journal(stamp);
     this.pipe = new Pipeline(tx);
   }
 
-  protected outcome(rowNo: number, outcome: ImportOutcome, reason: string | null = null, entityId: number | null = null) {
+  outcome(rowNo: number, outcome: ImportOutcome, reason: string | null = null, entityId: number | null = null) {
     this.outcomes.set(rowNo, { outcome, reason, entityId });
   }
 
-  protected async tick(n = 1) {
+  async tick(n = 1) {
     const before = this.done;
     this.done += n;
     if (Math.floor(before / PROGRESS_EVERY) !== Math.floor(this.done / PROGRESS_EVERY)) await this.onProgress(this.done);
   }
 
-  protected remember(o: typeof organizations.$inferSelect) {
+  remember(o: typeof organizations.$inferSelect) {
     const address = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, o[f]])) as Address;
     this.orgs.set(o.id, { name: o.name, shortName: o.shortName, address: isEmptyAddress(address) ? null : address });
   }
 
   /** Remembers the organizations among `ids` not yet known, with one query. */
-  protected async loadOrgs(ids: number[]): Promise<void> {
+  async loadOrgs(ids: number[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.orgs.has(id));
     if (!missing.length) return;
     for (const o of await this.tx.select().from(organizations).where(sql`${organizations.id} = ${anyInt(missing)}`)) this.remember(o);
@@ -122,7 +123,7 @@ export abstract class WriterState {
    * Writes the rows' photos to their persons. `replaced`: the photos of existing cards as their
    * history records them (photoLabel), for an update that replaces one; new cards have none.
    */
-  protected async photos(list: { rowNo: number; personId: number }[], replaced?: Map<number, string | null>) {
+  async photos(list: { rowNo: number; personId: number }[], replaced?: Map<number, string | null>) {
     for (const part of chunked(list, 50)) {
       if (!part.length) continue;
       const stored = await this.tx
@@ -142,7 +143,7 @@ export abstract class WriterState {
     }
   }
 
-  protected async loadGroupNames(ids: number[]) {
+  async loadGroupNames(ids: number[]) {
     const missing = [...new Set(ids)].filter((id) => !this.groupNames.has(id));
     if (!missing.length) return;
     const rows = await this.tx.select({ id: mailingGroups.id, name: mailingGroups.name }).from(mailingGroups).where(sql`${mailingGroups.id} = ${anyInt(missing)}`);
@@ -151,7 +152,7 @@ export abstract class WriterState {
 
 
   /** Active memberships that already exist among these (group, member) pairs. */
-  protected async activeMemberships(groupIds: number[], personIds: number[], orgIds: number[]): Promise<Set<string>> {
+  async activeMemberships(groupIds: number[], personIds: number[], orgIds: number[]): Promise<Set<string>> {
     const out = new Set<string>();
     if (!groupIds.length) return out;
     for (const [col, ids, prefix] of [
@@ -170,7 +171,7 @@ export abstract class WriterState {
     return out;
   }
 
-  protected async insertMemberships(list: (MembershipWrite & { rowNo?: number; reasonKey?: string | null })[]) {
+  async insertMemberships(list: (MembershipWrite & { rowNo?: number; reasonKey?: string | null })[]) {
     const ids = await insertMemberships(this.pipe, this.stamp, list);
     // One audit entry per member naming all the groups it joined, as one "+" per group would.
     const joined = new Map<string, string[]>();

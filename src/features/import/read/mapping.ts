@@ -1,22 +1,23 @@
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import type { PhoneKind } from '../../db/schema/persons.js';
-import { cleanText } from '../../lib/text.js';
-import { isEmail } from '../../lib/validate.js';
-import { PhotoError } from '../persons/photo/errors.js';
-import { makeThumbnail } from '../persons/photo/thumbnail.js';
-import { PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../persons/photo-upload.js';
-import type { Address as ParsedAddress, ContactRow } from './parse/index.js';
-import type { DraftRow, PersonDraft, PhotoDraft, Problem } from './types.js';
-import { parsedPhone } from './writers.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import type { PhoneKind } from '../../../db/schema/persons.js';
+import { cleanText } from '../../../lib/text.js';
+import { isEmail } from '../../../lib/validate.js';
+import { PhotoError } from '../../persons/photo/errors.js';
+import { makeThumbnail } from '../../persons/photo/thumbnail.js';
+import type { Address as ParsedAddress, ContactRow } from '../parse/index.js';
+import type { DraftRow, PersonDraft, PhotoDraft, Problem } from '../types.js';
+import { ORGANIZATION_LIMITS } from '../../organizations/model.js';
+import { parsedPhone, PERSON_LIMITS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../../persons/model.js';
 
 /** The same limits as the person and organization forms, so an imported card can be saved again. */
 export const LIMITS = {
-  name: 200,
-  company: 500,
-  jobTitle: 300,
-  note: 10000,
-  website: 300,
-  phone: 50,
+  name: PERSON_LIMITS.name,
+  company: ORGANIZATION_LIMITS.name,
+  jobTitle: PERSON_LIMITS.jobTitle,
+  dative: PERSON_LIMITS.dative,
+  note: PERSON_LIMITS.note,
+  website: ORGANIZATION_LIMITS.website,
+  phone: PERSON_LIMITS.phone,
   category: 200,
   street: 300,
   addressPart: 200,

@@ -1,19 +1,18 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, personPhones, persons, type Person } from '../../db/schema/persons.js';
-import { normalizeKey } from '../../lib/text.js';
-import { PERSON_FIELDS } from '../persons/service.js';
-import { anyInt } from '../../db/bulk.js';
-import type { StoredRow } from './commit-state.js';
-import { merge } from './merge.js';
-import type { PersonDraft, RowData } from './types.js';
+import type { Db } from '../../../db/client.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, personPhones, persons } from '../../../db/schema/persons.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { personValuesOf } from '../../persons/model.js';
+import { anyInt } from '../../../db/bulk.js';
+import type { StoredRow } from '../commit/state.js';
+import { merge } from '../commit/merge.js';
+import type { PersonDraft, RowData } from '../types.js';
 import { addressText } from './view.js';
-import type { PersonValues } from './writers.js';
 
 /**
  * What "update the existing card" would change, field by field, for the duplicates on a preview
- * page: the card as it is now, and as the commit's own merge (merge.ts) would leave it.
+ * page: the card as it is now, and as the commit's own merge (commit/merge.ts) would leave it.
  */
 export interface FieldChange {
   /** i18n key suffix: import.change.<field>. */
@@ -39,7 +38,7 @@ export async function updateChanges(db: Db, rows: { rowNo: number; data: unknown
     const card = byId.get(r.duplicateId as number);
     if (!card) continue;
     const p = (r.data as { person: PersonDraft }).person;
-    const values = Object.fromEntries([...PERSON_FIELDS, 'archivedAt'].map((f) => [f, card.p[f as keyof Person]])) as unknown as PersonValues;
+    const values = personValuesOf(card.p);
     const before = {
       values,
       phones: phones.filter((x) => x.personId === card.p.id).map((x) => ({ kind: x.kind, number: x.number })),

@@ -1,16 +1,16 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
-import type { Address } from '../../db/schema/address.js';
-import { importBatches, importRows } from '../../db/schema/imports.js';
-import type { User } from '../../db/schema/users.js';
-import { normalizeKey } from '../../lib/text.js';
-import { instanceId } from '../../lib/exchange/keys.js';
-import { bulkInsert } from '../../db/bulk.js';
+import type { Db, Tx } from '../../../db/client.js';
+import type { Address } from '../../../db/schema/address.js';
+import { importBatches, importRows } from '../../../db/schema/imports.js';
+import type { User } from '../../../db/schema/users.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { instanceId } from '../../../lib/exchange/keys.js';
+import { bulkInsert } from '../../../db/bulk.js';
 import { forgetRows, keepRows } from './kept-rows.js';
-import { packRow, unpackRow } from './pack.js';
-import { addressKey, isEmptyAddress } from './mapping.js';
+import { packRow, unpackRow } from '../pack.js';
+import { addressKey, isEmptyAddress } from '../read/mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
-import type { DraftRow, ParsedImport, PersonDraft } from './types.js';
+import type { DraftRow, ParsedImport, PersonDraft } from '../types.js';
 
 /**
  * The preview: what each row will become, which existing card it probably duplicates, and where

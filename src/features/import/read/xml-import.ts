@@ -1,16 +1,16 @@
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
-import { GENDERS, PHONE_KINDS, type Gender, type PhoneKind } from '../../db/schema/persons.js';
-import { GROUP_MARKS, type GroupMark } from '../../db/schema/groups.js';
-import { ValidationError } from '../../lib/errors.js';
-import { cleanText } from '../../lib/text.js';
-import { timeSlicer } from '../../lib/limit.js';
-import { isEmail } from '../../lib/validate.js';
-import { innProblem, normalizeInn } from '../organizations/model.js';
-import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../../lib/exchange/format.js';
-import { KEY_RE } from '../../lib/exchange/keys.js';
-import { PHOTO_MAX_BYTES } from '../persons/photo-upload.js';
+import { GENDERS, PHONE_KINDS, type Gender, type PhoneKind } from '../../../db/schema/persons.js';
+import { GROUP_MARKS, type GroupMark } from '../../../db/schema/groups.js';
+import { ValidationError } from '../../../lib/errors.js';
+import { cleanText } from '../../../lib/text.js';
+import { timeSlicer } from '../../../lib/limit.js';
+import { isEmail } from '../../../lib/validate.js';
+import { innProblem, normalizeInn } from '../../organizations/model.js';
+import { MAX_EMAILS, parseInfluence, PHOTO_MAX_BYTES } from '../../persons/model.js';
+import { ADDRESS_ELEMENTS, CONTACTS_NS, FORMAT_VERSION, PHOTO_TYPES } from '../../../lib/exchange/format.js';
+import { KEY_RE } from '../../../lib/exchange/keys.js';
 import { clip, EMPTY_ADDRESS, LIMITS, readPhoto } from './mapping.js';
-import type { DraftRow, GroupDraft, MembershipDraft, OrganizationDraft, ParsedImport, PersonDraft, Problem } from './types.js';
+import type { DraftRow, GroupDraft, MembershipDraft, OrganizationDraft, ParsedImport, PersonDraft, Problem } from '../types.js';
 
 /**
  * Streaming reader of this system's XML export (saxes: no DTD processing, no external entities).
@@ -276,8 +276,10 @@ export class XmlImporter {
     }
     if (r.type === 'person') {
       this.limit(this.persons.length);
-      const influenceRaw = one('influence') || '0';
-      if (!/^[+-]?\d{1,2}$/.test(influenceRaw.trim()) || Math.abs(Number(influenceRaw)) > 5) refuse('import.xml.badValue', { name: 'influence', value: influenceRaw.slice(0, 20), ...at });
+      const influenceRaw = one('influence');
+      // The person's own rule (persons/model.ts), as on the form.
+      const influence = parseInfluence(influenceRaw);
+      if (influence === null) refuse('import.xml.badValue', { name: 'influence', value: influenceRaw.slice(0, 20), ...at });
       const gender = one('gender') || 'unspecified';
       if (!GENDERS.includes(gender as Gender)) refuse('import.xml.badValue', { name: 'gender', value: gender.slice(0, 20), ...at });
       const phones = (r.values.get('phone') ?? []).map((n, i) => ({ kind: r.phoneKinds[i] as PhoneKind, number: cleanText(n) })).filter((p) => p.number);
@@ -301,14 +303,14 @@ export class XmlImporter {
           surname: required('surname', text('surname', LIMITS.name)),
           firstName: text('firstName', LIMITS.name),
           patronymic: text('patronymic', LIMITS.name),
-          influence: Number(influenceRaw),
+          influence: influence ?? 0,
           jobTitle: text('jobTitle', LIMITS.jobTitle),
           gender: gender as Gender,
-          dativeOverride: text('dative', LIMITS.jobTitle),
+          dativeOverride: text('dative', LIMITS.dative),
           note: multiline('note', LIMITS.note),
           address: address(),
           phones,
-          emails: emails.slice(0, 10),
+          emails: emails.slice(0, MAX_EMAILS),
           archivedAt: date('archived'),
           organization: orgKey ? { key: orgKey } : null,
           businessAddress: null,

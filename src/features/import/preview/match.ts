@@ -1,16 +1,16 @@
 import { and, isNull, sql } from 'drizzle-orm';
-import { anyInt, anyText } from '../../db/bulk.js';
-import { rows } from '../../db/rows.js';
-import type { Db, Tx } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
-import { mailingGroups } from '../../db/schema/groups.js';
-import { importChanges } from '../../db/schema/imports.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { personEmails, persons } from '../../db/schema/persons.js';
-import { normalizeKey } from '../../lib/text.js';
-import { parseNativeKey, type KeyedEntity } from '../../lib/exchange/keys.js';
-import { isEmptyAddress } from './mapping.js';
-import { emailKey, personSortKey } from '../persons/model.js';
+import { anyInt, anyText } from '../../../db/bulk.js';
+import { rows } from '../../../db/rows.js';
+import type { Db, Tx } from '../../../db/client.js';
+import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
+import { mailingGroups } from '../../../db/schema/groups.js';
+import { importChanges } from '../../../db/schema/imports.js';
+import { organizations } from '../../../db/schema/organizations.js';
+import { personEmails, persons } from '../../../db/schema/persons.js';
+import { normalizeKey } from '../../../lib/text.js';
+import { parseNativeKey, type KeyedEntity } from '../../../lib/exchange/keys.js';
+import { isEmptyAddress } from '../read/mapping.js';
+import { emailKey, personSortKey } from '../../persons/model.js';
 
 /**
  * Finding what a file's records already are in the directory, in bulk (one query per few thousand

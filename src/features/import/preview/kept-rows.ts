@@ -1,4 +1,4 @@
-import type { StoredRow } from './commit-state.js';
+import type { StoredRow } from '../commit/state.js';
 
 /**
  * The rows a preview has just stored, kept in this process for its commit, so that the commit

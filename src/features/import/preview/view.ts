@@ -1,10 +1,10 @@
-import type { Db } from '../../db/client.js';
-import type { Address } from '../../db/schema/address.js';
-import { dictionaries } from '../../i18n/index.js';
-import type { Translate } from '../../i18n/index.js';
-import { normalizeKey } from '../../lib/text.js';
+import type { Db } from '../../../db/client.js';
+import type { Address } from '../../../db/schema/address.js';
+import { dictionaries } from '../../../i18n/index.js';
+import type { Translate } from '../../../i18n/index.js';
+import { normalizeKey } from '../../../lib/text.js';
 import { organizationsByName } from './match.js';
-import type { Problem, RowData } from './types.js';
+import type { Problem, RowData } from '../types.js';
 
 /**
  * What the preview shows about rows, beyond what they store: which organization names already
