@@ -18,31 +18,16 @@ import { describe, expect, it } from 'vitest';
  */
 const ALLOWED_WHILE_ISSUE_17: readonly string[] = [
   "another feature's queries.ts: src/features/auth/routes.ts -> src/features/users/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/choices/queries.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/contacts/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/contacts/routes.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/contacts/routes.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/correspondence/queries.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/export/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/export/service.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/export/service.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/export/service.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
   "another feature's queries.ts: src/features/export/spreadsheet.ts -> src/features/correspondence/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/groups/routes.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/groups/routes.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/correspondence/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/correspondence/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
-  "both ways: choices <-> persons", // removed by issue 17 in progress
   "both ways: contacts <-> groups", // removed by issue 17 in progress
-  "both ways: correspondence <-> persons", // removed by issue 17 in progress
   "both ways: export <-> import", // removed by issue 17 in progress
-  "both ways: groups <-> organizations", // removed by issue 17 in progress
-  "both ways: groups <-> persons", // removed by issue 17 in progress
-  "both ways: organizations <-> persons", // removed by issue 17 in progress
   "circle: src/features/contacts/matched.ts, src/features/contacts/queries.ts, src/features/contacts/walk.ts", // removed by issue 17 in progress
 ];
 

@@ -156,3 +156,6 @@ export async function deleteOrganization(db: Db, actor: User, id: number): Promi
     await recordAudit(tx, { userId: actor.id, entityType: 'organization', entityId: id, action: 'delete', before, fields: ORGANIZATION_FIELDS });
   });
 }
+
+/** What other features read of the organizations (the /contacts screen, exports): through this service, never the queries. */
+export { findOrganization } from './queries.js';

@@ -256,3 +256,6 @@ export async function removePersonPhoto(db: Db, actor: User, id: number) {
     }
   });
 }
+
+/** What other features read of the persons (the /contacts screen, exports): through this service, never the queries. */
+export { contactsOf, findPerson, photoOf } from './queries.js';
