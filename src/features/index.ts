@@ -7,11 +7,13 @@ import { choicesDictionary } from './choices/i18n.js';
 import { contactsDictionary } from './contacts/i18n.js';
 import { correspondenceDictionary } from './correspondence/i18n.js';
 import { organizationsWithDocuments, personsWithDocuments } from './correspondence/history.js';
+import { documentCounts } from './correspondence/card.js';
 import { duplicatesDictionary } from './duplicates/i18n.js';
 import { duplicateWatch } from './duplicates/service.js';
 import { envelopesDictionary } from './envelopes/i18n.js';
 import { exportDictionary } from './export/i18n.js';
 import { groupsDictionary } from './groups/i18n.js';
+import { groupsOnCard } from './groups/card.js';
 import { organizationsWithMemberships, personsWithMemberships } from './groups/history.js';
 import { importDictionary } from './import/i18n.js';
 import { jobsDictionary } from './jobs/i18n.js';
@@ -21,6 +23,7 @@ import { mailingsSection } from './mailings/card.js';
 import { organizationsDictionary } from './organizations/i18n.js';
 import { organizationsWithPersons } from './organizations/history.js';
 import { personsDictionary } from './persons/i18n.js';
+import { personsOnOrganizationCard } from './persons/card.js';
 import { referencesDictionary } from './references/i18n.js';
 import authRoutes from './auth/routes.js';
 import ldapRecheck from './auth/recheck.js';
@@ -47,8 +50,8 @@ let registered = false;
 /**
  * What the features hand to the layers below them, which import no feature: their strings; what
  * makes a person or an organization one with history (delete archives it instead; an import's
- * undo leaves it); and what watches their cards (the duplicate check after a save, the hints
- * and sections of a card page). Once per process, before anything translates, saves or deletes:
+ * undo leaves it); and what watches their cards (the duplicate check after a save, the hints,
+ * facts and sections of a card page). Once per process, before anything translates, saves or deletes:
  * buildApp calls it, and so does anything that uses the features without an app.
  */
 export function registerFeatures(): void {
@@ -64,8 +67,12 @@ export function registerFeatures(): void {
   registerHistoryCheck('organization', organizationsWithDocuments);
   for (const kind of ['person', 'organization'] as const) {
     registerCardHooks(kind, duplicateWatch(kind));
+    // A card page's parts that belong to other features: document counts, groups, mailings.
+    registerCardHooks(kind, documentCounts(kind));
+    registerCardHooks(kind, groupsOnCard(kind));
     registerCardHooks(kind, mailingsSection(kind));
   }
+  registerCardHooks('organization', personsOnOrganizationCard);
 }
 
 /** The route table: one line per feature. */

@@ -21,34 +21,50 @@ export interface CardSection {
 }
 type Sections = (db: Db, id: number) => Promise<CardSection | null>;
 
+/** What the card page is showing: the person card's tab (the organization card has none). */
+export interface CardView {
+  tab?: string;
+}
+/** Values another feature adds to a card page's data (its document counts, group badges, persons). */
+type Facts = (db: Db, id: number, view: CardView) => Promise<Record<string, unknown>>;
+
 /** What a feature hooks onto one kind of card; each part optional. */
 export interface CardHooks {
   saved?: Saved;
   savedMany?: SavedMany;
   hints?: Hints;
   sections?: Sections;
+  facts?: Facts;
 }
 
 /**
- * Features that watch persons and organizations (the duplicate finder, the mailings a card was
- * part of) register here at startup (features/index.ts), so the persons and organizations
- * features call them without importing them: a card saved, archived or restored is re-checked,
- * and its page asks for hints and sections.
+ * Features that watch persons and organizations (the duplicate finder) or show their own data on
+ * a card page (correspondence, groups, mailings; persons on an organization's card) register here
+ * at startup (features/index.ts), so the persons and organizations features call them without
+ * importing them: a card saved, archived or restored is re-checked, and its page asks for hints,
+ * facts and sections.
  */
 export function registerCardHooks(kind: CardKind, hooks: CardHooks): void {
   if (hooks.saved) cardHooks.saved[kind].push(hooks.saved);
   if (hooks.savedMany) cardHooks.savedMany[kind].push(hooks.savedMany);
   if (hooks.hints) cardHooks.hints[kind].push(hooks.hints);
   if (hooks.sections) cardHooks.sections[kind].push(hooks.sections);
+  if (hooks.facts) cardHooks.facts[kind].push(hooks.facts);
 }
 
-const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]>; sections: Record<CardKind, Sections[]> } = {
+const cardHooks: { saved: Record<CardKind, Saved[]>; savedMany: Record<CardKind, SavedMany[]>; hints: Record<CardKind, Hints[]>; sections: Record<CardKind, Sections[]>; facts: Record<CardKind, Facts[]> } = {
   saved: { person: [], organization: [] },
   /** Many cards written at once (an import's commit): the watcher checks them in batches. */
   savedMany: { person: [], organization: [] },
   hints: { person: [], organization: [] },
   /** Sections shown on the card page (the mailings a card was part of), in registration order. */
   sections: { person: [], organization: [] },
+  /**
+   * Values for the parts of a card page that other features own (document counts, groups; an
+   * organization's persons), so the card's feature asks them without importing them. Their
+   * names must not clash.
+   */
+  facts: { person: [], organization: [] },
 };
 
 /**
@@ -87,4 +103,10 @@ export async function cardHints(db: Db | Tx, kind: CardKind, id: number): Promis
 export async function cardSections(db: Db, kind: CardKind, id: number): Promise<CardSection[]> {
   const found = await Promise.all(cardHooks.sections[kind].map((section) => section(db, id)));
   return found.filter((s): s is CardSection => s !== null);
+}
+
+/** The values other features add to a card page, merged into one object. */
+export async function cardFacts(db: Db, kind: CardKind, id: number, view: CardView = {}): Promise<Record<string, unknown>> {
+  const found = await Promise.all(cardHooks.facts[kind].map((facts) => facts(db, id, view)));
+  return Object.assign({}, ...found);
 }

@@ -12,29 +12,6 @@ import { describe, expect, it } from 'vitest';
  * - a feature uses another only through its service or model, never its queries.ts or routes.ts.
  */
 
-/**
- * Violations that exist while issue 17 is under way, each as the test prints it. Other branches
- * remove them; an entry that no longer occurs fails the test too, so the list only shrinks.
- */
-const ALLOWED_WHILE_ISSUE_17: readonly string[] = [
-  "another feature's queries.ts: src/features/auth/routes.ts -> src/features/users/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/choices/queries.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/correspondence/queries.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/groups/routes.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/groups/routes.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/correspondence/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/organizations/routes.ts -> src/features/persons/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/correspondence/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/groups/queries.ts", // removed by issue 17 in progress
-  "another feature's queries.ts: src/features/persons/routes.ts -> src/features/organizations/queries.ts", // removed by issue 17 in progress
-  "both ways: choices <-> persons", // removed by issue 17 in progress
-  "both ways: correspondence <-> persons", // removed by issue 17 in progress
-  "both ways: groups <-> organizations", // removed by issue 17 in progress
-  "both ways: groups <-> persons", // removed by issue 17 in progress
-  "both ways: organizations <-> persons", // removed by issue 17 in progress
-];
-
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SRC = path.join(ROOT, 'src');
 const LOWER_LAYERS = new Set(['lib', 'db', 'plugins', 'i18n']);
@@ -164,12 +141,6 @@ describe('the import graph of src/', () => {
   });
 
   it('has no circle, no upward import, no feature pair and no import of another feature\'s queries or routes', () => {
-    const allowed = new Set(ALLOWED_WHILE_ISSUE_17);
-    expect(found.filter((v) => !allowed.has(v)), 'imports that break the structure (see DESIGN.md, Dependencies)').toEqual([]);
-  });
-
-  it('allows only violations that still exist (remove an entry once its import is gone)', () => {
-    const present = new Set(found);
-    expect(ALLOWED_WHILE_ISSUE_17.filter((v) => !present.has(v)), 'stale entries of ALLOWED_WHILE_ISSUE_17').toEqual([]);
+    expect(found, 'imports that break the structure (see DESIGN.md, Dependencies)').toEqual([]);
   });
 });

@@ -54,6 +54,12 @@ export const persons = pgTable(
   ],
 );
 
+/**
+ * "Фамилия Имя Отчество" of a persons row in SQL (null when all three are empty): beside the
+ * columns, so every feature that lists persons (pickers, correspondence) names them the same way.
+ */
+export const personNameSql = (p: typeof persons) => sql<string | null>`nullif(concat_ws(' ', ${p.surname}, ${p.firstName}, ${p.patronymic}), '')`;
+
 export const personPhones = pgTable(
   'person_phones',
   {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Csrf, Form, Line, Next, NoQuery, SafeLines, Word } from '../../lib/schemas.js';
 import { authenticate, directoryOf } from './service.js';
-import { setUserLocale } from '../users/queries.js';
+import { setUserLocale } from '../users/service.js';
 import { safeNext } from '../../plugins/render.js';
 import { LANG_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js';
 import { isLocale } from '../../i18n/index.js';

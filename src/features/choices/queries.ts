@@ -1,9 +1,8 @@
 import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { organizations } from '../../db/schema/organizations.js';
-import { persons } from '../../db/schema/persons.js';
+import { personNameSql, persons } from '../../db/schema/persons.js';
 import { escapeLike } from '../../lib/text.js';
-import { personNameSql } from '../persons/queries.js';
 
 export const CHOICE_KINDS = ['organization', 'person'] as const;
 export type ChoiceKind = (typeof CHOICE_KINDS)[number];

@@ -6,9 +6,8 @@ import { documentFiles, documents, type Direction, type Document } from '../../d
 import { groupMemberships, mailingGroups, membershipDocuments } from '../../db/schema/groups.js';
 import { mailingRecipients } from '../../db/schema/mailings.js';
 import { organizations } from '../../db/schema/organizations.js';
-import { persons } from '../../db/schema/persons.js';
+import { personNameSql, persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
-import { personNameSql } from '../persons/queries.js';
 import { escapeLike } from '../../lib/text.js';
 
 /** Whose documents: a person's own, or an organization's together with its persons'. */

@@ -5,12 +5,9 @@ import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { listActive } from '../references/service.js';
 import { historyOf } from '../audit/service.js';
-import { personsOfOrganization } from '../persons/queries.js';
 import { findOrganization } from './queries.js';
 import * as service from './service.js';
-import { organizationGroups } from '../groups/queries.js';
-import { countDocuments } from '../correspondence/queries.js';
-import { cardHints, cardSections } from '../../lib/card-hooks.js';
+import { cardFacts, cardHints, cardSections } from '../../lib/card-hooks.js';
 import { BaseField, conflictingFields, formBase } from '../../lib/conflict.js';
 import { allows } from '../../lib/access.js';
 
@@ -63,16 +60,15 @@ export default async function organizationRoutes(app: FastifyInstance) {
     const org = await load(req.params.id);
     // An organization merged into another: old bookmarks lead to the one it became.
     if (org.mergedInto) return reply.redirect(`/organizations/${org.mergedInto}`, 302);
-    const [people, history, hasHistory, documentCounts, sections] = await Promise.all([
-      personsOfOrganization(db, org.id, { includeArchived: true }),
+    // Its persons, document counts and groups come from the features that own them.
+    const [history, hasHistory, facts, sections] = await Promise.all([
       historyOf(db, 'organization', org.id),
       service.organizationHasHistory(db, org.id),
-      countDocuments(db, { organizationId: org.id }),
+      cardFacts(db, 'organization', org.id),
       cardSections(db, 'organization', org.id),
     ]);
-    const groups = await organizationGroups(db, org.id);
     const duplicateHints = allows('secretary', req.user?.role) ? await cardHints(db, 'organization', org.id) : [];
-    return reply.page('organizations/show', { org, people, history, hasHistory, documentCounts, sections, ...groups, duplicateHints, hintKind: 'organization', hintId: org.id, pageTitle: org.name });
+    return reply.page('organizations/show', { org, history, hasHistory, ...facts, sections, duplicateHints, hintKind: 'organization', hintId: org.id, pageTitle: org.name });
   });
 
   app.get<IdReq>('/organizations/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {

@@ -1,10 +1,7 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { organizations } from '../../db/schema/organizations.js';
+import { organizations, type Organization } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type Person, type PersonEmail, type PersonPhone } from '../../db/schema/persons.js';
-
-/** "Фамилия Имя Отчество" of a persons row in SQL (null when all three are empty). */
-export const personNameSql = (p: typeof persons) => sql<string | null>`nullif(concat_ws(' ', ${p.surname}, ${p.firstName}, ${p.patronymic}), '')`;
 
 export interface PersonFull extends Person {
   phones: PersonPhone[];
@@ -64,4 +61,14 @@ export function personsOfOrganization(db: Db, organizationId: number, opts: { in
     .where(and(eq(persons.organizationId, organizationId), opts.includeArchived ? undefined : isNull(persons.archivedAt)))
     .orderBy(asc(persons.sortKey), asc(persons.id))
     .limit(opts.limit ?? 500);
+}
+
+/**
+ * A person's organization as the card shows it (its name and the address a person without one
+ * is written to): the organization's own row, read here so persons need not import the
+ * organizations feature, which is built on them.
+ */
+export async function organizationOf(db: Db | Tx, organizationId: number): Promise<Organization | undefined> {
+  const [row] = await db.select().from(organizations).where(eq(organizations.id, organizationId));
+  return row;
 }

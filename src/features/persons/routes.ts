@@ -5,15 +5,12 @@ import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { PHONE_KINDS, GENDERS } from '../../db/schema/persons.js';
 import { historyOf } from '../audit/service.js';
-import { findOrganization } from '../organizations/queries.js';
 import { loadPicker } from '../choices/picker.js';
-import { findPerson, photoOf, type PersonFull } from './queries.js';
+import { findPerson, organizationOf, photoOf, type PersonFull } from './queries.js';
 import * as service from './service.js';
 import { readPhotoUpload } from './photo-upload.js';
 import { personTabs, type PersonTab } from './tabs.js';
-import { personCardGroups } from '../groups/queries.js';
-import { countDocuments } from '../correspondence/queries.js';
-import { cardHints, cardSections } from '../../lib/card-hooks.js';
+import { cardFacts, cardHints, cardSections } from '../../lib/card-hooks.js';
 import { allows } from '../../lib/access.js';
 import { BaseField, conflictingFields, formBase, type ShowValue } from '../../lib/conflict.js';
 
@@ -85,7 +82,7 @@ export default async function personRoutes(app: FastifyInstance) {
 
   app.get<{ Querystring: Static<typeof NewQuery> }>('/persons/new', { config: { access: 'secretary' }, schema: { querystring: NewQuery } }, async (req, reply) => {
     const orgId = Number(req.query.organization);
-    const org = Number.isInteger(orgId) && orgId > 0 ? await findOrganization(db, orgId) : undefined;
+    const org = Number.isInteger(orgId) && orgId > 0 ? await organizationOf(db, orgId) : undefined;
     return reply.page('persons/new', await formData({ organizationId: org && !org.archivedAt ? org.id : '', influence: 0, gender: 'unspecified' }));
   });
 
@@ -109,18 +106,18 @@ export default async function personRoutes(app: FastifyInstance) {
       // A card merged into another: old bookmarks lead to the card it became.
       if (person.mergedInto) return reply.redirect(`/persons/${person.mergedInto}${tabQuery(req.query.tab)}`, 302);
       const tab: PersonTab = personTabs.includes(req.query.tab as PersonTab) ? (req.query.tab as PersonTab) : 'main';
-      const [org, history, hasHistory, documentCounts, sections] = await Promise.all([
-        person.organizationId ? findOrganization(db, person.organizationId) : undefined,
+      // Document counts, group badges and memberships come from the features that own them.
+      const [org, history, hasHistory, facts, sections] = await Promise.all([
+        person.organizationId ? organizationOf(db, person.organizationId) : undefined,
         tab === 'history' ? historyOf(db, 'person', person.id) : [],
         service.personHasHistory(db, person.id),
-        countDocuments(db, { personId: person.id }),
+        cardFacts(db, 'person', person.id, { tab }),
         cardSections(db, 'person', person.id),
       ]);
-      const groups = await personCardGroups(db, person.id, tab === 'groups');
       const duplicateHints = allows('secretary', req.user?.role) ? await cardHints(db, 'person', person.id) : [];
       return reply.page(
         'persons/show',
-        { person, org, tab, tabs: personTabs, history, hasHistory, documentCounts, sections, errors: {}, ...groups, duplicateHints, hintKind: 'person', hintId: person.id, pageTitle: `${person.surname} ${person.firstName}`.trim() },
+        { person, org, tab, tabs: personTabs, history, hasHistory, ...facts, sections, errors: {}, duplicateHints, hintKind: 'person', hintId: person.id, pageTitle: `${person.surname} ${person.firstName}`.trim() },
         { fragment: 'persons/_tabs' },
       );
     },
@@ -214,7 +211,7 @@ export default async function personRoutes(app: FastifyInstance) {
       return reply.seeOther(`/persons/${person.id}?tab=additional`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const org = person.organizationId ? await findOrganization(db, person.organizationId) : undefined;
+      const org = person.organizationId ? await organizationOf(db, person.organizationId) : undefined;
       return reply.page(
         'persons/show',
         { person, org, tab: 'additional', tabs: personTabs, history: [], hasHistory: false, errors: err.fields },

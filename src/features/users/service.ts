@@ -160,3 +160,8 @@ export async function resetPassword(db: Db, actor: User, id: number, password: s
   });
   return value;
 }
+
+/** A user's interface language, as the language switch stores it (a preference, not audited). */
+export function setUserLocale(db: Db, id: number, locale: User['locale']) {
+  return q.setUserLocale(db, id, locale);
+}
