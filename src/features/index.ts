@@ -5,9 +5,9 @@ import { registerHistoryCheck } from '../lib/history.js';
 import { authDictionary } from './auth/i18n.js';
 import { choicesDictionary } from './choices/i18n.js';
 import { contactsDictionary } from './contacts/i18n.js';
-import { correspondenceDictionary } from './correspondence/i18n.js';
-import { organizationsWithDocuments, personsWithDocuments } from './correspondence/history.js';
-import { documentCounts } from './correspondence/card.js';
+import { documentsDictionary } from './documents/i18n.js';
+import { organizationsWithDocuments, personsWithDocuments } from './documents/history.js';
+import { documentCounts } from './documents/card.js';
 import { duplicatesDictionary } from './duplicates/i18n.js';
 import { duplicateWatch } from './duplicates/service.js';
 import { envelopesDictionary } from './envelopes/i18n.js';
@@ -34,7 +34,7 @@ import referenceRoutes from './references/routes.js';
 import contactsRoutes from './contacts/routes.js';
 import organizationRoutes from './organizations/routes.js';
 import personRoutes from './persons/routes.js';
-import correspondenceRoutes from './correspondence/routes.js';
+import documentRoutes from './documents/routes.js';
 import envelopeRoutes from './envelopes/routes.js';
 import groupRoutes from './groups/routes.js';
 import importRoutes from './import/routes.js';
@@ -57,7 +57,7 @@ let registered = false;
 export function registerFeatures(): void {
   if (registered) return;
   registered = true;
-  for (const d of [referencesDictionary, contactsDictionary, correspondenceDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, jobsDictionary, authDictionary, duplicatesDictionary, mailingsDictionary, form103I18n]) {
+  for (const d of [referencesDictionary, contactsDictionary, documentsDictionary, groupsDictionary, organizationsDictionary, personsDictionary, envelopesDictionary, importDictionary, exportDictionary, choicesDictionary, jobsDictionary, authDictionary, duplicatesDictionary, mailingsDictionary, form103I18n]) {
     registerDictionary(d);
   }
   registerHistoryCheck('person', personsWithMemberships);
@@ -86,7 +86,7 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(contactsRoutes);
   await app.register(organizationRoutes);
   await app.register(personRoutes);
-  await app.register(correspondenceRoutes);
+  await app.register(documentRoutes);
   await app.register(settingsRoutes);
   await app.register(envelopeRoutes);
   await app.register(groupRoutes);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startHarness, type BrowserHarness } from './harness.js';
 import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
-import { makePdf } from '../../src/features/correspondence/demo-pdf.js';
+import { makePdf } from '../../src/features/documents/demo-pdf.js';
 
 let h: BrowserHarness;
 let dir: string;

@@ -5,7 +5,7 @@ import { makeDocument, makeOrganization, makePerson } from '../helpers/factories
 import { documents } from '../../src/db/schema/documents.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { persons } from '../../src/db/schema/persons.js';
-import { fields, postMultipart } from '../correspondence/multipart.js';
+import { fields, postMultipart } from '../documents/multipart.js';
 
 /**
  * The searchable picker of organizations and persons: more organizations than one select shows,

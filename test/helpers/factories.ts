@@ -2,8 +2,8 @@ import type { Db } from '../../src/db/client.js';
 import type { User } from '../../src/db/schema/users.js';
 import { createOrganization, type OrganizationInput } from '../../src/features/organizations/service.js';
 import { createPerson, type PersonInput } from '../../src/features/persons/service.js';
-import { registerDocument, type DocumentInput } from '../../src/features/correspondence/service.js';
-import type { UploadedFile } from '../../src/features/correspondence/files.js';
+import { registerDocument, type DocumentInput } from '../../src/features/documents/service.js';
+import type { UploadedFile } from '../../src/features/documents/files.js';
 
 let seq = 0;
 const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}`;

@@ -11,7 +11,7 @@ import { createOrganization } from '../organizations/service.js';
 import { createPerson } from '../persons/service.js';
 import { seedDemoDuplicates } from './duplicates.js';
 import { ensureRegions } from '../references/service.js';
-import { seedCorrespondence } from '../correspondence/demo.js';
+import { seedCorrespondence } from '../documents/demo.js';
 import { ACTIVITIES, ACTIVITY_OF_STEM, CATEGORIES, CITIES, DEFAULT_ACTIVITY, PUBLIC_ACTIVITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
 
 /** A small deterministic generator, so every demo directory is the same. */

@@ -12,7 +12,7 @@ import { attachment, VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/service.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import { ListQuery, parseListQuery, type ListQueryT } from '../correspondence/list.js';
+import { ListQuery, parseListQuery, type ListQueryT } from '../documents/list.js';
 import { contactsTable, documentsTable } from './spreadsheet.js';
 import { csvChunks, xlsxStream, type Table } from './table.js';
 

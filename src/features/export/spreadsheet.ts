@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
 import type { Translate } from '../../i18n/index.js';
 import { ahead } from '../../lib/ahead.js';
-import { listDocuments, type DocumentCursor, type DocumentFilter } from '../correspondence/service.js';
+import { listDocuments, type DocumentCursor, type DocumentFilter } from '../documents/service.js';
 import { postalAddress } from '../persons/model.js';
 import { bounds, contactsOfPersons, keyset } from './queries.js';
 import { ScopeSql, type ExportScope } from './scope.js';

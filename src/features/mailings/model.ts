@@ -12,7 +12,7 @@ import {
 import { ValidationError } from '../../lib/errors.js';
 import { cleanText, normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
-import { parseDate } from '../correspondence/dates.js';
+import { parseDate } from '../documents/dates.js';
 import { ENVELOPE_FORMAT_IDS } from '../envelopes/formats.js';
 import { LABEL_SHEET_IDS } from '../envelopes/labels.js';
 import { addressLines } from '../envelopes/layout.js';

@@ -9,10 +9,10 @@ import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from 
 import { JobError, type JobContext } from '../../lib/jobs.js';
 import { translator } from '../../i18n/index.js';
 import { VIEWS_DIR } from '../../plugins/render.js';
-import { todayIso } from '../correspondence/dates.js';
-import { contentDisposition, INLINE_TYPES } from '../correspondence/files.js';
-import { readDocumentUpload } from '../correspondence/upload.js';
-import { viewHelpers } from '../correspondence/list.js';
+import { todayIso } from '../documents/dates.js';
+import { contentDisposition, INLINE_TYPES } from '../documents/files.js';
+import { readDocumentUpload } from '../documents/upload.js';
+import { viewHelpers } from '../documents/list.js';
 import { loadPicker } from '../choices/picker.js';
 import { ENVELOPE_FORMAT_LIST, envelopeCss, parseFormat } from '../envelopes/formats.js';
 import { LABEL_SHEET_LIST, labelRun, labelsCss, paginateLabels, parseSheet, parseStart, perSheet } from '../envelopes/labels.js';

@@ -7,8 +7,8 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { requireSecretary } from '../../lib/access.js';
 import { timeSlicer } from '../../lib/limit.js';
 import { recordAudit } from '../audit/service.js';
-import { registerOutgoingCopies } from '../correspondence/service.js';
-import type { UploadedFile } from '../correspondence/files.js';
+import { registerOutgoingCopies } from '../documents/service.js';
+import type { UploadedFile } from '../documents/files.js';
 import { addresseesOf, groupAddressees } from '../envelopes/service.js';
 import type { Addressee } from '../envelopes/recipient.js';
 import type { Selection } from '../../lib/search/selection.js';

@@ -1,4 +1,4 @@
-export const correspondenceDictionary = {
+export const documentsDictionary = {
   ru: {
     'nav.correspondence': 'Корреспонденция',
     'correspondence.title': 'Корреспонденция',

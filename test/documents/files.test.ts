@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { asciiFileName, contentDisposition, sanitizeFileName, sniffContentType } from '../../src/features/correspondence/files.js';
-import { parseDate } from '../../src/features/correspondence/dates.js';
-import { formatRegNumber } from '../../src/features/correspondence/numbers.js';
-import { decodeCursor } from '../../src/features/correspondence/list.js';
-import { makePdf } from '../../src/features/correspondence/demo-pdf.js';
+import { asciiFileName, contentDisposition, sanitizeFileName, sniffContentType } from '../../src/features/documents/files.js';
+import { parseDate } from '../../src/features/documents/dates.js';
+import { formatRegNumber } from '../../src/features/documents/numbers.js';
+import { decodeCursor } from '../../src/features/documents/list.js';
+import { makePdf } from '../../src/features/documents/demo-pdf.js';
 
 const utf16 = (s: string) => Buffer.from(s, 'utf16le');
 

@@ -47,7 +47,7 @@ function formOf(d: Document): Record<string, unknown> {
   return { ...d, senderDate: d.senderDate ?? '', organizationId: d.organizationId ?? '', personId: d.personId ?? '' };
 }
 
-export default async function correspondenceRoutes(app: FastifyInstance) {
+export default async function documentRoutes(app: FastifyInstance) {
   const db = app.db;
 
   async function load(id: number) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
-import { countDocuments } from '../../src/features/correspondence/queries.js';
+import { countDocuments } from '../../src/features/documents/queries.js';
 import { personHasHistory } from '../../src/features/persons/service.js';
 import { organizationHasHistory } from '../../src/features/organizations/service.js';
 

@@ -41,4 +41,4 @@ export function fields(form: Record<string, string | number | undefined>): Part[
 }
 
 /** A tiny but valid one-page PDF (what a scanner would attach, minus the scan). */
-export { makePdf } from '../../src/features/correspondence/demo-pdf.js';
+export { makePdf } from '../../src/features/documents/demo-pdf.js';

@@ -5,7 +5,7 @@ import { makeDocument, makeOrganization, makePerson } from '../helpers/factories
 import { documentCounters, documentFiles, documents } from '../../src/db/schema/documents.js';
 import { auditLog } from '../../src/db/schema/audit.js';
 import { groupMemberships, mailingGroups, membershipDocuments } from '../../src/db/schema/groups.js';
-import { registerDocument } from '../../src/features/correspondence/service.js';
+import { registerDocument } from '../../src/features/documents/service.js';
 import { fields, makePdf, postMultipart } from './multipart.js';
 
 let t: TestApp;
