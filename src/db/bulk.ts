@@ -1,6 +1,7 @@
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from './client.js';
+import { timeSlicer } from '../lib/limit.js';
 
 /**
  * Many rows in few statements. Every list and every batch of rows travels as ONE parameter (a
@@ -130,7 +131,11 @@ export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: 
     sql`, `,
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
+  const clock = timeSlicer();
   for (const part of chunked(rows, size)) {
+    // Statements sent down a pipeline do not wait for the database: without this, a whole import's
+    // rows were turned into JSON in one piece of the event loop.
+    if (clock.due()) await clock.yield();
     const json = recordsJson(part, cols);
     await send(tx, sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
   }
@@ -150,7 +155,9 @@ export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: 
     sql`, `,
   );
   const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
+  const clock = timeSlicer();
   for (const part of chunked(rows, size)) {
+    if (clock.due()) await clock.yield();
     const json = recordsJson(part, cols);
     await send(tx, sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
   }

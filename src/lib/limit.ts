@@ -30,6 +30,20 @@ export function yieldToEventLoop(): Promise<void> {
  * A clock for chunked loops: `due()` is true once `sliceMs` have passed since the last yield, so
  * a loop yields about every slice whatever the cost of one step.
  */
+/**
+ * `items.map(fn)` in slices of at most ~8 ms, yielding to the event loop between them: for work
+ * over every row of a file (10,000 rows took 60–170 ms in one piece).
+ */
+export async function mapSliced<T, U>(items: readonly T[], fn: (item: T, index: number) => U): Promise<U[]> {
+  const clock = timeSlicer();
+  const out: U[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    out[i] = fn(items[i], i);
+    if (clock.due()) await clock.yield();
+  }
+  return out;
+}
+
 export function timeSlicer(sliceMs = 8) {
   let since = performance.now();
   return {

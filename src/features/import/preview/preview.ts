@@ -11,6 +11,7 @@ import { packRow, unpackRow } from '../pack.js';
 import { addressKey, isEmptyAddress } from '../read/mapping.js';
 import { nameKey, organizationsByName, personSortKey, personsByEmail, personsByName, recordsByKey } from './match.js';
 import type { DraftRow, ParsedImport, PersonDraft } from '../types.js';
+import { mapSliced, timeSlicer } from '../../../lib/limit.js';
 
 /**
  * The preview: what each row will become, which existing card it probably duplicates, and where
@@ -56,14 +57,16 @@ export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaite
   const people = rows.map((r, i) => [i, r.data.kind === 'person' ? r.data.person : null] as const).filter((x): x is readonly [number, PersonDraft] => x[1] !== null && !x[1].organizationOnly && Boolean(x[1].surname));
   // A person of an organization this import creates cannot have a namesake there yet: only the
   // rows of an existing organization, or of none, are looked up by name.
-  const orgOf = people.map(([, p]) => existingOrganizationOf(p, orgs));
+  const orgOf = await mapSliced(people, ([, p]) => existingOrganizationOf(p, orgs));
   const [byKey, byEmail, byName] = await Promise.all([
     recordsByKey(db, 'person', people.flatMap(([, p]) => (p.key ? [p.key] : [])), instance),
     personsByEmail(db, people.flatMap(([, p]) => p.emails)),
     personsByName(db, people.flatMap(([, p], j) => (p.organization && orgOf[j] === null ? [] : [{ sortKey: personSortKey(p), organizationId: orgOf[j] }]))),
   ]);
   const out = new Map<number, Duplicate>();
+  const clock = timeSlicer();
   for (const [j, [i, p]] of people.entries()) {
+    if (clock.due()) await clock.yield();
     const key = p.key ? byKey.get(p.key) : undefined;
     if (key) {
       out.set(i, { id: key, reason: 'key' });
@@ -87,10 +90,12 @@ export async function findDuplicates(db: Db | Tx, rows: DraftRow[], orgs: Awaite
  * row of a company gives it), else to the person's own address, unless it is the same place.
  * `orgAddress` tells the current address of an existing organization (null: none, or new).
  */
-export function placeAddresses(rows: DraftRow[], orgAddress: (p: PersonDraft) => Address | null): void {
+export async function placeAddresses(rows: DraftRow[], orgAddress: (p: PersonDraft) => Address | null): Promise<void> {
   // The company's address with its comparison key, worked out once per company, not per row.
   const given = new Map<string, { address: Address; key: string }>();
+  const clock = timeSlicer();
   for (const r of rows) {
+    if (clock.due()) await clock.yield();
     if (r.data.kind !== 'person') continue;
     const p = r.data.person;
     const b = p.businessAddress;
@@ -129,8 +134,8 @@ export async function storeBatch(
   const instance = await instanceId(db);
   const orgs = await resolveOrganizations(db, parsed.rows, instance);
   const duplicates = await findDuplicates(db, parsed.rows, orgs, instance);
-  placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
-  const packed = parsed.rows.map((r) => packRow(r.data));
+  await placeAddresses(parsed.rows, (p) => (p.organization && 'name' in p.organization ? (orgs.byName.get(normalizeKey(p.organization.name))?.address ?? null) : null));
+  const packed = await mapSliced(parsed.rows, (r) => packRow(r.data));
   const stored = await db.transaction(async (tx) => {
     const read = { format: parsed.format, encoding: parsed.encoding, delimiter: parsed.delimiter, details: parsed.details, total: parsed.rows.length, source: keep.source ?? null };
     const [batch] = keep.replace
