@@ -3,7 +3,7 @@ import type { User } from '../../db/schema/users.js';
 import { innWithChecksum } from '../organizations/model.js';
 import type { OrganizationInput } from '../organizations/model.js';
 import { createOrganization } from '../organizations/service.js';
-import type { PersonInput } from '../persons/model.js';
+import { EMPTY_PERSON, type PersonInput } from '../persons/model.js';
 import { createPerson } from '../persons/service.js';
 
 const NO_ADDRESS = { addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '' };
@@ -16,7 +16,7 @@ function org(over: Partial<OrganizationInput> & { name: string }): OrganizationI
 const ROMASHKA_INN = innWithChecksum('770912345');
 
 function person(over: Partial<PersonInput> & { surname: string }): PersonInput {
-  return { firstName: '', patronymic: '', influence: 0, organizationId: null, jobTitle: '', gender: 'unspecified', dativeOverride: '', note: '', ...NO_ADDRESS, phones: [], emails: [], ...over };
+  return { ...EMPTY_PERSON, organizationId: null, ...NO_ADDRESS, phones: [], emails: [], ...over };
 }
 
 /**

@@ -13,6 +13,7 @@ import { seedDemoDuplicates } from './duplicates.js';
 import { ensureRegions } from '../references/service.js';
 import { seedCorrespondence } from '../documents/demo.js';
 import { ACTIVITIES, ACTIVITY_OF_STEM, CATEGORIES, CITIES, DEFAULT_ACTIVITY, PUBLIC_ACTIVITIES, FEMALE_NAMES, JOB_TITLES, MALE_NAMES, MALE_SURNAMES, ORG_FORMS, ORG_STEMS, PATRONYMIC_BASES, translit } from './data.js';
+import { EMPTY_PERSON } from '../persons/model.js';
 
 /** A small deterministic generator, so every demo directory is the same. */
 function rng(seed: number) {
@@ -137,6 +138,7 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
     const org = i < total * 0.95 ? orgs[i % orgs.length] : null;
     const email = org ? `${translit(firstName)[0]}.${translit(surname)}@${org.domain}` : `${translit(surname)}${r.int(1, 99)}@mail.ru`;
     await createPerson(db, actor, {
+      ...EMPTY_PERSON,
       surname,
       firstName,
       patronymic,
@@ -144,7 +146,6 @@ export async function seedDemo(db: Db, opts: { persons?: number; log?: FastifyBa
       organizationId: org?.id ?? null,
       jobTitle: r.pick(JOB_TITLES),
       gender: female ? 'female' : 'male',
-      dativeOverride: '',
       note: r.chance(0.1) ? 'Предпочитает связь по электронной почте.' : '',
       addrIndex: '', addrCountry: '', addrRegion: '', addrDistrict: '', addrLocality: '', addrStreet: '', addrHouse: '', addrBuilding: '', addrOffice: '',
       phones: [

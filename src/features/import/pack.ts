@@ -1,5 +1,6 @@
 import { EMPTY_ADDRESS } from './read/mapping.js';
 import type { GroupDraft, MembershipDraft, OrganizationDraft, PersonDraft, RowData } from './types.js';
+import { EMPTY_PERSON } from '../persons/model.js';
 
 /**
  * Rows are stored without their empty values (most of a contact's fields are empty), which
@@ -27,14 +28,7 @@ export function packRow(data: RowData): unknown {
 
 const PERSON: PersonDraft = {
   key: null,
-  surname: '',
-  firstName: '',
-  patronymic: '',
-  influence: 0,
-  jobTitle: '',
-  gender: 'unspecified',
-  dativeOverride: '',
-  note: '',
+  ...EMPTY_PERSON,
   address: EMPTY_ADDRESS,
   phones: [],
   emails: [],

@@ -30,6 +30,21 @@ export interface PhoneInput {
   number: string;
 }
 
+/**
+ * A person's own text and choice fields as an empty card has them: what a form, a file row or
+ * the demo starts from, so that a new field gets its default here once.
+ */
+export const EMPTY_PERSON = {
+  surname: '',
+  firstName: '',
+  patronymic: '',
+  influence: 0,
+  jobTitle: '',
+  gender: 'unspecified',
+  dativeOverride: '',
+  note: '',
+} as const satisfies Partial<Record<(typeof PERSON_FIELDS)[number], unknown>>;
+
 /** The person's own values (PERSON_FIELDS). */
 export type PersonValues = Pick<Person, (typeof PERSON_FIELDS)[number]>;
 /** What the form gives: the values with phones and e-mails. */

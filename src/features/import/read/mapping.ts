@@ -7,7 +7,7 @@ import { makeThumbnail } from '../../persons/photo/thumbnail.js';
 import type { Address as ParsedAddress, ContactRow } from '../parse/index.js';
 import type { DraftRow, PersonDraft, PhotoDraft, Problem } from '../types.js';
 import { ORGANIZATION_LIMITS } from '../../organizations/model.js';
-import { parsedPhone, PERSON_LIMITS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../../persons/model.js';
+import { EMPTY_PERSON, parsedPhone, PERSON_LIMITS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, THUMBNAIL_SIZE } from '../../persons/model.js';
 
 /** The same limits as the person and organization forms, so an imported card can be saved again. */
 export const LIMITS = {
@@ -198,14 +198,13 @@ export function mapContactRow(row: ContactRow): DraftRow {
   if (dropped.length) problems.push({ code: row.droppedFrom === 'properties' ? 'properties_dropped' : 'columns_dropped', count: dropped.length, detail: dropped.map((d) => `${d.column}: ${d.value}`).join('; ') });
 
   const person: PersonDraft = {
+    ...EMPTY_PERSON,
     key: null,
     surname,
     firstName,
     patronymic,
-    influence: 0,
     jobTitle,
     gender: row.gender,
-    dativeOverride: '',
     note,
     address,
     phones,
