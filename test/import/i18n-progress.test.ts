@@ -69,10 +69,12 @@ describe('progress', () => {
     expect(stale.body).not.toContain('hx-trigger="every 1s"');
     expect(stale.body).toContain('data-testid="import-failed"');
     expect((await c.post(`/import/${id}/commit`)).statusCode).toBe(303);
-    for (let i = 0; i < 100; i++) {
+    // Followed as the page does (it polls every second), until the job has committed it.
+    for (const until = Date.now() + 60_000; Date.now() < until; ) {
       const [b] = await db.select().from(importBatches).where(eq(importBatches.id, id));
       if (b.status === 'committed') return;
       await c.get(`/import/${id}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('not committed');
   });
