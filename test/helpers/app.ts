@@ -28,10 +28,11 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ADMIN_LOGIN: 'admin',
     ADMIN_PASSWORD: PASSWORD,
     LOGIN_RATE_LIMIT: '10000',
-    LOG_LEVEL: 'silent',
+    // TEST_LOG_LEVEL=error (say) shows the server's log of a failing test.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const app = await buildApp(config, { database, logger: false });
+  const app = await buildApp(config, { database, logger: process.env.TEST_LOG_LEVEL ? undefined : false });
   await app.ready();
   const hash = await hashPassword(PASSWORD);
   const secretary = await insertUser(database.db, { login: 'secretary', name: 'Секретарь Анна', passwordHash: hash, role: 'secretary' });
