@@ -1,4 +1,4 @@
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { and, asc, count, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.js';
@@ -129,8 +129,10 @@ export const COUNT_CAP = 10_000;
 
 /** How many documents match, up to COUNT_CAP + 1 (more means "more than COUNT_CAP"). */
 export async function countFiltered(db: Db, f: DocumentFilter): Promise<number> {
-  const [row] = rows<{ n: number }>(
+  const [row] = rowsOf(
     await db.execute(sql`select count(*)::int as n from (select 1 from ${documents} where ${where(f) ?? sql`true`} limit ${COUNT_CAP + 1}) x`),
+    { n: 'number' },
+    'documents: count',
   );
   return Number(row.n);
 }
