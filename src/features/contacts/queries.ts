@@ -7,7 +7,7 @@ import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
 import { escapeLike } from '../../lib/text.js';
 import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
 import { listMatched } from './matched.js';
-import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow, type PersonRow } from './types.js';
+import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow } from './types.js';
 import { mailingGroups, referenceSource, walkGroups } from './walk.js';
 
 type MatchRow = { id: number | null; rank: number; n: number; own: number };

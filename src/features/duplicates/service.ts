@@ -4,7 +4,7 @@ import { rowsOf } from '../../db/rows.js';
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
-import { persons, type PhoneKind } from '../../db/schema/persons.js';
+import { persons } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import type { CardHooks } from '../../lib/card-hooks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
@@ -415,4 +415,3 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
 }
 
 export { StaleError };
-export type PhoneRow = { kind: PhoneKind; number: string };

@@ -4,7 +4,7 @@ import { anyInt } from '../../db/bulk.js';
 import { keyOfIdSql, keySql, type KeyContext } from '../../lib/exchange/keys.js';
 import type { Bounds, ScopeSql } from './scope.js';
 import { rowsOf, type RowOf, type RowShape } from '../../db/rows.js';
-import { ADDRESS_FIELDS, type Address, type AddressField } from '../../db/schema/address.js';
+import { ADDRESS_FIELDS, type AddressField } from '../../db/schema/address.js';
 import { GENDERS } from '../../db/schema/persons.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
 
@@ -83,7 +83,6 @@ const GROUP_ROW = {
   mark: GROUP_MARKS,
   archivedAt: 'string?',
 } as const;
-export type GroupRow = RowOf<typeof GROUP_ROW>;
 
 export function groupBatches(db: Db, scope: ScopeSql, keys: KeyContext) {
   return keyset(db, scope, (after) => sql`
@@ -112,7 +111,6 @@ const ORGANIZATION_ROW = {
   archivedAt: 'string?',
   ...ADDRESS_SHAPE,
 } as const;
-export type OrganizationRow = RowOf<typeof ORGANIZATION_ROW>;
 
 const ADDRESS_COLUMNS = sql.raw(`x.addr_index as "addrIndex", x.addr_country as "addrCountry", x.addr_region as "addrRegion", x.addr_district as "addrDistrict",
   x.addr_locality as "addrLocality", x.addr_street as "addrStreet", x.addr_house as "addrHouse", x.addr_building as "addrBuilding", x.addr_office as "addrOffice"`);

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { ADDRESS_FIELDS, type Address, type AddressField } from '../../db/schema/address.js';
 import type { Translate } from '../../i18n/index.js';
 import { ahead } from '../../lib/ahead.js';
+import type { RowOf } from '../../db/rows.js';
 import { listDocuments, type DocumentCursor, type DocumentFilter } from '../documents/service.js';
 import { postalAddress } from '../persons/model.js';
 import { bounds, contactsOfPersons, keyset } from './queries.js';
@@ -29,18 +30,6 @@ const ADDRESS_SQL = (alias: string, prefix: string) =>
     ADDRESS_FIELDS.map((f) => `${alias}.${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} as "${prefix}${f}"`).join(', '),
   );
 
-interface OrganizationColumns {
-  orgName: string | null;
-  orgShortName: string | null;
-  orgRegion: string | null;
-  orgActivity: string | null;
-  orgCategory: string | null;
-  orgPhones: string | null;
-  orgEmail: string | null;
-  orgWebsite: string | null;
-  orgArchived: boolean | null;
-}
-
 type Prefixed<P extends string> = { [K in keyof Address as `${P}${K}`]: string | null };
 
 /** What ORGANIZATION_SQL and ADDRESS_SQL read, as rowsOf checks it (null where no organization is joined). */
@@ -55,25 +44,9 @@ const ORGANIZATION_SHAPE = {
   orgWebsite: 'string?',
   orgArchived: 'boolean?',
 } as const;
+type OrganizationColumns = RowOf<typeof ORGANIZATION_SHAPE>;
 const prefixedShape = <P extends string>(prefix: P) =>
   Object.fromEntries(ADDRESS_FIELDS.map((f) => [`${prefix}${f}`, 'string?'])) as { [K in AddressField as `${P}${K}`]: 'string?' };
-
-interface PersonRow extends OrganizationColumns, Prefixed<'p_'>, Prefixed<'o_'> {
-  id: number;
-  sortKey: string;
-  surname: string;
-  firstName: string;
-  patronymic: string;
-  jobTitle: string;
-  note: string;
-  archived: boolean;
-}
-
-interface OrganizationRow extends OrganizationColumns, Prefixed<'o_'> {
-  id: number;
-  sortKey: string;
-  note: string;
-}
 
 const ORGANIZATION_SQL = (o: string) =>
   sql.raw(`${o}.name as "orgName", ${o}.short_name as "orgShortName", r.name as "orgRegion", a.name as "orgActivity", c.name as "orgCategory",
