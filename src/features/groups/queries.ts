@@ -2,7 +2,10 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { documents } from '../../db/schema/documents.js';
 import { GROUP_MARKS, groupMemberships, mailingGroups, membershipDocuments, type MailingGroup } from '../../db/schema/groups.js';
+import { organizations } from '../../db/schema/organizations.js';
+import { persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
+import { Locator } from '../../lib/search/locator.js';
 import { rowsOf, type RowOf } from '../../db/rows.js';
 
 
@@ -304,4 +307,31 @@ export async function personCardGroups(db: Db, personId: number, withMemberships
 export async function organizationGroups(db: Db, organizationId: number) {
   const [badges, memberships] = await Promise.all([badgesForOrganizations(db, [organizationId]), membershipsOf(db, { organizationId }, { includeRemoved: false })]);
   return { badges: badges.get(organizationId) ?? [], memberships };
+}
+
+/**
+ * Who could be added to a group, by the picker's search text: active persons (up to 20, with their
+ * organization's name) and live organizations (up to 10) that the text matches and that are not
+ * current members.
+ */
+export async function findCandidates(db: Db, groupId: number, text: string) {
+  const locator = new Locator(text);
+  if (!locator.active) return { persons: [], organizations: [] };
+  return db.transaction(async (tx) => {
+    await locator.prepare(tx);
+    const ps = await tx
+      .select({ id: persons.id, surname: persons.surname, firstName: persons.firstName, patronymic: persons.patronymic, orgName: organizations.name })
+      .from(persons)
+      .leftJoin(organizations, eq(organizations.id, persons.organizationId))
+      .where(and(isNull(persons.archivedAt), locator.person(sql`persons`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = ${persons.id} and m.removed_at is null)`))
+      .orderBy(asc(persons.sortKey))
+      .limit(20);
+    const os = await tx
+      .select({ id: organizations.id, name: organizations.name })
+      .from(organizations)
+      .where(and(isNull(organizations.archivedAt), locator.organization(sql`organizations`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.organization_id = ${organizations.id} and m.removed_at is null)`))
+      .orderBy(asc(organizations.sortKey))
+      .limit(10);
+    return { persons: ps, organizations: os };
+  });
 }
