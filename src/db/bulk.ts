@@ -65,7 +65,11 @@ export function txOf(target: Target): Db | Tx {
   return target instanceof Pipeline ? target.tx : target;
 }
 
-/** `= any(...)` over integers: `sql\`x.id = ${anyInt(ids)}\``. */
+/**
+ * `= any(...)` over integers, the whole list as ONE parameter: `sql\`x.id = ${anyInt(ids)}\``.
+ * (PGlite serializes each parameter on its own, and a list of thousands would also pass
+ * PostgreSQL's limit of 65,535 parameters.)
+ */
 export function anyInt(ids: readonly number[]): SQL {
   return sql`any(${`{${ids.map((n) => Math.trunc(n)).join(',')}}`}::int[])`;
 }

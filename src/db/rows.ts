@@ -1,16 +1,9 @@
 /**
- * The rows of a `db.execute(sql)` result: node-postgres and PGlite both answer `{ rows }`.
- * Unchecked: the type is only asserted. Prefer rowsOf, which checks each row against a shape.
- * @deprecated use rowsOf
- */
-export function rows<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
-
-/**
  * What a column holds, as both drivers hand it back. `numeric` is a number, or the string pg
  * gives for bigint and numeric (count(*) without a cast); `date` a Date, or a string where the
- * query made one; `json` anything. A trailing `?` allows null.
+ * query made one; `bytes` a bytea (a Buffer or a Uint8Array); `json` anything. A trailing `?`
+ * allows null. A list of strings (`['none', 'priority', 'warning']`) is a text column holding one
+ * of them, typed as their union.
  */
 interface Kinds {
   string: string;
@@ -20,13 +13,20 @@ interface Kinds {
   date: Date | string;
   'number[]': number[];
   'string[]': string[];
+  bytes: Uint8Array;
   json: unknown;
 }
 type Kind = keyof Kinds;
-export type ColumnSpec = Kind | `${Kind}?`;
+export type ColumnSpec = Kind | `${Kind}?` | readonly string[];
 export type RowShape = Record<string, ColumnSpec>;
 export type RowOf<S extends RowShape> = {
-  [K in keyof S]: S[K] extends `${infer B extends Kind}?` ? Kinds[B] | null : S[K] extends Kind ? Kinds[S[K]] : never;
+  [K in keyof S]: S[K] extends readonly (infer E)[]
+    ? E
+    : S[K] extends `${infer B extends Kind}?`
+      ? Kinds[B] | null
+      : S[K] extends Kind
+        ? Kinds[S[K]]
+        : never;
 };
 
 function fits(kind: Kind, v: unknown): boolean {
@@ -45,6 +45,8 @@ function fits(kind: Kind, v: unknown): boolean {
       return Array.isArray(v) && v.every((x) => typeof x === 'number');
     case 'string[]':
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'bytes':
+      return v instanceof Uint8Array;
     case 'json':
       return v !== undefined;
   }
@@ -56,20 +58,22 @@ function fits(kind: Kind, v: unknown): boolean {
  * SQL or of another type stops the request here, naming the query and the column, instead of
  * travelling on as `undefined` or a string where a number was meant.
  */
-export function rowsOf<S extends RowShape>(result: unknown, shape: S, query: string): RowOf<S>[] {
+export function rowsOf<const S extends RowShape>(result: unknown, shape: S, query: string): RowOf<S>[] {
   const list = (result as { rows?: unknown } | null)?.rows;
   if (!Array.isArray(list)) throw new Error(`${query}: the result has no rows`);
   const columns = Object.entries(shape).map(([name, spec]) => {
+    if (typeof spec !== 'string') return { name, nullable: false, kind: 'string' as Kind, oneOf: spec };
     const nullable = spec.endsWith('?');
-    return { name, nullable, kind: (nullable ? spec.slice(0, -1) : spec) as Kind };
+    return { name, nullable, kind: (nullable ? spec.slice(0, -1) : spec) as Kind, oneOf: null };
   });
   for (let i = 0; i < list.length; i++) {
     const row = list[i] as Record<string, unknown>;
     for (const c of columns) {
       const v = row[c.name];
       if (v === null && c.nullable) continue;
-      if (!fits(c.kind, v)) {
-        throw new Error(`${query}: row ${i} column ${c.name} is ${v === null ? 'null' : typeof v}, expected ${c.nullable ? `${c.kind} or null` : c.kind}`);
+      if (c.oneOf ? !c.oneOf.includes(v as string) : !fits(c.kind, v)) {
+        const expected = c.oneOf ? `one of ${c.oneOf.join(', ')}` : c.nullable ? `${c.kind} or null` : c.kind;
+        throw new Error(`${query}: row ${i} column ${c.name} is ${v === null ? 'null' : typeof v === 'string' && c.oneOf ? JSON.stringify(v) : typeof v}, expected ${expected}`);
       }
     }
   }

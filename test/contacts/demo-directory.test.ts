@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { rows } from '../../src/db/rows.js';
+import { rows } from '../helpers/db.js';
 import { seedDemo } from '../../src/features/demo/seed.js';
 import { seedDemoGroups } from '../../src/features/groups/demo.js';
 import { CITIES, PUBLIC_ACTIVITIES } from '../../src/features/demo/data.js';

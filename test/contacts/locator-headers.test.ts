@@ -6,7 +6,7 @@ import { activities, categories, regions } from '../../src/db/schema/references.
 import { normalizeKey } from '../../src/lib/text.js';
 import { addMember, createGroup } from '../../src/features/groups/service.js';
 import { LATIN_BLOCK, organizationNameKey, sortNameOf, transliterate, withoutLegalForm } from '../../src/features/organizations/model.js';
-import { rows } from '../../src/db/rows.js';
+import { rows } from '../helpers/db.js';
 import { GROUP_ROWS_EXACT_UP_TO } from '../../src/features/contacts/queries.js';
 
 // The locator matches the grouping's headers as well as names (issue 16, point 1); several words

@@ -7,7 +7,7 @@ import { makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, sample, uploadOk } from '../import/helpers.js';
 import { Locator } from '../../src/lib/search/locator.js';
 import { matchContacts } from '../../src/features/contacts/queries.js';
-import { rows } from '../../src/db/rows.js';
+import { rows } from '../helpers/db.js';
 
 // One-word queries are matched through contact_words (drizzle/0007_contact_words.sql), kept by
 // triggers; everything else through the search texts. These tests hold the two to the same answer

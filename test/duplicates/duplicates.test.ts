@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { createTestApp, type Client, type TestApp } from '../helpers/app.js';
 import { makeDocument, makeOrganization, makePerson } from '../helpers/factories.js';
 import { commit, outlookRuCsv, uploadOk } from '../import/helpers.js';
-import { rows } from '../../src/db/rows.js';
+import { rows } from '../helpers/db.js';
 import { persons, personPhotos } from '../../src/db/schema/persons.js';
 import { organizations } from '../../src/db/schema/organizations.js';
 import { groupMemberships, membershipDocuments } from '../../src/db/schema/groups.js';

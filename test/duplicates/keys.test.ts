@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { freshDatabase } from '../helpers/db.js';
+import { freshDatabase, rows } from '../helpers/db.js';
 import type { Database } from '../../src/db/client.js';
-import { rows } from '../../src/db/rows.js';
 import { organizationNameKey, webDomain } from '../../src/features/organizations/model.js';
 import { emailKey, phoneKey, uniteEmails, unitePhones } from '../../src/features/persons/model.js';
 import { scoreOf, uniteReasons } from '../../src/features/duplicates/model.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { makeOrganization } from '../helpers/factories.js';
-import { rows } from '../../src/db/rows.js';
+import { rows } from '../helpers/db.js';
 
 let t: TestApp;
 beforeAll(async () => {

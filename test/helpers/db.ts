@@ -34,3 +34,11 @@ export async function freshDatabase(): Promise<{ database: Database; url: string
     },
   };
 }
+
+/**
+ * The rows of a `db.execute(sql)` result, their type only asserted: for tests' own probes of the
+ * database. The app reads raw SQL through rowsOf (src/db/rows.ts), which checks each row.
+ */
+export function rows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

@@ -1,9 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
 import type { GroupCount, ListParams, Match, OrgRow, RowKey } from './types.js';
-import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
+import { ORG_COLUMNS, ORG_SHAPE, PERSON_COUNT } from './columns.js';
 
 /**
  * A page of what the locator matched, ordered, counted and cut here rather than in SQL: the match
@@ -18,11 +18,13 @@ export async function listMatched(
 ): Promise<{ rows: OrgRow[]; counts: GroupCount[]; hasPrev: boolean; hasNext: boolean; total: number; position: number }> {
   const ref = p.groupBy === 'organization' ? null : REFERENCE_TABLE[p.groupBy];
   const column = ref?.column ?? null;
-  const keyed = rows<{ id: number; sortKey: string; ref: number | null }>(
+  const keyed = rowsOf(
     await tx.execute(sql`
       select o.id, o.sort_name as "sortKey", ${column ? sql`o.${column}` : sql`null::int`} as ref
       from organizations o
       where o.id = any(${match.ids}::int[]) ${p.showArchived ? sql`` : sql`and o.archived_at is null`}`),
+    { id: 'number', sortKey: 'string', ref: 'number?' },
+    'contacts: matched organizations',
   );
   const refs = ref ? await referenceKeys(tx, ref.table) : null;
   const rankOf = new Map(match.orgRanks);
@@ -68,9 +70,11 @@ export async function listMatched(
   }
 
   const details = new Map(
-    rows<OrgRow>(
+    rowsOf(
       await tx.execute(sql`
         select x.*, ${PERSON_COUNT} from (select ${ORG_COLUMNS} from organizations o where o.id = any(${`{${slice.map((r) => r.key[4]).join(',')}}`}::int[])) x`),
+      ORG_SHAPE,
+      'contacts: matched page',
     ).map((r) => [Number(r.id), r]),
   );
   const page: OrgRow[] = slice.map((r) => ({
@@ -86,7 +90,7 @@ export async function listMatched(
 }
 
 async function referenceKeys(tx: Tx, table: SQL) {
-  const list = rows<{ id: number; key: string; label: string }>(await tx.execute(sql`select id, sort_key as key, name as label from ${table}`));
+  const list = rowsOf(await tx.execute(sql`select id, sort_key as key, name as label from ${table}`), { id: 'number', key: 'string', label: 'string' }, 'contacts: reference keys');
   return new Map(list.map((r) => [Number(r.id), { key: r.key, label: r.label }]));
 }
 

@@ -1,16 +1,17 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import type { Grouping } from '../../lib/search/groupings.js';
 import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
 import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
 import { escapeLike } from '../../lib/text.js';
-import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
+import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
 import { listMatched } from './matched.js';
-import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow, type PersonRow } from './types.js';
+import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow } from './types.js';
 import { mailingGroups, referenceSource, walkGroups } from './walk.js';
 
 type MatchRow = { id: number | null; rank: number; n: number; own: number };
+const MATCH_ROW = { id: 'number?', rank: 'number', n: 'number', own: 'number' } as const;
 
 /** The persons and organizations the locator matches: the exact pass, then near misses when few. */
 export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, groupBy: Grouping | null = null): Promise<Match> {
@@ -29,10 +30,12 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
     add(await pass(false));
     // Organizations under a header the query names: exact matches (rank 0), each counted once.
     if (groupBy) {
-      add(rows<MatchRow>(
+      add(rowsOf(
         await tx.execute(sql`
           select o.id, 0 as rank, 0 as n, 1 as own from organizations o
           where ${L.header(sql`o`, groupBy)} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
+        MATCH_ROW,
+        'contacts: organizations under a matched header',
       ));
     }
     // Persons and organizations matched exactly, the same count prepare() makes for other queries.
@@ -56,7 +59,7 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
  * several words, with phone digits, or shorter than three characters.
  */
 async function textPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolean): Promise<MatchRow[]> {
-  return rows<MatchRow>(
+  return rowsOf(
     await tx.execute(sql`
       select id, min(rank)::int as rank, sum(n)::int as n, sum(own)::int as own from (
         select p.organization_id as id, case when ${fuzzy ? sql`false` : L.personPrefix(sql`p`)} then 0 else ${sql.raw(String(fuzzy ? APPROXIMATE : 1))} end as rank, 1 as n, 0 as own
@@ -68,6 +71,8 @@ async function textPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boolea
         from organizations o
         where ${fuzzy ? sql`${L.fuzzy(sql`o`)} and not ${L.organizationExact(sql`o`)}` : L.organizationExact(sql`o`)}
       ) u group by id`),
+    MATCH_ROW,
+    'contacts: text pass',
   );
 }
 
@@ -83,7 +88,7 @@ async function wordsPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boole
   const words = fuzzy ? L.nearMissWords() : L.containingWords();
   const rank = fuzzy ? sql.raw(String(APPROXIMATE)) : L.wordRank(sql`c.word`);
   const notExact = fuzzy ? sql`and c.card not in (select e.card from contact_words e where e.word = any(${L.containingWords()}))` : sql``;
-  return rows<MatchRow>(
+  return rowsOf(
     await tx.execute(sql`
       select id, min(rank)::int as rank, count(*) filter (where card > 0)::int as n, count(*) filter (where card < 0)::int as own
       from (
@@ -92,6 +97,8 @@ async function wordsPass(tx: Tx, L: Locator, showArchived: boolean, fuzzy: boole
         where c.word = any(${words}) and ${live} ${notExact}
         group by c.organization_id, c.card
       ) u group by id`),
+    MATCH_ROW,
+    'contacts: words pass',
   );
 }
 
@@ -159,10 +166,10 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
     const unaffiliated = async () =>
       match
         ? match.unaffiliated
-        : Number(rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from persons p where p.organization_id is null ${p.showArchived ? sql`` : sql`and p.archived_at is null`}`))[0].n);
+        : Number(rowsOf(await tx.execute(sql`select count(*)::int as n from persons p where p.organization_id is null ${p.showArchived ? sql`` : sql`and p.archived_at is null`}`), { n: 'number' }, 'contacts: without organization')[0].n);
     // Under mailing groups an organization may stand several times: the total counts it once.
     const total = async () =>
-      Number(rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${live}`))[0].n);
+      Number(rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${live}`), { n: 'number' }, 'contacts: organizations total')[0].n);
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
@@ -202,15 +209,17 @@ export const GROUP_ROWS_EXACT_UP_TO = 20_000;
  */
 async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<{ n: number; exact: boolean }> {
   if (match) {
-    const [r] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from ${filtered({ ...p, groupBy: 'group' }, match)}`));
+    const [r] = rowsOf(await tx.execute(sql`select count(*)::int as n from ${filtered({ ...p, groupBy: 'group' }, match)}`), { n: 'number' }, 'contacts: matched rows by group');
     return { n: Number(r.n), exact: true };
   }
   const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
-  const [bound] = rows<{ refs: number; none: number }>(
+  const [bound] = rowsOf(
     await tx.execute(sql`select coalesce(sum(o.group_refs), 0)::bigint as refs, count(*) filter (where o.group_refs = 0)::int as none from organizations o where ${live}`),
+    { refs: 'numeric', none: 'number' },
+    'contacts: memberships bound',
   );
   if (Number(bound.refs) > GROUP_ROWS_EXACT_UP_TO) return { n: GROUP_ROWS_EXACT_UP_TO, exact: false };
-  const [r] = rows<{ n: number }>(
+  const [r] = rowsOf(
     await tx.execute(sql`
       select count(*)::int as n from (
         select m.group_id, m.organization_id as id from group_memberships m
@@ -219,6 +228,8 @@ async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<{ 
         select m.group_id, ps.organization_id from group_memberships m join persons ps on ps.id = m.person_id
         where m.removed_at is null and ps.archived_at is null and ps.organization_id is not null
       ) gm join mailing_groups g on g.id = gm.group_id and g.archived_at is null join organizations o on o.id = gm.id and ${live}`),
+    { n: 'number' },
+    'contacts: rows by group',
   );
   return { n: Number(r.n) + Number(bound.none), exact: true };
 }
@@ -240,11 +251,13 @@ function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): 
  */
 async function letterCounts(tx: Tx, letters: string[], showArchived: boolean): Promise<GroupCount[]> {
   if (!letters.length) return [];
-  const found = rows<{ i: number; n: number }>(
+  const found = rowsOf(
     await tx.execute(sql.join(
       letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_name like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
       sql` union all `,
     )),
+    { i: 'number', n: 'number' },
+    'contacts: letter counts',
   );
   return found.map((r) => ({ groupEmpty: false, groupKey: letters[Number(r.i)], groupLabel: null, count: Number(r.n) }));
 }
@@ -263,24 +276,28 @@ async function listFiltered(tx: Tx, p: FilteredParams, match: Match | null): Pro
   const order = alphabetical
     ? sql`x."sortKey" ${dir}, x.id ${dir}`
     : sql`x."groupEmpty" ${dir}, x."groupKey" ${dir}, x."rank" ${dir}, x."sortKey" ${dir}, x.id ${dir}`;
-  const page = rows<OrgRow>(
+  const page = rowsOf(
     await tx.execute(sql`
       select x.*, ${PERSON_COUNT}
       from ${filtered(p, match)} ${where}
       order by ${order}
       limit ${p.size + 1}`),
+    ORG_ROW_SHAPE,
+    'contacts: page',
   );
   const done = finish(page, p.size, p, reverse);
   // Header counts only for the groups this page shows.
   const shown = [...new Map(done.rows.map((r) => [`${r.groupEmpty}|${r.groupKey}`, r])).values()];
   if (alphabetical) return { ...done, counts: await letterCounts(tx, shown.map((r) => r.groupKey), p.showArchived) };
   const counts = shown.length
-    ? rows<GroupCount>(
+    ? rowsOf(
         await tx.execute(sql`
           select x."groupEmpty", x."groupKey", min(x."groupLabel") as "groupLabel", count(*)::int as count
           from ${filtered(p, match)}
           where (x."groupEmpty", x."groupKey") in (${sql.join(shown.map((r) => sql`(${r.groupEmpty}, ${r.groupKey})`), sql`, `)})
           group by x."groupEmpty", x."groupKey"`),
+        { groupEmpty: 'boolean', groupKey: 'string', groupLabel: 'string?', count: 'number' },
+        'contacts: header counts',
       )
     : [];
   return { ...done, counts: counts.map((r) => ({ ...r, count: Number(r.count) })) };
@@ -304,12 +321,14 @@ export async function listPersonsOf(db: Db, organizationId: number | null, locat
       filter = sql`and (${orgMatches} or ${locator.person(sql`p`)})`;
       rank = sql`case when ${locator.personPrefix(sql`p`)} then 0 when ${locator.person(sql`p`)} then 1 else 2 end`;
     }
-    const result = rows<PersonRow>(
+    const result = rowsOf(
       await tx.execute(sql`
         select p.id, p.surname, p.first_name as "firstName", p.patronymic, p.job_title as "jobTitle", p.influence,
           p.archived_at as "archivedAt", exists (select 1 from person_photos ph where ph.person_id = p.id) as "hasPhoto", ${rank} as "rank"
         from persons p where ${orgCond} ${archived} ${filter}
         order by 9, p.sort_key, p.id limit ${opts.limit + 1}`),
+      { id: 'number', surname: 'string', firstName: 'string', patronymic: 'string', jobTitle: 'string', influence: 'number', archivedAt: 'date?', hasPhoto: 'boolean', rank: 'number' },
+      'contacts: persons of an organization',
     );
     const more = result.length > opts.limit;
     if (more) result.pop();

@@ -11,7 +11,7 @@ export interface OrgRow {
   groupId: number | null;
   name: string;
   shortName: string;
-  archivedAt: Date | null;
+  archivedAt: Date | string | null;
   locality: string;
   personCount: number;
   groupEmpty: boolean;
@@ -87,7 +87,7 @@ export interface PersonRow {
   patronymic: string;
   jobTitle: string;
   influence: number;
-  archivedAt: Date | null;
+  archivedAt: Date | string | null;
   hasPhoto: boolean;
   rank: number;
 }

@@ -1,8 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import type { GroupCount, ListParams, OrgRow } from './types.js';
-import { ORG_COLUMNS, PERSON_COUNT } from './columns.js';
+import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
 
 /**
  * A grouping the list can walk group by group: the groups in key order, the organizations of one
@@ -35,12 +35,14 @@ export const mailingGroups: WalkSource = {
     const cmp = dir === 'desc' ? (inclusive ? sql`<=` : sql`<`) : inclusive ? sql`>=` : sql`>`;
     // A group with no active membership at all lists nothing (one with members lists at least
     // the organizations its members work for, usually).
-    return rows<{ id: number; key: string; label: string }>(
+    return rowsOf(
       await tx.execute(sql`
         select id, sort_key as key, name as label from mailing_groups g
         where archived_at is null ${from === null ? sql`` : sql`and sort_key ${cmp} ${from}`}
           and exists (select 1 from group_memberships m where m.group_id = g.id and m.removed_at is null)
         order by sort_key ${dir === 'desc' ? sql`desc` : sql`asc`} limit ${limit}`),
+      { id: 'number', key: 'string', label: 'string' },
+      'contacts: mailing groups to walk',
     ).map((g) => ({ key: g.key, label: g.label, ids: [Number(g.id)] }));
   },
   members(g) {
@@ -68,12 +70,14 @@ export function referenceSource(table: SQL, column: SQL): WalkSource {
     async groups(tx, from, inclusive, limit, dir, live) {
       const cmp = dir === 'desc' ? (inclusive ? sql`<=` : sql`<`) : inclusive ? sql`>=` : sql`>`;
       // Only values some listed organization has: one probe of the (value, name) index each.
-      return rows<{ key: string; label: string; ids: number[] | string }>(
+      return rowsOf(
         await tx.execute(sql`
           select sort_key as key, min(name) as label, array_agg(id) as ids from ${table} t
           where exists (select 1 from organizations o where o.${column} = t.id and ${live})
           ${from === null ? sql`` : sql`and sort_key ${cmp} ${from}`}
           group by sort_key order by sort_key ${dir === 'desc' ? sql`desc` : sql`asc`} limit ${limit}`),
+        { key: 'string', label: 'string', ids: 'json' },
+        'contacts: reference values to walk',
       ).map((g) => ({ key: g.key, label: g.label, ids: intArray(g.ids) }));
     },
     members(g) {
@@ -85,9 +89,9 @@ export function referenceSource(table: SQL, column: SQL): WalkSource {
 }
 
 /** PGlite hands int[] over as an array, node-postgres too; a literal only if a driver did not parse it. */
-function intArray(v: number[] | string): number[] {
+function intArray(v: unknown): number[] {
   if (Array.isArray(v)) return v.map(Number);
-  return v.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
+  return String(v).replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
 }
 
 type Core = { rows: OrgRow[]; counts: GroupCount[]; more: boolean };
@@ -126,7 +130,7 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
   /** Several groups in one statement (each its own limited, counted SELECT), rows kept in walk order. */
   const ofGroups = async (gs: WalkGroup[], after: [string, number] | null) => {
     const statement = gs.length === 1 ? groupSelect(gs[0], 0, after) : sql.join(gs.map((g, i) => sql`(${groupSelect(g, i, i === 0 ? after : null)})`), sql` union all `);
-    const found = rows<OrgRow & { n: number; walkPos: number }>(await tx.execute(statement));
+    const found = rowsOf(await tx.execute(statement), { ...ORG_ROW_SHAPE, n: 'numeric', walkPos: 'number' }, 'contacts: groups walked');
     found.sort((a, b) => Number(a.walkPos) - Number(b.walkPos));
     for (const [i, g] of gs.entries()) {
       const of = found.filter((r) => Number(r.walkPos) === i);
@@ -137,7 +141,7 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
   };
 
   const ofNone = async (after: [string, number] | null) => {
-    const found = rows<OrgRow>(
+    const found = rowsOf(
       await tx.execute(sql`
         select x.*, ${PERSON_COUNT} from (
           select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", 0 as "rank"
@@ -146,9 +150,11 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
           order by o.sort_name ${order}, o.id ${order}
           limit ${want - out.length}
         ) x`),
+      ORG_ROW_SHAPE,
+      'contacts: organizations in no group',
     );
     if (found.length) {
-      const [{ n }] = rows<{ n: number }>(await tx.execute(sql`select count(*)::int as n from organizations o where ${source.none} and ${live}`));
+      const [{ n }] = rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o where ${source.none} and ${live}`), { n: 'number' }, 'contacts: count in no group');
       counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: Number(n) });
     }
     out.push(...found);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { documents } from '../../db/schema/documents.js';
-import { anyInt } from '../../lib/sql.js';
+import { anyInt } from '../../db/bulk.js';
 
 /**
  * A counterparty named on a registered document has history: "delete" archives it instead, and

@@ -1,5 +1,5 @@
-import { rows } from '../../db/rows.js';
-import { and, asc, count, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { rowsOf } from '../../db/rows.js';
+import { and, asc, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.js';
 import { documentFiles, documents, type Direction, type Document } from '../../db/schema/documents.js';
@@ -129,8 +129,10 @@ export const COUNT_CAP = 10_000;
 
 /** How many documents match, up to COUNT_CAP + 1 (more means "more than COUNT_CAP"). */
 export async function countFiltered(db: Db, f: DocumentFilter): Promise<number> {
-  const [row] = rows<{ n: number }>(
+  const [row] = rowsOf(
     await db.execute(sql`select count(*)::int as n from (select 1 from ${documents} where ${where(f) ?? sql`true`} limit ${COUNT_CAP + 1}) x`),
+    { n: 'number' },
+    'documents: count',
   );
   return Number(row.n);
 }
@@ -146,13 +148,6 @@ export async function countDocuments(db: Db | Tx, who: Counterparty): Promise<{ 
     .from(documents)
     .where(cond);
   return { incoming: Number(row?.incoming ?? 0), outgoing: Number(row?.outgoing ?? 0) };
-}
-
-/** True when a document names the counterparty itself (not through its persons). */
-export async function hasDocuments(db: Db | Tx, who: Counterparty): Promise<boolean> {
-  const cond = 'personId' in who ? eq(documents.personId, who.personId) : eq(documents.organizationId, who.organizationId);
-  const rows = await db.select({ id: documents.id }).from(documents).where(cond).limit(1);
-  return rows.length > 0;
 }
 
 export type DocumentView = Document & {

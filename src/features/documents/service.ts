@@ -7,7 +7,7 @@ import { cleanText, normalizeKey } from '../../lib/text.js';
 import { FormReader } from '../../lib/validate.js';
 import { requireSecretary } from '../../lib/access.js';
 import { diff, recordAudit } from '../audit/service.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { parseDate, yearOf } from './dates.js';
 import { MAX_DOCUMENT_BYTES, type UploadedFile } from './files.js';
 import { allocateSeq, allocateSeqs, formatRegNumber } from './numbers.js';
@@ -239,13 +239,15 @@ export async function registerOutgoingCopies(
     });
     // One JSON parameter per batch: a 1,000-row VALUES list built by the query builder held the
     // event loop for most of a second.
-    const returned = rows<{ id: number; reg_number: string }>(
+    const returned = rowsOf(
       await tx.execute(sql`
         insert into documents (direction, reg_year, reg_seq, reg_number, reg_date, subject, note, organization_id, person_id, search_text, created_by, updated_by)
         select 'outgoing', reg_year, reg_seq, reg_number, reg_date, subject, note, organization_id, person_id, search_text, created_by, updated_by
         from jsonb_to_recordset(${JSON.stringify(values.map(snake))}::jsonb)
           as x(reg_year int, reg_seq int, reg_number text, reg_date date, subject text, note text, organization_id int, person_id int, search_text text, created_by int, updated_by int)
         returning id, reg_number`),
+      { id: 'number', reg_number: 'string' },
+      'documents: outgoing batch',
     );
     // Paired by number, not by position: RETURNING's order is not a promise of PostgreSQL's.
     const idOf = new Map(returned.map((r) => [r.reg_number, Number(r.id)]));

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows, rowsOf } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { auditLog } from '../../db/schema/audit.js';
-import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
+import { cardMerges, DUPLICATE_KINDS, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { personEmails, personPhones, personPhotos, persons, type PhoneKind } from '../../db/schema/persons.js';
 import { activities, categories, regions } from '../../db/schema/references.js';
@@ -197,7 +197,7 @@ export async function pageCandidates(
   if (opts.before) where.push(sql`${key} > ${cur(opts.before)}`);
   const dir = backwards ? sql`asc` : sql`desc`;
   const order = opts.kind ? sql`c.kind ${dir}, c.score ${dir}, c.a_id ${dir}, c.b_id ${dir}` : sql`c.score ${dir}, c.kind ${dir}, c.a_id ${dir}, c.b_id ${dir}`;
-  const r = rows<Record<string, unknown>>(
+  const r = rowsOf(
     await db.execute(sql`
       select c.kind, c.a_id, c.b_id, c.reasons, c.score,
         case c.kind when 'person' then (select concat_ws(' ', p.surname, p.first_name, p.patronymic) from persons p where p.id = c.a_id)
@@ -212,12 +212,14 @@ export async function pageCandidates(
       ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
       order by ${order}
       limit ${opts.limit}`),
+    { kind: DUPLICATE_KINDS, a_id: 'number', b_id: 'number', reasons: 'string[]', score: 'number', a_name: 'string?', b_name: 'string?', a_detail: 'string?', b_detail: 'string?' },
+    'duplicates: page',
   );
   const list = r.map((x) => ({
-    kind: x.kind as DuplicateKind,
+    kind: x.kind,
     aId: Number(x.a_id),
     bId: Number(x.b_id),
-    reasons: x.reasons as string[],
+    reasons: x.reasons,
     score: Number(x.score),
     aName: String(x.a_name ?? ''),
     bName: String(x.b_name ?? ''),

@@ -1,10 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { rows, rowsOf } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { cardMerges, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { organizations } from '../../db/schema/organizations.js';
-import { persons, type PhoneKind } from '../../db/schema/persons.js';
+import { persons } from '../../db/schema/persons.js';
 import type { User } from '../../db/schema/users.js';
 import type { CardHooks } from '../../lib/card-hooks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
@@ -206,12 +206,14 @@ export async function mergeCards(db: Db, actor: User, input: MergeInput): Promis
 
     // The merged cards: archived, pointing at the survivor, their own history saying so.
     const t = kind === 'person' ? persons : organizations;
-    const gone = rows<{ id: number; archived_at: string | null; version: number }>(
+    const gone = rowsOf(
       await tx.execute(sql`
         with old as (select id, archived_at from ${t} where id = ${q.intArray(losers)})
         update ${t} x set archived_at = coalesce(x.archived_at, now()), merged_into = ${survivor.id}, version = x.version + 1,
           updated_at = now(), updated_by = ${actor.id}
         from old where x.id = old.id returning x.id, old.archived_at::text as archived_at, x.version`),
+      { id: 'number', archived_at: 'string?', version: 'number' },
+      'merge: cards archived',
     );
     snap.losers = gone.map((g) => ({ id: Number(g.id), archivedAt: g.archived_at === null ? null : String(g.archived_at), versionAfter: Number(g.version) }));
     for (const id of losers) {
@@ -286,10 +288,14 @@ async function moveLinks(tx: Tx, actor: User, kind: DuplicateKind, survivorId: n
  * survivor's. Returns each one's photo as the history records it, from before the swap.
  */
 async function swapPhotos(tx: Tx, a: number, b: number): Promise<Map<number, string | null>> {
-  const taken = rows<Record<string, unknown>>(await tx.execute(sql`delete from person_photos where person_id in (${a}, ${b}) returning *`));
+  const taken = rowsOf(
+    await tx.execute(sql`delete from person_photos where person_id in (${a}, ${b}) returning *`),
+    { person_id: 'number', thumbnail: 'bytes', original: 'bytes', original_type: 'string', width: 'number', height: 'number' },
+    'merge: photos taken',
+  );
   const labels = new Map<number, string | null>([[a, null], [b, null]]);
   for (const p of taken) {
-    labels.set(Number(p.person_id), photoLabel({ original: p.original as Buffer, originalType: String(p.original_type), width: Number(p.width), height: Number(p.height) }));
+    labels.set(Number(p.person_id), photoLabel({ original: p.original, originalType: String(p.original_type), width: Number(p.width), height: Number(p.height) }));
   }
   for (const p of taken) {
     const to = Number(p.person_id) === a ? b : a;
@@ -409,4 +415,3 @@ export async function undoMerge(db: Db, actor: User, mergeId: number): Promise<{
 }
 
 export { StaleError };
-export type PhoneRow = { kind: PhoneKind; number: string };

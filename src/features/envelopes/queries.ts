@@ -5,7 +5,7 @@ import { ADDRESS_FIELDS } from '../../db/schema/address.js';
 import { groupMemberships, mailingGroups } from '../../db/schema/groups.js';
 import { organizations } from '../../db/schema/organizations.js';
 import { persons } from '../../db/schema/persons.js';
-import type { MemberRow, OrganizationPart, PersonPart } from './recipient.js';
+import type { MemberRow, OrganizationPart } from './recipient.js';
 
 // The person's organization and the member organization are the same table joined twice.
 const personOrg = alias(organizations, 'person_org');
@@ -28,16 +28,6 @@ const personColumns = {
 };
 const orgColumns = <T extends typeof organizations | typeof personOrg>(t: T) => ({ id: t.id, name: t.name, shortName: t.shortName, archivedAt: t.archivedAt, ...addressColumns(t) });
 
-/** Only what an envelope needs: a group of 10,000 members stays a small result. */
-function selectMembers(db: Db) {
-  return db
-    .select({ person: personColumns, personOrganization: orgColumns(personOrg), organization: orgColumns(organizations) })
-    .from(groupMemberships)
-    .leftJoin(persons, eq(persons.id, groupMemberships.personId))
-    .leftJoin(personOrg, eq(personOrg.id, persons.organizationId))
-    .leftJoin(organizations, eq(organizations.id, groupMemberships.organizationId));
-}
-
 export function findGroup(db: Db, id: number) {
   return db
     .select({ id: mailingGroups.id, name: mailingGroups.name, archivedAt: mailingGroups.archivedAt })
@@ -46,7 +36,6 @@ export function findGroup(db: Db, id: number) {
     .then((r) => r[0]);
 }
 
-/** The current members of a group (removed ones excluded), persons and organizations in one alphabetical list. */
 /** A group's current memberships, counted. */
 export async function countGroupMembers(db: Db, groupId: number): Promise<number> {
   const [r] = await db
@@ -56,6 +45,7 @@ export async function countGroupMembers(db: Db, groupId: number): Promise<number
   return Number(r.n);
 }
 
+/** The current members of a group (removed ones excluded), persons and organizations in one alphabetical list. */
 export async function groupMembers(db: Db, groupId: number): Promise<MemberRow[]> {
   // The order first (two ids a member), then the members' columns in chunks: one result of
   // 10,000 rows of 40 columns was mapped in one go and held the event loop for half a second.

@@ -1,8 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../db/schema/address.js';
+import { ADDRESS_FIELDS, type Address, type AddressField } from '../../db/schema/address.js';
 import type { Translate } from '../../i18n/index.js';
 import { ahead } from '../../lib/ahead.js';
+import type { RowOf } from '../../db/rows.js';
 import { listDocuments, type DocumentCursor, type DocumentFilter } from '../documents/service.js';
 import { postalAddress } from '../persons/model.js';
 import { bounds, contactsOfPersons, keyset } from './queries.js';
@@ -29,36 +30,23 @@ const ADDRESS_SQL = (alias: string, prefix: string) =>
     ADDRESS_FIELDS.map((f) => `${alias}.${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} as "${prefix}${f}"`).join(', '),
   );
 
-interface OrganizationColumns {
-  orgName: string | null;
-  orgShortName: string | null;
-  orgRegion: string | null;
-  orgActivity: string | null;
-  orgCategory: string | null;
-  orgPhones: string | null;
-  orgEmail: string | null;
-  orgWebsite: string | null;
-  orgArchived: boolean | null;
-}
-
 type Prefixed<P extends string> = { [K in keyof Address as `${P}${K}`]: string | null };
 
-interface PersonRow extends OrganizationColumns, Prefixed<'p_'>, Prefixed<'o_'> {
-  id: number;
-  sortKey: string;
-  surname: string;
-  firstName: string;
-  patronymic: string;
-  jobTitle: string;
-  note: string;
-  archived: boolean;
-}
-
-interface OrganizationRow extends OrganizationColumns, Prefixed<'o_'> {
-  id: number;
-  sortKey: string;
-  note: string;
-}
+/** What ORGANIZATION_SQL and ADDRESS_SQL read, as rowsOf checks it (null where no organization is joined). */
+const ORGANIZATION_SHAPE = {
+  orgName: 'string?',
+  orgShortName: 'string?',
+  orgRegion: 'string?',
+  orgActivity: 'string?',
+  orgCategory: 'string?',
+  orgPhones: 'string?',
+  orgEmail: 'string?',
+  orgWebsite: 'string?',
+  orgArchived: 'boolean?',
+} as const;
+type OrganizationColumns = RowOf<typeof ORGANIZATION_SHAPE>;
+const prefixedShape = <P extends string>(prefix: P) =>
+  Object.fromEntries(ADDRESS_FIELDS.map((f) => [`${prefix}${f}`, 'string?'])) as { [K in AddressField as `${P}${K}`]: 'string?' };
 
 const ORGANIZATION_SQL = (o: string) =>
   sql.raw(`${o}.name as "orgName", ${o}.short_name as "orgShortName", r.name as "orgRegion", a.name as "orgActivity", c.name as "orgCategory",
@@ -67,7 +55,7 @@ const REFERENCES_SQL = (o: string) =>
   sql.raw(`left join regions r on r.id = ${o}.region_id left join activities a on a.id = ${o}.activity_id left join categories c on c.id = ${o}.category_id`);
 
 function personBatches(db: Db, scope: ScopeSql) {
-  return keyset<PersonRow>(
+  return keyset(
     db,
     scope,
     (after: SQL) => sql`
@@ -76,13 +64,27 @@ function personBatches(db: Db, scope: ScopeSql) {
     from persons x left join organizations po on po.id = x.organization_id ${REFERENCES_SQL('po')}
     where ${scope.person(sql`x`, sql`po`)} and ${after}
     order by x.sort_key, x.id`,
+    {
+      id: 'number',
+      sortKey: 'string',
+      surname: 'string',
+      firstName: 'string',
+      patronymic: 'string',
+      jobTitle: 'string',
+      note: 'string',
+      archived: 'boolean',
+      ...prefixedShape('p_'),
+      ...ORGANIZATION_SHAPE,
+      ...prefixedShape('o_'),
+    },
+    'spreadsheet: persons',
     BATCH,
   );
 }
 
 /** Organizations of the scope none of whose persons is in the file. */
 function organizationBatches(db: Db, scope: ScopeSql) {
-  return keyset<OrganizationRow>(
+  return keyset(
     db,
     scope,
     (after: SQL) => sql`
@@ -92,6 +94,8 @@ function organizationBatches(db: Db, scope: ScopeSql) {
       and not exists (select 1 from persons sp left join organizations spo on spo.id = sp.organization_id where sp.organization_id = x.id and ${scope.person(sql`sp`, sql`spo`)})
       and ${after}
     order by x.sort_key, x.id`,
+    { id: 'number', sortKey: 'string', note: 'string', ...ORGANIZATION_SHAPE, ...prefixedShape('o_') },
+    'spreadsheet: organizations',
     BATCH,
   );
 }

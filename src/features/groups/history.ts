@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { groupMemberships } from '../../db/schema/groups.js';
-import { anyInt } from '../../lib/sql.js';
+import { anyInt } from '../../db/bulk.js';
 
 /**
  * A counterparty that ever was in a group (removed since or not) has history: it is archived,

@@ -1,9 +1,12 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { documents } from '../../db/schema/documents.js';
-import { groupMemberships, mailingGroups, membershipDocuments, type MailingGroup } from '../../db/schema/groups.js';
+import { GROUP_MARKS, groupMemberships, mailingGroups, membershipDocuments, type MailingGroup } from '../../db/schema/groups.js';
+import { organizations } from '../../db/schema/organizations.js';
+import { persons } from '../../db/schema/persons.js';
 import { users } from '../../db/schema/users.js';
-import { rows } from '../../db/rows.js';
+import { Locator } from '../../lib/search/locator.js';
+import { rowsOf, type RowOf } from '../../db/rows.js';
 
 
 export async function findGroup(db: Db | Tx, id: number): Promise<MailingGroup | undefined> {
@@ -11,10 +14,20 @@ export async function findGroup(db: Db | Tx, id: number): Promise<MailingGroup |
   return g;
 }
 
-export interface GroupListRow extends MailingGroup {
-  persons: number;
-  organizations: number;
-}
+const GROUP_LIST_ROW = {
+  id: 'number',
+  name: 'string',
+  sortKey: 'string',
+  description: 'string',
+  mark: GROUP_MARKS,
+  archivedAt: 'date?',
+  version: 'number',
+  createdAt: 'date',
+  updatedAt: 'date',
+  persons: 'number',
+  organizations: 'number',
+} as const;
+export type GroupListRow = RowOf<typeof GROUP_LIST_ROW>;
 
 /** Groups with their active member counts (persons, organizations). */
 /**
@@ -35,8 +48,10 @@ const GROUP_ORGANIZATIONS = sql`(select count(*) from organizations o where o.ar
 /** The counts of some groups, by the one definition above. */
 export async function groupCounts(db: Db | Tx, ids: number[]): Promise<Map<number, { persons: number; organizations: number }>> {
   if (!ids.length) return new Map();
-  const found = rows<{ id: number; persons: number; organizations: number }>(
+  const found = rowsOf(
     await db.execute(sql`select g.id, ${GROUP_PERSONS} as persons, ${GROUP_ORGANIZATIONS} as organizations from mailing_groups g where g.id = any(${`{${ids.join(',')}}`}::int[])`),
+    { id: 'number', persons: 'number', organizations: 'number' },
+    'groups: counts',
   );
   return new Map(found.map((r) => [Number(r.id), { persons: Number(r.persons), organizations: Number(r.organizations) }]));
 }
@@ -44,14 +59,16 @@ export async function groupCounts(db: Db | Tx, ids: number[]): Promise<Map<numbe
 /** Only the persons' count of some groups (the /contacts walk already counted their organizations). */
 export async function groupPersonCounts(db: Db | Tx, ids: number[]): Promise<Map<number, number>> {
   if (!ids.length) return new Map();
-  const found = rows<{ id: number; persons: number }>(
+  const found = rowsOf(
     await db.execute(sql`select g.id, ${GROUP_PERSONS} as persons from mailing_groups g where g.id = any(${`{${ids.join(',')}}`}::int[])`),
+    { id: 'number', persons: 'number' },
+    'groups: persons counts',
   );
   return new Map(found.map((r) => [Number(r.id), Number(r.persons)]));
 }
 
 export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}): Promise<GroupListRow[]> {
-  return rows<GroupListRow>(
+  return rowsOf(
     await db.execute(sql`
       select g.id, g.name, g.sort_key as "sortKey", g.description, g.mark, g.archived_at as "archivedAt", g.version,
         g.created_at as "createdAt", g.updated_at as "updatedAt",
@@ -59,6 +76,8 @@ export async function listGroups(db: Db, opts: { showArchived?: boolean } = {}):
       from mailing_groups g
       ${opts.showArchived ? sql`` : sql`where g.archived_at is null`}
       order by g.sort_key, g.id`),
+    GROUP_LIST_ROW,
+    'groups: list',
   ).map((r) => ({ ...r, persons: Number(r.persons), organizations: Number(r.organizations) }));
 }
 
@@ -78,7 +97,7 @@ export interface MembershipRow {
 /** The memberships of one person or organization (active first, then former ones). */
 export async function membershipsOf(db: Db, member: { personId: number } | { organizationId: number }, opts: { includeRemoved?: boolean } = {}): Promise<MembershipRow[]> {
   const cond = 'personId' in member ? sql`m.person_id = ${member.personId}` : sql`m.organization_id = ${member.organizationId}`;
-  const list = rows<Omit<MembershipRow, 'documents'>>(
+  const list = rowsOf(
     await db.execute(sql`
       select m.id, m.group_id as "groupId", g.name as "groupName", g.mark as "groupMark", m.reason, m.added_at as "addedAt",
         ua.name as "addedByName", m.removed_at as "removedAt", ur.name as "removedByName"
@@ -86,6 +105,18 @@ export async function membershipsOf(db: Db, member: { personId: number } | { org
       left join users ua on ua.id = m.added_by left join users ur on ur.id = m.removed_by
       where ${cond} ${opts.includeRemoved ? sql`` : sql`and m.removed_at is null`}
       order by (m.removed_at is not null), g.sort_key, m.added_at desc`),
+    {
+      id: 'number',
+      groupId: 'number',
+      groupName: 'string',
+      groupMark: GROUP_MARKS,
+      reason: 'string',
+      addedAt: 'date',
+      addedByName: 'string?',
+      removedAt: 'date?',
+      removedByName: 'string?',
+    },
+    'groups: memberships of a card',
   );
   const docs = await documentsOfMemberships(db, list.map((m) => m.id));
   return list.map((m) => ({ ...m, addedAt: new Date(m.addedAt), removedAt: m.removedAt ? new Date(m.removedAt) : null, documents: docs.get(m.id) ?? [] }));
@@ -114,6 +145,8 @@ export function findActiveMembership(db: Db | Tx, groupId: number, member: { per
 }
 
 export type Badge = { groupId: number; name: string; mark: 'priority' | 'warning' };
+/** The marks that make a badge (the queries leave out 'none'). */
+const BADGE_MARKS = ['priority', 'warning'] as const;
 
 /**
  * Badges of marked groups for many persons at once (lists, cards): a person carries the badges of
@@ -122,7 +155,7 @@ export type Badge = { groupId: number; name: string; mark: 'priority' | 'warning
 export async function badgesForPersons(db: Db, personIds: number[]): Promise<Map<number, Badge[]>> {
   const map = new Map<number, Badge[]>();
   if (!personIds.length) return map;
-  const list = rows<{ personId: number; groupId: number; name: string; mark: 'priority' | 'warning' }>(
+  const list = rowsOf(
     await db.execute(sql`
       select distinct p.id as "personId", g.id as "groupId", g.name, g.mark, g.sort_key
       from persons p
@@ -130,6 +163,8 @@ export async function badgesForPersons(db: Db, personIds: number[]): Promise<Map
       join mailing_groups g on g.id = m.group_id and g.archived_at is null and g.mark <> 'none'
       where p.id in (${sql.join(personIds.map((id) => sql`${id}`), sql`, `)})
       order by g.sort_key`),
+    { personId: 'number', groupId: 'number', name: 'string', mark: BADGE_MARKS },
+    'groups: badges of persons',
   );
   for (const b of list) map.set(b.personId, [...(map.get(b.personId) ?? []), { groupId: b.groupId, name: b.name, mark: b.mark }]);
   return map;
@@ -138,12 +173,14 @@ export async function badgesForPersons(db: Db, personIds: number[]): Promise<Map
 export async function badgesForOrganizations(db: Db, orgIds: number[]): Promise<Map<number, Badge[]>> {
   const map = new Map<number, Badge[]>();
   if (!orgIds.length) return map;
-  const list = rows<{ orgId: number; groupId: number; name: string; mark: 'priority' | 'warning' }>(
+  const list = rowsOf(
     await db.execute(sql`
       select distinct m.organization_id as "orgId", g.id as "groupId", g.name, g.mark, g.sort_key
       from group_memberships m join mailing_groups g on g.id = m.group_id and g.archived_at is null and g.mark <> 'none'
       where m.removed_at is null and m.organization_id in (${sql.join(orgIds.map((id) => sql`${id}`), sql`, `)})
       order by g.sort_key`),
+    { orgId: 'number', groupId: 'number', name: 'string', mark: BADGE_MARKS },
+    'groups: badges of organizations',
   );
   for (const b of list) map.set(b.orgId, [...(map.get(b.orgId) ?? []), { groupId: b.groupId, name: b.name, mark: b.mark }]);
   return map;
@@ -200,7 +237,7 @@ export async function listMembers(
   const cursor = opts.after ?? opts.before;
   const seek = cursor ? sql`where (k."sortValue", k.id) ${opts.after ? sql`>` : sql`<`} (${cursor[0]}, ${cursor[1]})` : sql``;
   // First the page's keys, then the details of those rows only.
-  const list = rows<MemberRow>(
+  const list = rowsOf(
     await db.execute(sql`
       with k as (
         select m.id, ${sortExpr} collate "C" as "sortValue" from group_memberships m where m.group_id = ${groupId} and ${removed}
@@ -223,11 +260,29 @@ export async function listMembers(
       left join organizations o on o.id = m.organization_id
       left join users ua on ua.id = m.added_by
       order by page."sortValue" ${dir}, page.id ${dir}`),
+    {
+      membershipId: 'number',
+      kind: ['person', 'organization'],
+      memberId: 'number',
+      name: 'string',
+      organizationId: 'number?',
+      organizationName: 'string?',
+      jobTitle: 'string',
+      email: 'string?',
+      phones: 'string?',
+      addressComplete: 'boolean',
+      reason: 'string',
+      addedAt: 'date',
+      addedByName: 'string?',
+      removedAt: 'date?',
+      sortValue: 'string',
+    },
+    'groups: members',
   );
   const more = list.length > opts.size;
   if (more) list.pop();
   if (reverse) list.reverse();
-  const [{ n }] = rows<{ n: number }>(await db.execute(sql`select count(*)::int as n from group_memberships m where m.group_id = ${groupId} and ${removed}`));
+  const [{ n }] = rowsOf(await db.execute(sql`select count(*)::int as n from group_memberships m where m.group_id = ${groupId} and ${removed}`), { n: 'number' }, 'groups: members count');
   return {
     rows: list.map((r) => ({ ...r, addedAt: new Date(r.addedAt), removedAt: r.removedAt ? new Date(r.removedAt) : null })),
     hasPrev: reverse ? more : Boolean(opts.after),
@@ -252,4 +307,31 @@ export async function personCardGroups(db: Db, personId: number, withMemberships
 export async function organizationGroups(db: Db, organizationId: number) {
   const [badges, memberships] = await Promise.all([badgesForOrganizations(db, [organizationId]), membershipsOf(db, { organizationId }, { includeRemoved: false })]);
   return { badges: badges.get(organizationId) ?? [], memberships };
+}
+
+/**
+ * Who could be added to a group, by the picker's search text: active persons (up to 20, with their
+ * organization's name) and live organizations (up to 10) that the text matches and that are not
+ * current members.
+ */
+export async function findCandidates(db: Db, groupId: number, text: string) {
+  const locator = new Locator(text);
+  if (!locator.active) return { persons: [], organizations: [] };
+  return db.transaction(async (tx) => {
+    await locator.prepare(tx);
+    const ps = await tx
+      .select({ id: persons.id, surname: persons.surname, firstName: persons.firstName, patronymic: persons.patronymic, orgName: organizations.name })
+      .from(persons)
+      .leftJoin(organizations, eq(organizations.id, persons.organizationId))
+      .where(and(isNull(persons.archivedAt), locator.person(sql`persons`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = ${persons.id} and m.removed_at is null)`))
+      .orderBy(asc(persons.sortKey))
+      .limit(20);
+    const os = await tx
+      .select({ id: organizations.id, name: organizations.name })
+      .from(organizations)
+      .where(and(isNull(organizations.archivedAt), locator.organization(sql`organizations`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.organization_id = ${organizations.id} and m.removed_at is null)`))
+      .orderBy(asc(organizations.sortKey))
+      .limit(10);
+    return { persons: ps, organizations: os };
+  });
 }

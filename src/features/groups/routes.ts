@@ -2,13 +2,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
 import { Cursor, Form, IdParams, IdText, Line, Next, NoQuery, Query, SafeLines, SafeText, Word } from '../../lib/schemas.js';
 import { decodeJsonCursor, encodeJsonCursor, isRowId, isSortKey, linkBuilder, pagerLinks } from '../../lib/keyset.js';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { backTo } from '../../lib/next.js';
 import { GROUP_MARKS } from '../../db/schema/groups.js';
-import { organizations } from '../../db/schema/organizations.js';
-import { persons } from '../../db/schema/persons.js';
-import { Locator } from '../../lib/search/locator.js';
 import { parseSelection, parseSelectionOrg, selectionQuery } from '../../lib/search/selection.js';
 import { findOrganization } from '../organizations/service.js';
 import { findPerson } from '../persons/service.js';
@@ -87,7 +83,7 @@ export default async function groupRoutes(app: FastifyInstance) {
       const link = linkBuilder(`/groups/${group.id}`, { sort: sort !== 'name' ? sort : undefined, former: former ? '1' : undefined });
       const pager = pagerLinks(members, link, (m) => encodeJsonCursor([m.sortValue, m.membershipId] satisfies q.MemberKey));
       const find = (qs.find ?? '').slice(0, 200);
-      const candidates = find && req.user && ['secretary', 'admin'].includes(req.user.role) ? await findCandidates(group.id, find) : null;
+      const candidates = find && req.user && ['secretary', 'admin'].includes(req.user.role) ? await q.findCandidates(db, group.id, find) : null;
       const docs = await q.documentsOfMemberships(db, members.rows.map((m) => m.membershipId));
       const history = await historyOf(db, 'group', group.id, 50);
       const counts = (await q.groupCounts(db, [group.id])).get(group.id) ?? { persons: 0, organizations: 0 };
@@ -98,28 +94,6 @@ export default async function groupRoutes(app: FastifyInstance) {
       );
     },
   );
-
-  async function findCandidates(groupId: number, text: string) {
-    const locator = new Locator(text);
-    if (!locator.active) return { persons: [], organizations: [] };
-    return db.transaction(async (tx) => {
-      await locator.prepare(tx);
-      const ps = await tx
-        .select({ id: persons.id, surname: persons.surname, firstName: persons.firstName, patronymic: persons.patronymic, orgName: organizations.name })
-        .from(persons)
-        .leftJoin(organizations, eq(organizations.id, persons.organizationId))
-        .where(and(isNull(persons.archivedAt), locator.person(sql`persons`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = ${persons.id} and m.removed_at is null)`))
-        .orderBy(asc(persons.sortKey))
-        .limit(20);
-      const os = await tx
-        .select({ id: organizations.id, name: organizations.name })
-        .from(organizations)
-        .where(and(isNull(organizations.archivedAt), locator.organization(sql`organizations`), sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.organization_id = ${organizations.id} and m.removed_at is null)`))
-        .orderBy(asc(organizations.sortKey))
-        .limit(10);
-      return { persons: ps, organizations: os };
-    });
-  }
 
   app.get<IdReq>('/groups/:id/edit', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const group = await loadGroup(req.params.id);

@@ -12,7 +12,7 @@ import { requireSecretary } from '../../lib/access.js';
 import { recordAudit } from '../audit/service.js';
 import { findActiveMembership, findGroup } from './queries.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { selectionLocator, selectionWhere, type Selection } from '../../lib/search/selection.js';
 
 const GROUP_FIELDS = ['name', 'description', 'mark'] as const;
@@ -199,10 +199,12 @@ export async function countSelection(db: Db, sel: Selection, groupId: number | n
     const notMember = groupId
       ? sql`not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)`
       : sql`true`;
-    const [r] = rows<{ total: number; fresh: number }>(
+    const [r] = rowsOf(
       await tx.execute(sql`
         select count(*)::int as total, count(*) filter (where ${notMember})::int as fresh
         from persons p left join organizations o on o.id = p.organization_id where ${selectionWhere(sel, locator)}`),
+      { total: 'number', fresh: 'number' },
+      'groups: selection count',
     );
     return { total: Number(r.total), new: Number(r.fresh) };
   });
@@ -217,7 +219,7 @@ export async function addSelection(db: Db, actor: User, groupId: number, sel: Se
     if (!group) throw new NotFoundError();
     if (group.archivedAt) throw new ValidationError({ group: { key: 'groups.archivedGroup' } });
     if (locator.active) await locator.prepare(tx);
-    const inserted = rows<{ id: number }>(
+    const inserted = rowsOf(
       await tx.execute(sql`
         insert into group_memberships (group_id, person_id, reason, added_by)
         select ${groupId}, p.id, ${reason}, ${actor.id}
@@ -226,6 +228,8 @@ export async function addSelection(db: Db, actor: User, groupId: number, sel: Se
           and not exists (select 1 from group_memberships m where m.group_id = ${groupId} and m.person_id = p.id and m.removed_at is null)
         on conflict do nothing
         returning id`),
+      { id: 'number' },
+      'groups: selection added',
     );
     await recordAudit(tx, {
       userId: actor.id,

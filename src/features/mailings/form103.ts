@@ -139,7 +139,7 @@ const dayText: Record<Locale, (d: Date) => string> = {
 
 // The view both drawings take (the HTML template and the PDF) is declared beside the PDF drawing.
 
-function listView(items: Form103Item[], number: number, batch: Form103Batch, t: Translate): Form103ListView {
+function listView(items: Form103Item[], number: number, batch: Form103Batch): Form103ListView {
   const totals = form103Totals(items);
   const fmt = money[batch.locale];
   return {
@@ -169,7 +169,7 @@ export function form103View(batch: Form103Batch): Form103View {
     category: batch.category,
     sender: batch.sender,
     date: longDate[batch.locale].format(batch.date),
-    lists: form103Lists(batch).map((items, i) => listView(items, i + 1, batch, t)),
+    lists: form103Lists(batch).map((items, i) => listView(items, i + 1, batch)),
     pageTitle: `${t('form103.sheet')} — ${batch.sender.name}`,
   };
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { persons } from '../../db/schema/persons.js';
-import { anyInt } from '../../lib/sql.js';
+import { anyInt } from '../../db/bulk.js';
 
 /**
  * An organization with persons (archived ones too) has history: erasing it would cut them loose.

@@ -16,10 +16,6 @@ export { REFERENCE_KINDS, type ReferenceItem, type ReferenceKind };
 export const MAX_NAME_LENGTH = 200;
 const REGIONS_SEEDED_KEY = 'regions_seeded';
 
-export function isReferenceKind(v: unknown): v is ReferenceKind {
-  return REFERENCE_KINDS.includes(v as ReferenceKind);
-}
-
 /**
  * The choices of a select on another form (the organization's region, activity, category):
  * active entries in list order. Pass the record's current value as `alsoId`, so that an entry

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { isNotNull, sql, type SQL } from 'drizzle-orm';
 import { importChanges } from '../../db/schema/imports.js';
 import type { Db, Tx } from '../../db/client.js';
 import { settings } from '../../db/schema/settings.js';

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { digitsOf, escapeLike, normalizeKey } from '../text.js';
-import { rows } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { REFERENCE_TABLE } from './groupings.js';
 
 /** Anything that runs a query: the database or a transaction. */
@@ -123,7 +123,7 @@ export class Locator {
         select (select count(*) from (select 1 from persons p where ${this.personExact(sql`p`)} limit ${FUZZY_WHEN_FEWER}) a)
           + (select count(*) from (select 1 from organizations o where ${this.organizationExact(sql`o`)} limit ${FUZZY_WHEN_FEWER}) b) as n`),
     );
-    await this.decide(tx, Number(rows<{ n: number }>(res)[0].n) < FUZZY_WHEN_FEWER);
+    await this.decide(tx, Number(rowsOf(res, { n: 'numeric' }, 'locator: exact matches')[0].n) < FUZZY_WHEN_FEWER);
   }
 
   /**
@@ -155,10 +155,12 @@ export class Locator {
    */
   private async similarWords(tx: Executor): Promise<string[]> {
     await tx.execute(Locator.setup());
-    const found = rows<{ word: string }>(
+    const found = rowsOf(
       await tx.execute(sql`
         select word from search_words where ${this.normalized} <% word
         order by word_similarity(${this.normalized}, word) desc, word limit ${NEAR_WORDS}`),
+      { word: 'string' },
+      'locator: similar words',
     ).map((r) => r.word);
     return found.filter((w) => !found.some((other) => other !== w && w.startsWith(other)));
   }
@@ -234,7 +236,7 @@ export class Locator {
     if (!this.active) return new Set();
     const table = groupBy === 'group' ? sql.raw('mailing_groups') : groupBy in REFERENCE_TABLE ? REFERENCE_TABLE[groupBy as keyof typeof REFERENCE_TABLE].table : null;
     if (!table) return new Set();
-    const found = rows<{ key: string }>(await tx.execute(sql`select distinct r.sort_key as key from ${table} r where ${this.textMatch(sql`r.sort_key`)}`));
+    const found = rowsOf(await tx.execute(sql`select distinct r.sort_key as key from ${table} r where ${this.textMatch(sql`r.sort_key`)}`), { key: 'string' }, 'locator: matched headers');
     return new Set(found.map((r) => r.key));
   }
 

@@ -1,7 +1,6 @@
 import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { lockImports } from './run.js';
 import type { Db, Tx } from '../../../db/client.js';
-import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
 import { groupMemberships, mailingGroups } from '../../../db/schema/groups.js';
 import { importBatches, importChanges, type ImportChange } from '../../../db/schema/imports.js';
 import { organizations } from '../../../db/schema/organizations.js';

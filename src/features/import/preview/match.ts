@@ -1,6 +1,6 @@
 import { and, isNull, sql } from 'drizzle-orm';
 import { anyInt, anyText } from '../../../db/bulk.js';
-import { rows } from '../../../db/rows.js';
+import { rowsOf } from '../../../db/rows.js';
 import type { Db, Tx } from '../../../db/client.js';
 import { ADDRESS_FIELDS, type Address } from '../../../db/schema/address.js';
 import { mailingGroups } from '../../../db/schema/groups.js';
@@ -125,23 +125,28 @@ export async function personsByName(db: Db | Tx, pairs: { sortKey: string; organ
     else withOrg.set(nameKey(sortKey, organizationId), { k: sortKey, o: organizationId });
   }
   const found: { id: number; sort_key: string; organization_id: number | null }[] = [];
+  const shape = { id: 'number', sort_key: 'string', organization_id: 'number?' } as const;
   for (const part of chunks([...withOrg.values()])) {
     found.push(
-      ...rows<(typeof found)[number]>(
+      ...rowsOf(
         await db.execute(sql`
           select p.id, p.sort_key, p.organization_id
           from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(k text, o int)
           join ${persons} p on p.organization_id = x.o and p.sort_key = x.k collate "C"
           where p.archived_at is null`),
+        shape,
+        'import: persons by name in an organization',
       ),
     );
   }
   for (const part of chunks([...without])) {
     found.push(
-      ...rows<(typeof found)[number]>(
+      ...rowsOf(
         await db.execute(sql`
           select p.id, p.sort_key, p.organization_id from ${persons} p
           where p.organization_id is null and p.sort_key = ${anyText(part)} and p.archived_at is null`),
+        shape,
+        'import: persons by name without organization',
       ),
     );
   }
