@@ -248,19 +248,13 @@ export default async function mailingRoutes(app: FastifyInstance) {
     }),
   );
 
-  for (const [action, include] of [
-    ['exclude', false],
-    ['include', true],
-  ] as const) {
-    app.post<RecipientReq & { Body: Static<typeof VersionForm> }>(
-      `/mailings/:id/recipients/:recipientId/${action}`,
-      { config: { access: 'secretary' }, schema: { params: RecipientParams, body: VersionForm } },
-      async (req, reply) =>
-        act(req, reply, async () => {
-          await service.setRecipientIncluded(db, req.user!, req.params.id, versionOf(req.body), req.params.recipientId, include);
-        }),
-    );
-  }
+  const setIncluded = (include: boolean) => async (req: FastifyRequest<RecipientReq & { Body: Static<typeof VersionForm> }>, reply: FastifyReply) =>
+    act(req, reply, async () => {
+      await service.setRecipientIncluded(db, req.user!, req.params.id, versionOf(req.body), req.params.recipientId, include);
+    });
+  const recipientOptions = { config: { access: 'secretary' as const }, schema: { params: RecipientParams, body: VersionForm } };
+  app.post<RecipientReq & { Body: Static<typeof VersionForm> }>('/mailings/:id/recipients/:recipientId/exclude', recipientOptions, setIncluded(false));
+  app.post<RecipientReq & { Body: Static<typeof VersionForm> }>('/mailings/:id/recipients/:recipientId/include', recipientOptions, setIncluded(true));
 
   app.post<IdReq & { Body: Static<typeof AddForm> }>('/mailings/:id/recipients', { config: { access: 'secretary' }, schema: { params: IdParams, body: AddForm } }, async (req, reply) => {
     const body = req.body ?? {};
