@@ -247,6 +247,20 @@ describe('finding duplicates', () => {
     expect(beforePairs).toEqual(seen.slice(0, seen.length - lastPairs.length));
   });
 
+  it('a cursor out of range or malformed means the first page, never an error', async () => {
+    const cur = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const bad of [cur([40000, 'person', 1, 2]), cur([50, 'person', 2 ** 40, 2]), cur([50, 'nonsense', 1, 2]), cur([1.5, 'person', 1, 2]), cur({ a: 1 }), 'W1tdXQ', '%zz', 'x']) {
+      for (const param of ['after', 'before']) {
+        const res = await c.get(`/duplicates?kind=person&${param}=${bad}`);
+        expect(res.statusCode, `${param}=${bad}`).toBe(200);
+        expect(res.body).not.toMatch(/data-page="prev"[^>]*href/);
+      }
+    }
+    const long = await c.get(`/duplicates?after=${'A'.repeat(300)}`);
+    expect(long.statusCode).toBeGreaterThanOrEqual(400);
+    expect(long.statusCode).toBeLessThan(500);
+  });
+
   it('"not a duplicate" dismisses a pair for good, with who and when', async () => {
     const s = t.users.secretary;
     const a = await makePerson(db(), s, { surname: 'Горин', firstName: 'Ян', patronymic: '', emails: ['common@office.ru'] });

@@ -61,6 +61,20 @@ describe('probable duplicates', () => {
     expect(page.body).not.toContain('data-row-no="3"');
   });
 
+  it('the default filter\'s link switches back to it from another filter (its link drops show=)', async () => {
+    const s = await setup('z');
+    const c = await t.as('secretary');
+    const id = await uploadOk(c, s.file, 'dup.csv');
+    const page = await c.get(`/import/${id}?show=duplicates`);
+    expect(page.statusCode).toBe(200);
+    const href = (f: string) => new RegExp(`<a href="([^"]*)"[^>]*data-filter="${f}"`).exec(page.body)?.[1].replace(/&amp;/g, '&');
+    expect(href('all')).toBe(`/import/${id}`);
+    expect(href('problems')).toBe(`/import/${id}?show=problems`);
+    const all = await c.get(href('all')!);
+    expect(all.body).toMatch(/aria-current=page data-filter="all"/);
+    expect(all.body).toContain('data-row-no="3"');
+  });
+
   it('by name only in the same organization (or without one on both sides), active ones only', async () => {
     const s = t.users.secretary;
     const here = await makeOrganization(db(), s, { name: 'ООО «Здесь»' });

@@ -135,6 +135,37 @@ describe('creating a mailing', () => {
     const rows = await recipients(idFrom(res.headers.location));
     expect(rows.map((r) => r.personId).sort()).toEqual([p1.id, p2.id].sort());
   });
+
+  it('reads the selection\'s organization as /contacts does: any id up to the largest, nothing beyond', async () => {
+    const p = await makePerson(db(), t.users.secretary, { surname: 'Щеглов', firstName: 'Пётр', ...ADDRESS });
+    const c = await t.as('secretary');
+    const q = '&q=%D0%A9%D0%B5%D0%B3%D0%BB%D0%BE%D0%B2';
+    const count = (body: string) => /data-testid="selection-source">[^<]*?(\d+)/.exec(body)?.[1];
+    const any = await c.get(`/mailings/new?from=selection${q}`);
+    expect(any.statusCode).toBe(200);
+    expect(count(any.body)).toBe('1');
+    // A ten-digit id within range is an organization (none has it: nobody), as on /contacts.
+    for (const org of ['1000000000', '2147483647']) {
+      const res = await c.get(`/mailings/new?from=selection${q}&org=${org}`);
+      expect(res.statusCode, org).toBe(200);
+      expect(count(res.body), org).toBe('0');
+      expect(res.body).toContain(`org=${org}`);
+      expect((await c.get(`/contacts?org=${org}`)).statusCode).toBe(200);
+    }
+    // Beyond the ids the database holds, or not an id at all: a clean 4xx, never a 500.
+    for (const org of ['2147483648', '99999999999', '1e3', '-1', '1.5']) {
+      const res = await c.get(`/mailings/new?from=selection${q}&org=${org}`);
+      expect(res.statusCode, org).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, org).toBeLessThan(500);
+      expect((await c.get(`/contacts?org=${org}`)).statusCode, org).toBe(res.statusCode);
+      const post = await c.post('/mailings', { source: 'selection', q: 'Щеглов', org, subject: 'Край', kind: 'simple', category: 'letter', print: 'labels:L7160', mailDate: today });
+      expect(post.statusCode, org).toBeGreaterThanOrEqual(400);
+      expect(post.statusCode, org).toBeLessThan(500);
+    }
+    const res = await c.post('/mailings', { source: 'selection', q: 'Щеглов', org: '', subject: 'Край', kind: 'simple', category: 'letter', print: 'labels:L7160', mailDate: today });
+    expect(res.statusCode).toBe(303);
+    expect((await recipients(idFrom(res.headers.location))).map((r) => r.personId)).toEqual([p.id]);
+  });
 });
 
 describe('a draft', () => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { IdText, SafeText, Word } from '../../lib/schemas.js';
 import { loadPicker } from './picker.js';
@@ -22,19 +22,17 @@ type ChoicesQueryT = Record<string, string | undefined>;
 const FIELD = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
 
 export default async function choiceRoutes(app: FastifyInstance) {
-  for (const [kind, path] of [
-    ['organization', '/choices/organizations'],
-    ['person', '/choices/persons'],
-  ] as [ChoiceKind, string][]) {
-    app.get<{ Querystring: ChoicesQueryT }>(path, { config: { access: 'user' }, schema: { querystring: ChoicesQuery } }, async (req, reply) => {
-      const q = req.query;
-      const field = q.field && FIELD.test(q.field) ? q.field : null;
-      const picker = await loadPicker(app.db, kind, field ?? 'choice', {
-        find: q.find ?? (field ? q[`${field}_find`] : undefined),
-        selected: q.selected ?? (field ? q[field] : undefined),
-        blank: q.blank === 'any' ? 'any' : 'none',
-      });
-      return reply.fragment('partials/picker-options', { picker });
+  const options = (kind: ChoiceKind) => async (req: FastifyRequest<{ Querystring: ChoicesQueryT }>, reply: FastifyReply) => {
+    const q = req.query;
+    const field = q.field && FIELD.test(q.field) ? q.field : null;
+    const picker = await loadPicker(app.db, kind, field ?? 'choice', {
+      find: q.find ?? (field ? q[`${field}_find`] : undefined),
+      selected: q.selected ?? (field ? q[field] : undefined),
+      blank: q.blank === 'any' ? 'any' : 'none',
     });
-  }
+    return reply.fragment('partials/picker-options', { picker });
+  };
+  const choicesOptions = { config: { access: 'user' as const }, schema: { querystring: ChoicesQuery } };
+  app.get<{ Querystring: ChoicesQueryT }>('/choices/organizations', choicesOptions, options('organization'));
+  app.get<{ Querystring: ChoicesQueryT }>('/choices/persons', choicesOptions, options('person'));
 }

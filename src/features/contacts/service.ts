@@ -3,7 +3,7 @@ import type { Role } from '../../db/schema/users.js';
 import { linkBuilder, pageMode, pagerLinks, type Pager } from '../../lib/keyset.js';
 import { GROUPINGS, parseGrouping } from '../../lib/search/groupings.js';
 import { Locator } from '../../lib/search/locator.js';
-import { selectionQuery, type Selection } from '../../lib/search/selection.js';
+import { parseSelectionOrg, selectionQuery, type Selection } from '../../lib/search/selection.js';
 import { allows } from '../../lib/access.js';
 import { badgesForOrganizations, badgesForPersons, countSelection, findGroup, groupCounts, groupPersonCounts } from '../groups/service.js';
 import { findOrganization } from '../organizations/service.js';
@@ -51,7 +51,7 @@ export async function contactsScreen(db: Db, q: ContactsQuery, role: Role | unde
     list = await listOrganizations(db, { ...params, mode, cursor });
   }
 
-  const orgParam = q.org === 'none' ? 'none' : Number(q.org) > 0 ? Number(q.org) : null;
+  const orgParam = parseSelectionOrg(q.org);
   const selectedOrg = typeof orgParam === 'number' ? await findOrganization(db, orgParam) : undefined;
   const selected = orgParam === 'none' ? 'none' : selectedOrg ? selectedOrg.id : null;
   const cards = selected === null ? null : await listPersonsOf(db, selected === 'none' ? null : selected, locator, { showArchived, limit: CARDS_LIMIT, groupBy });

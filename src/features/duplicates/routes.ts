@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DUPLICATE_KINDS, type DuplicateKind } from '../../db/schema/duplicates.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { decodeJsonCursor, encodeJsonCursor, isRowId, linkBuilder, pagerLinks, type Pager } from '../../lib/keyset.js';
 import { ALL_REASONS, REASONS } from './model.js';
 import * as q from './queries.js';
 import * as service from './service.js';
@@ -32,19 +33,16 @@ type ListQ = { kind?: DuplicateKind | ''; reason?: string; after?: string; befor
 type MergeQ = { kind: DuplicateKind; ids: number[] };
 type MergeB = MergeQ & { survivorId: number; photo?: string } & Record<string, unknown>;
 
+/** A pair's place in the list as its cursor carries it: [score, kind, a, b] (score is a smallint). */
+type PairKey = [number, DuplicateKind, number, number];
+const isScore = (n: unknown): n is number => Number.isInteger(n) && Math.abs(n as number) <= 32767;
+const isPairKey = (v: unknown): v is PairKey =>
+  Array.isArray(v) && v.length === 4 && isScore(v[0]) && (DUPLICATE_KINDS as readonly unknown[]).includes(v[1]) && isRowId(v[2]) && isRowId(v[3]);
 function decodeCursor(s: string | undefined): q.Cursor | null {
-  if (!s) return null;
-  try {
-    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && (DUPLICATE_KINDS as readonly string[]).includes(v[1]) && Number.isInteger(v[2]) && Number.isInteger(v[3])) {
-      return { score: v[0], kind: v[1], aId: v[2], bId: v[3] };
-    }
-  } catch {
-    // a malformed cursor means the first page
-  }
-  return null;
+  const k = decodeJsonCursor(s, isPairKey);
+  return k && { score: k[0], kind: k[1], aId: k[2], bId: k[3] };
 }
-const encodeCursor = (r: q.Cursor) => Buffer.from(JSON.stringify([r.score, r.kind, r.aId, r.bId])).toString('base64url');
+const encodeCursor = (r: q.Cursor) => encodeJsonCursor([r.score, r.kind, r.aId, r.bId] satisfies PairKey);
 
 export default async function duplicateRoutes(app: FastifyInstance) {
   const db = app.db;
@@ -65,15 +63,13 @@ export default async function duplicateRoutes(app: FastifyInstance) {
     const backwards = !after && (Boolean(before) || last);
     const more = list.length > PAGE;
     const pairs = more ? (backwards ? list.slice(1) : list.slice(0, PAGE)) : list;
-    const filter = new URLSearchParams();
-    if (kind) filter.set('kind', kind);
-    if (reason) filter.set('reason', reason);
-    const link = (extra: Record<string, string>) => `/duplicates?${new URLSearchParams([...filter, ...Object.entries(extra)])}`;
-    const pager = {
-      first: (backwards ? true : Boolean(after)) ? link({}) : null,
-      prev: pairs.length && (backwards ? more : Boolean(after)) ? link({ before: encodeCursor(pairs[0]) }) : null,
-      next: pairs.length && (backwards ? Boolean(before) : more) ? link({ after: encodeCursor(pairs[pairs.length - 1]) }) : null,
-      last: (backwards ? Boolean(before) : more) ? link({ last: '1' }) : null,
+    const link = linkBuilder('/duplicates', { kind: kind ?? undefined, reason: reason ?? undefined });
+    const hasNext = backwards ? Boolean(before) : more;
+    // The list's own last-page link is `last=1`; the first page is offered from anywhere but itself.
+    const pager: Pager = {
+      ...pagerLinks({ rows: pairs, hasPrev: backwards ? more : Boolean(after), hasNext }, link, encodeCursor, { last: false }),
+      first: backwards || after ? link({}) : null,
+      last: hasNext ? link({ last: '1' }) : null,
     };
     const clusters = await q.clustersOf(db, pairs);
     return reply.page('duplicates/index', {

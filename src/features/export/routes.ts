@@ -8,7 +8,8 @@ import type { Static } from 'typebox';
 import { Form, IdParams, IdText, NoQuery, Query, SafeText, Type, Word } from '../../lib/schemas.js';
 import { assertGroupExists, groupVcards, personVcard, scopeOf } from './service.js';
 import { instanceId } from '../../lib/exchange/keys.js';
-import { attachment, VCARD_VERSIONS } from './vcard.js';
+import { attachment } from '../../lib/attachment.js';
+import { VCARD_VERSIONS } from './vcard.js';
 import { contactsXml } from './xml.js';
 import { findGroup } from '../groups/service.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
@@ -113,23 +114,28 @@ export default async function exportRoutes(app: FastifyInstance) {
   }
 
   // The /contacts selection or a group (?group=) as a spreadsheet: the same scope as /export.xml.
-  for (const format of ['xlsx', 'csv'] as const) {
-    app.get<{ Querystring: TableQueryT }>(`/export.${format}`, { config: { access: 'user', replica: true }, schema: { querystring: TableQuery } }, async (req, reply) => {
-      const scope = scopeOf(req.query);
-      let name = 'contacts';
-      if (scope.kind === 'group') {
-        const group = await findGroup(db, scope.groupId);
-        if (!group) throw new NotFoundError();
-        name = group.name;
-      }
-      return sendTable(req, reply, await contactsTable(db, scope, req.t), format, name);
-    });
+  const contactsTableDownload = (format: 'xlsx' | 'csv') => async (req: FastifyRequest<{ Querystring: TableQueryT }>, reply: FastifyReply) => {
+    const scope = scopeOf(req.query);
+    let name = 'contacts';
+    if (scope.kind === 'group') {
+      const group = await findGroup(db, scope.groupId);
+      if (!group) throw new NotFoundError();
+      name = group.name;
+    }
+    return sendTable(req, reply, await contactsTable(db, scope, req.t), format, name);
+  };
 
-    // The document register with the filters it shows (the page position is not a filter).
-    app.get<{ Querystring: ListQueryT }>(`/documents/export.${format}`, { config: { access: 'user', replica: true }, schema: { querystring: ListQuery } }, async (req, reply) => {
-      const parsed = parseListQuery(req.query);
-      if (Object.keys(parsed.errors).length) throw new ValidationError(parsed.errors);
-      return sendTable(req, reply, documentsTable(db, parsed.filter, req.t), format, 'documents');
-    });
-  }
+  // The document register with the filters it shows (the page position is not a filter).
+  const documentsTableDownload = (format: 'xlsx' | 'csv') => async (req: FastifyRequest<{ Querystring: ListQueryT }>, reply: FastifyReply) => {
+    const parsed = parseListQuery(req.query);
+    if (Object.keys(parsed.errors).length) throw new ValidationError(parsed.errors);
+    return sendTable(req, reply, documentsTable(db, parsed.filter, req.t), format, 'documents');
+  };
+
+  const contactsTableOptions = { config: { access: 'user' as const, replica: true as const }, schema: { querystring: TableQuery } };
+  const documentsTableOptions = { config: { access: 'user' as const, replica: true as const }, schema: { querystring: ListQuery } };
+  app.get<{ Querystring: TableQueryT }>('/export.xlsx', contactsTableOptions, contactsTableDownload('xlsx'));
+  app.get<{ Querystring: TableQueryT }>('/export.csv', contactsTableOptions, contactsTableDownload('csv'));
+  app.get<{ Querystring: ListQueryT }>('/documents/export.xlsx', documentsTableOptions, documentsTableDownload('xlsx'));
+  app.get<{ Querystring: ListQueryT }>('/documents/export.csv', documentsTableOptions, documentsTableDownload('csv'));
 }

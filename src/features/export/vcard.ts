@@ -158,9 +158,3 @@ function vcard4(c: VcardContact): string {
 export function streetLine(a: { addrStreet: string; addrHouse: string; addrBuilding: string; addrOffice: string }, words: { house: string; building: string; office: string }): string {
   return [a.addrStreet, a.addrHouse && `${words.house} ${a.addrHouse}`, a.addrBuilding && `${words.building} ${a.addrBuilding}`, a.addrOffice && `${words.office} ${a.addrOffice}`].filter(Boolean).join(', ');
 }
-
-/** Content-Disposition for a download whose name may be Cyrillic (RFC 6266 / 5987). */
-export function attachment(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { Cursor, Form, IdParams, IdText, Line, Next, NoQuery, Query, SafeLines, SafeText, Word } from '../../lib/schemas.js';
 import { decodeJsonCursor, encodeJsonCursor, isRowId, isSortKey, linkBuilder, pagerLinks } from '../../lib/keyset.js';
@@ -125,18 +125,16 @@ export default async function groupRoutes(app: FastifyInstance) {
     }
   });
 
-  for (const [action, archived] of [
-    ['archive', true],
-    ['restore', false],
-  ] as const) {
-    app.post<IdReq & { Body: Body }>(`/groups/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: ArchiveForm } }, async (req, reply) => {
-      const group = await service.setGroupArchived(db, req.user!, req.params.id, archived);
-      const pickerFor = typeof req.body?.picker_for === 'string' ? req.body.picker_for : '';
-      if (pickerFor) return renderPickerFor(reply, pickerFor, {}, {});
-      reply.flash('success', archived ? 'groups.archived' : 'groups.restored', { name: group.name });
-      return reply.seeOther(`/groups/${group.id}`);
-    });
-  }
+  const setArchived = (archived: boolean) => async (req: FastifyRequest<IdReq & { Body: Body }>, reply: FastifyReply) => {
+    const group = await service.setGroupArchived(db, req.user!, req.params.id, archived);
+    const pickerFor = typeof req.body?.picker_for === 'string' ? req.body.picker_for : '';
+    if (pickerFor) return renderPickerFor(reply, pickerFor, {}, {});
+    reply.flash('success', archived ? 'groups.archived' : 'groups.restored', { name: group.name });
+    return reply.seeOther(`/groups/${group.id}`);
+  };
+  const archiveOptions = { config: { access: 'secretary' as const }, schema: { params: IdParams, body: ArchiveForm } };
+  app.post<IdReq & { Body: Body }>('/groups/:id/archive', archiveOptions, setArchived(true));
+  app.post<IdReq & { Body: Body }>('/groups/:id/restore', archiveOptions, setArchived(false));
 
   // ---- membership ----
   app.post<IdReq & { Body: Body }>('/groups/:id/members', { config: { access: 'secretary' }, schema: { params: IdParams, body: MemberForm } }, async (req, reply) => {

@@ -123,7 +123,8 @@ export default async function importRoutes(app: FastifyInstance) {
         orgNames,
         show,
         filters: batch.status === 'committed' ? (['unloaded', 'failed', 'skipped', 'all'] as const) : (['all', 'problems', 'duplicates'] as const),
-        filterLink: (f: string) => link(f === defaultFilter ? {} : { show: f }),
+        // The default filter's link drops the current `show=`, so it switches back to the default.
+        filterLink: (f: string) => link({ show: f === defaultFilter ? undefined : f }),
         pager,
         problemText: (p: { code: string; detail?: string }) => problemText(req.t, p),
         addressText,
@@ -146,22 +147,19 @@ export default async function importRoutes(app: FastifyInstance) {
     async (req, reply) => batchPage(req, reply, await service.loadBatch(db, req.params.id)),
   );
 
-  for (const what of ['mapping', 'sheet'] as const) {
-    app.post<IdReq & { Body: Body }>(
-      `/import/:id/${what}`,
-      { config: { access: 'secretary' }, schema: { params: IdParams, body: what === 'mapping' ? MappingForm : SheetForm } },
-      async (req, reply) => {
-        const batch = await service.loadBatch(db, req.params.id);
-        try {
-          await rereadBatch(db, req.user!, batch, req.body ?? {}, limits, what);
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err;
-          return batchPage(req as unknown as PageReq, reply, batch, undefined, err);
-        }
-        return reply.seeOther(`/import/${batch.id}`);
-      },
-    );
-  }
+  /** The batch read again with a changed column mapping or another sheet. */
+  const reread = (what: 'mapping' | 'sheet') => async (req: FastifyRequest<IdReq & { Body: Body }>, reply: FastifyReply) => {
+    const batch = await service.loadBatch(db, req.params.id);
+    try {
+      await rereadBatch(db, req.user!, batch, req.body ?? {}, limits, what);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return batchPage(req as unknown as PageReq, reply, batch, undefined, err);
+    }
+    return reply.seeOther(`/import/${batch.id}`);
+  };
+  app.post<IdReq & { Body: Body }>('/import/:id/mapping', { config: { access: 'secretary' }, schema: { params: IdParams, body: MappingForm } }, reread('mapping'));
+  app.post<IdReq & { Body: Body }>('/import/:id/sheet', { config: { access: 'secretary' }, schema: { params: IdParams, body: SheetForm } }, reread('sheet'));
 
   app.post<IdReq & { Body: Body }>('/import/:id/decisions', { config: { access: 'secretary' }, schema: { params: IdParams, body: ChoicesForm } }, async (req, reply) => {
     await service.saveChoices(db, req.user!, req.params.id, req.body ?? {});

@@ -1,7 +1,7 @@
 import { IdParams, NoQuery } from '../../lib/schemas.js';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { attachment } from '../export/vcard.js';
+import { attachment } from '../../lib/attachment.js';
 import { GoneError, isFinished } from '../../lib/jobs.js';
 import { jobProgress, jobTitle } from './view.js';
 

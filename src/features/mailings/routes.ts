@@ -19,7 +19,7 @@ import { LABEL_SHEET_LIST, labelRun, labelsCss, paginateLabels, parseSheet, pars
 import { PdfTimeoutError, sharedPdfEngine, type RenderRequest } from '../envelopes/pdf-engine.js';
 import { envelopesFor } from '../envelopes/service.js';
 import { getOwnOrganization } from '../envelopes/sender.js';
-import { parseSelection, selectionQuery, type Selection } from '../../lib/search/selection.js';
+import { parseSelection, parseSelectionOrg, selectionQuery, type Selection } from '../../lib/search/selection.js';
 import { form103Csv, form103Pdf, form103Xlsx, type Form103Batch } from './form103.js';
 import { addresseeOf, addressLineOf, form103ItemOf, canInclude, isEditable, isTracked, nextState, PRINT_CHOICES, printChoiceOf, readMailingForm, type MailingInput } from './model.js';
 import * as q from './queries.js';
@@ -79,7 +79,6 @@ const PRINT_CSS = readFileSync(path.resolve(VIEWS_DIR, '../public/print.css'), '
 
 const versionOf = (body: { version?: string } | undefined) => Number(body?.version ?? 0) || 0;
 const positive = (v: unknown) => (typeof v === 'string' && /^\d{1,9}$/.test(v) && Number(v) > 0 ? Number(v) : null);
-const selectionOrg = (v: string | undefined) => (v === 'none' ? 'none' : positive(v));
 
 export default async function mailingRoutes(app: FastifyInstance) {
   const db = app.db;
@@ -104,7 +103,7 @@ export default async function mailingRoutes(app: FastifyInstance) {
   // ---- creating: from a group, or from the /contacts selection ----
 
   function selectionOf(query: Record<string, string | undefined>): Selection {
-    return parseSelection(query, selectionOrg(query.org));
+    return parseSelection(query, parseSelectionOrg(query.org));
   }
 
   async function newData(form: Record<string, unknown>, errors: FieldErrors = {}) {
@@ -248,19 +247,13 @@ export default async function mailingRoutes(app: FastifyInstance) {
     }),
   );
 
-  for (const [action, include] of [
-    ['exclude', false],
-    ['include', true],
-  ] as const) {
-    app.post<RecipientReq & { Body: Static<typeof VersionForm> }>(
-      `/mailings/:id/recipients/:recipientId/${action}`,
-      { config: { access: 'secretary' }, schema: { params: RecipientParams, body: VersionForm } },
-      async (req, reply) =>
-        act(req, reply, async () => {
-          await service.setRecipientIncluded(db, req.user!, req.params.id, versionOf(req.body), req.params.recipientId, include);
-        }),
-    );
-  }
+  const setIncluded = (include: boolean) => async (req: FastifyRequest<RecipientReq & { Body: Static<typeof VersionForm> }>, reply: FastifyReply) =>
+    act(req, reply, async () => {
+      await service.setRecipientIncluded(db, req.user!, req.params.id, versionOf(req.body), req.params.recipientId, include);
+    });
+  const recipientOptions = { config: { access: 'secretary' as const }, schema: { params: RecipientParams, body: VersionForm } };
+  app.post<RecipientReq & { Body: Static<typeof VersionForm> }>('/mailings/:id/recipients/:recipientId/exclude', recipientOptions, setIncluded(false));
+  app.post<RecipientReq & { Body: Static<typeof VersionForm> }>('/mailings/:id/recipients/:recipientId/include', recipientOptions, setIncluded(true));
 
   app.post<IdReq & { Body: Static<typeof AddForm> }>('/mailings/:id/recipients', { config: { access: 'secretary' }, schema: { params: IdParams, body: AddForm } }, async (req, reply) => {
     const body = req.body ?? {};

@@ -100,16 +100,14 @@ export default async function organizationRoutes(app: FastifyInstance) {
     return reply.page('organizations/edit', { org: current, conflict: { current, differing }, ...(await formData(req.body)), base: formBase(current, service.ORGANIZATION_FIELDS) }, { status: 409 });
   }
 
-  for (const [action, archived] of [
-    ['archive', true],
-    ['restore', false],
-  ] as const) {
-    app.post<IdReq>(`/organizations/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
-      const org = await service.setOrganizationArchived(db, req.user!, req.params.id, archived);
-      reply.flash('success', archived ? 'organizations.archived' : 'organizations.restored', { name: org.name });
-      return reply.seeOther(`/organizations/${org.id}`);
-    });
-  }
+  const setArchived = (archived: boolean) => async (req: FastifyRequest<IdReq>, reply: FastifyReply) => {
+    const org = await service.setOrganizationArchived(db, req.user!, req.params.id, archived);
+    reply.flash('success', archived ? 'organizations.archived' : 'organizations.restored', { name: org.name });
+    return reply.seeOther(`/organizations/${org.id}`);
+  };
+  const archiveOptions = { config: { access: 'secretary' as const }, schema: { params: IdParams, body: Form({}) } };
+  app.post<IdReq>('/organizations/:id/archive', archiveOptions, setArchived(true));
+  app.post<IdReq>('/organizations/:id/restore', archiveOptions, setArchived(false));
 
   app.get<IdReq>('/organizations/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const org = await load(req.params.id);

@@ -158,16 +158,14 @@ export default async function personRoutes(app: FastifyInstance) {
     );
   }
 
-  for (const [action, archived] of [
-    ['archive', true],
-    ['restore', false],
-  ] as const) {
-    app.post<IdReq>(`/persons/:id/${action}`, { config: { access: 'secretary' }, schema: { params: IdParams, body: Form({}) } }, async (req, reply) => {
-      const p = await service.setPersonArchived(db, req.user!, req.params.id, archived);
-      reply.flash('success', archived ? 'persons.archived' : 'persons.restored', { name: p.surname });
-      return reply.seeOther(`/persons/${p.id}`);
-    });
-  }
+  const setArchived = (archived: boolean) => async (req: FastifyRequest<IdReq>, reply: FastifyReply) => {
+    const p = await service.setPersonArchived(db, req.user!, req.params.id, archived);
+    reply.flash('success', archived ? 'persons.archived' : 'persons.restored', { name: p.surname });
+    return reply.seeOther(`/persons/${p.id}`);
+  };
+  const archiveOptions = { config: { access: 'secretary' as const }, schema: { params: IdParams, body: Form({}) } };
+  app.post<IdReq>('/persons/:id/archive', archiveOptions, setArchived(true));
+  app.post<IdReq>('/persons/:id/restore', archiveOptions, setArchived(false));
 
   app.get<IdReq>('/persons/:id/delete', { config: { access: 'secretary' }, schema: { params: IdParams, querystring: NoQuery } }, async (req, reply) => {
     const person = await load(req.params.id);

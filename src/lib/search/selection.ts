@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { parseGrouping } from './groupings.js';
 import { Locator } from './locator.js';
+import { MAX_ID } from '../schemas.js';
 
 /**
  * "The /contacts selection": the persons the locator matches directly or through their
@@ -40,11 +41,16 @@ export function selectionWhere(sel: Selection, locator: Locator, p: SQL = sql`p`
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
 }
 
-/** The selection's organization from the URL: an id, `none` (persons without one), or any. */
+/**
+ * The selection's organization from the URL or a form: `none` (persons without one), an id written
+ * in plain digits within the database's ids (1…MAX_ID, as lib/schemas IdText bounds it), or any
+ * (null) for everything else, so an id out of range is never sent to the database.
+ */
 export function parseSelectionOrg(v: unknown): number | 'none' | null {
   if (v === 'none') return 'none';
+  if (typeof v !== 'string' || !/^[1-9][0-9]{0,9}$/.test(v)) return null;
   const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : null;
+  return n <= MAX_ID ? n : null;
 }
 
 /** Parses the selection's URL parameters (as /contacts writes them). */
