@@ -149,7 +149,9 @@ export async function contactsTable(db: Db, scope: ExportScope, t: Translate): P
     for await (const batch of personBatches(db, sqlScope)) yield { batch, ...(await contactsOfPersons(db, batch.map((p) => Number(p.id)))) };
   }
   async function* batches(): AsyncGenerator<Cell[][]> {
-    for await (const { batch, phones, emails } of ahead(withContacts())) {
+    // Not read ahead: a page read while the last one waits for the .xlsx writer lived long enough
+    // to be promoted (peak RSS 288–306 MB with it, 278–282 MB without, at the same speed).
+    for await (const { batch, phones, emails } of withContacts()) {
       yield batch.map((p) => {
         const id = Number(p.id);
         const phoneList = (phones.get(id) ?? []).map((ph) => `${ph.number} (${kinds[ph.kind] ?? ph.kind})`).join(', ');
