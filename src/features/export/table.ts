@@ -83,7 +83,9 @@ async function feedWriter(table: Table, locale: Locale, out: PassThrough): Promi
   const finished = new Promise<'done'>((resolve, reject) => ((finish = resolve), (fail = reject)));
   finished.catch(() => undefined);
   worker.on('message', (m: FromXlsxWorker) => {
-    if (m.type === 'chunk') out.write(Buffer.from(m.data));
+    if (m.type === 'chunk') {
+      if (!out.destroyed) out.write(Buffer.from(m.data));
+    }
     else if (m.type === 'want') {
       wanted++;
       onWant?.();
@@ -95,8 +97,11 @@ async function feedWriter(table: Table, locale: Locale, out: PassThrough): Promi
   /** Until the worker wants rows and the reply has room; false when the download was cut. */
   const ready = async (): Promise<boolean> => {
     while (wanted === 0) {
-      const woke = new Promise<void>((resolve) => (onWant = resolve));
-      if ((await Promise.race([woke, closed, finished])) === 'closed') return false;
+      const woke = new Promise<'want'>((resolve) => (onWant = () => resolve('want')));
+      const why = await Promise.race([woke, closed, finished]);
+      if (why === 'closed') return false;
+      // Finished before it was sent the end: it must not be waited for again (that would spin).
+      if (why === 'done') throw new Error('the .xlsx writer ended before the rows did');
     }
     wanted--;
     if (out.writableNeedDrain && !out.destroyed) await Promise.race([once(out, 'drain'), closed]);
