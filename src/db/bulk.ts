@@ -119,30 +119,49 @@ function recordsJson(rows: readonly object[], cols: readonly { field: string; na
   );
 }
 
+type RecordColumn = { field: string; name: string } & ReturnType<typeof recordType>;
+
+/**
+ * The rows' columns as `jsonb_to_recordset` declares them, and the rows sent `size` at a time,
+ * each part as one statement made by `statement(json, decl)`.
+ */
+async function sendRecords<T extends PgTable>(
+  tx: Target,
+  table: T,
+  rows: readonly object[],
+  size: number,
+  statement: (cols: RecordColumn[]) => (json: string, decl: SQL) => SQL,
+): Promise<void> {
+  if (!rows.length) return;
+  const columns = getTableColumns(table);
+  const cols = Object.keys(rows[0])
+    .filter((f) => f in columns)
+    .map((f) => ({ field: f, name: columns[f].name, ...recordType(columns[f].getSQLType()) }));
+  const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
+  const make = statement(cols);
+  const clock = timeSlicer();
+  for (const part of chunked(rows, size)) {
+    // Statements sent down a pipeline do not wait for the database: without this, a whole import's
+    // rows were turned into JSON in one piece of the event loop.
+    if (clock.due()) await clock.yield();
+    await send(tx, make(recordsJson(part, cols), decl));
+  }
+}
+
+/** A record column as a value: bytea travels as base64 in the JSON. */
+const recordValue = (c: RecordColumn) => (c.bytea ? sql`decode(x.${sql.identifier(c.name)}, 'base64')` : sql`x.${sql.identifier(c.name)}`);
+
 /**
  * Inserts rows (objects keyed by the table's TypeScript field names, all with the same keys)
  * through `jsonb_to_recordset`, `size` rows per statement. Columns left out take their defaults.
  * (Not `json_to_recordset`: it turns a nested object into a jsonb column several times slower.)
  */
 export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: Partial<T['$inferInsert']>[], size = 1000): Promise<void> {
-  if (!rows.length) return;
-  const columns = getTableColumns(table);
-  const fields = Object.keys(rows[0]).filter((f) => f in columns);
-  const cols = fields.map((f) => ({ field: f, name: columns[f].name, ...recordType(columns[f].getSQLType()) }));
-  const target = sql.join(cols.map((c) => sql.identifier(c.name)), sql`, `);
-  const select = sql.join(
-    cols.map((c) => (c.bytea ? sql`decode(x.${sql.identifier(c.name)}, 'base64')` : sql`x.${sql.identifier(c.name)}`)),
-    sql`, `,
-  );
-  const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
-  const clock = timeSlicer();
-  for (const part of chunked(rows, size)) {
-    // Statements sent down a pipeline do not wait for the database: without this, a whole import's
-    // rows were turned into JSON in one piece of the event loop.
-    if (clock.due()) await clock.yield();
-    const json = recordsJson(part, cols);
-    await send(tx, sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`);
-  }
+  await sendRecords(tx, table, rows, size, (cols) => {
+    const target = sql.join(cols.map((c) => sql.identifier(c.name)), sql`, `);
+    const select = sql.join(cols.map(recordValue), sql`, `);
+    return (json, decl) => sql`insert into ${table} (${target}) select ${select} from jsonb_to_recordset(${json}::jsonb) as x(${decl})`;
+  });
 }
 
 /**
@@ -150,19 +169,8 @@ export async function bulkInsert<T extends PgTable>(tx: Target, table: T, rows: 
  * through `jsonb_to_recordset`, `size` rows per statement.
  */
 export async function bulkUpdate<T extends PgTable>(tx: Target, table: T, rows: (Partial<T['$inferInsert']> & { id: number })[], size = 1000): Promise<void> {
-  if (!rows.length) return;
-  const columns = getTableColumns(table);
-  const fields = Object.keys(rows[0]).filter((f) => f in columns);
-  const cols = fields.map((f) => ({ field: f, name: columns[f].name, ...recordType(columns[f].getSQLType()) }));
-  const set = sql.join(
-    cols.filter((c) => c.field !== 'id').map((c) => sql`${sql.identifier(c.name)} = ${c.bytea ? sql`decode(x.${sql.identifier(c.name)}, 'base64')` : sql`x.${sql.identifier(c.name)}`}`),
-    sql`, `,
-  );
-  const decl = sql.raw(cols.map((c) => `"${c.name}" ${c.decl}`).join(', '));
-  const clock = timeSlicer();
-  for (const part of chunked(rows, size)) {
-    if (clock.due()) await clock.yield();
-    const json = recordsJson(part, cols);
-    await send(tx, sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`);
-  }
+  await sendRecords(tx, table, rows, size, (cols) => {
+    const set = sql.join(cols.filter((c) => c.field !== 'id').map((c) => sql`${sql.identifier(c.name)} = ${recordValue(c)}`), sql`, `);
+    return (json, decl) => sql`update ${table} set ${set} from jsonb_to_recordset(${json}::jsonb) as x(${decl}) where ${table}.id = x.id`;
+  });
 }
