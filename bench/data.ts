@@ -153,9 +153,11 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
     await sql.exec(`create table if not exists bench_dropped_indexes (name text primary key, def text not null);
       create table if not exists ${META_TABLE} (scale jsonb not null, finished_at timestamptz);
       delete from ${META_TABLE}`);
-    await restoreIndexes(sql, log);
     await q('reset', `truncate membership_documents, group_memberships, mailing_groups, document_files, documents, document_counters,
       person_photos, person_emails, person_phones, persons, organizations, activities, categories, audit_log, sessions restart identity cascade`);
+    // An interrupted run's dropped indexes come back first (on the emptied tables: instantly, and
+    // whatever rows broke that run), so that the next step records every definition again.
+    await restoreIndexes(sql, log);
     await q('drop secondary indexes', `
       insert into bench_dropped_indexes (name, def)
       select format('%I', c.relname), pg_get_indexdef(i.indexrelid)
@@ -228,8 +230,10 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
     await q('emails', `insert into person_emails (person_id, email, position) select id, 'p' || id || '@mail.ru', 0 from persons`);
     await plantDuplicates(q);
 
+    // Three digits as far as they go (lpad cuts longer numbers: "Группа 1000" would be "Группа 100").
+    const pad = Math.max(3, String(scale.groups).length);
     await q('groups', `insert into mailing_groups (name, sort_key, mark)
-      select 'Группа ' || lpad(g::text, 3, '0'), 'группа ' || lpad(g::text, 3, '0'),
+      select 'Группа ' || lpad(g::text, ${pad}, '0'), 'группа ' || lpad(g::text, ${pad}, '0'),
         case when g = 1 then 'priority' when g = 2 then 'warning' else 'none' end
       from generate_series(1, ${scale.groups}) g`);
     // Memberships: group 1 gets exactly 5,000 members (the benchmark's large group page); the
@@ -252,14 +256,16 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
       select crm_recount_group_refs();
       commit`);
 
+    // Six digits for a registration number as far as they go (lpad cuts longer ones: duplicates).
+    const seqPad = Math.max(6, String(Math.ceil(scale.documents / 2)).length);
     await q('documents', `begin;
       set local session_replication_role = replica;
       insert into documents (direction, reg_year, reg_seq, reg_number, reg_date, sender_number, subject, summary, organization_id, person_id, search_text)
       select case when i % 2 = 0 then 'incoming' else 'outgoing' end, 2026, (i + 1) / 2,
-        case when i % 2 = 0 then 'Вх-2026/' else 'Исх-2026/' end || lpad(((i + 1) / 2)::text, 6, '0'),
+        case when i % 2 = 0 then 'Вх-2026/' else 'Исх-2026/' end || lpad(((i + 1) / 2)::text, ${seqPad}, '0'),
         date '2026-01-01' + (i % 330), 'N ' || i, 'Письмо о поставке № ' || i, 'Краткое содержание письма ' || i,
         1 + (i % ${scale.organizations}), case when i % 3 = 0 then 1 + (i % ${scale.persons}) else null end,
-        lower('вх-2026/' || lpad(((i + 1) / 2)::text, 6, '0') || ' письмо о поставке № ' || i)
+        lower('вх-2026/' || lpad(((i + 1) / 2)::text, ${seqPad}, '0') || ' письмо о поставке № ' || i)
       from generate_series(1, ${scale.documents}) i;
       commit`);
     await q('counters', `insert into document_counters (direction, year, last_seq)

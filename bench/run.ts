@@ -308,7 +308,19 @@ async function main() {
     figures,
     seconds: round((Date.now() - started) / 1000),
   };
-  writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
+  // The file keeps the last run of each kind (database × sizes × scenarios) under `runs`, so that the
+  // PostgreSQL curve, the PGlite curve and a full run made one after another all stay in it.
+  const file = path.join(ROOT, 'bench/results.json');
+  const kind = `${curve ? BENCH_DB : 'pg'}:${curve ? sizes.map((x) => x.persons).join(',') : `default ${PERSONS}`}:${ONLY ? [...ONLY].join(',') : 'all'}`;
+  let runs: Record<string, unknown> = {};
+  try {
+    const before = JSON.parse(readFileSync(file, 'utf8')) as { runs?: Record<string, unknown> };
+    runs = before.runs ?? {};
+  } catch {
+    runs = {};
+  }
+  runs[kind] = results;
+  writeFileSync(file, JSON.stringify({ ...results, kind, runs }, null, 2));
   if (curve) printCurve(figures, sizes.map((x) => x.persons));
   else printTable(figures);
   log(`\nmachine: ${m.cpuModel}, ${m.cpus} cores; load average before ${l.before.join(' / ')}, after ${l.after.join(' / ')}, highest 1-minute ${l.max1}`);

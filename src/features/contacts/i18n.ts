@@ -46,6 +46,20 @@ export const contactsDictionary = {
       other: 'Без организации: {count} человека',
     },
     'contacts.unaffiliatedTitle': 'Контактные лица без организации',
+    // After «больше» a number takes the genitive: «больше 1 организации», «больше 1 000 организаций».
+    'contacts.totalOrganizationsMore': {
+      one: 'Найдено больше {count} организации',
+      few: 'Найдено больше {count} организаций',
+      many: 'Найдено больше {count} организаций',
+      other: 'Найдено больше {count} организации',
+    },
+    'contacts.unaffiliatedMore': {
+      one: 'Без организации: больше {count} человека',
+      few: 'Без организации: больше {count} человек',
+      many: 'Без организации: больше {count} человек',
+      other: 'Без организации: больше {count} человека',
+    },
+    'contacts.countMore': '{count}+',
     'contacts.accessKey': 'Alt+Shift+{key}',
     'contacts.addOrganizationTitle': 'Добавить организацию',
     'contacts.addPersonTitle': 'Добавить контактное лицо',
@@ -111,5 +125,8 @@ export const contactsDictionary = {
     'contacts.includeSimilar': 'including similar',
     'contacts.includeSimilarTitle': 'Adding the selection to a group and the export take the similar (approximate) matches too',
     'contacts.unaffiliatedTitle': 'Contact persons without an organization',
+    'contacts.totalOrganizationsMore': { one: 'More than {count} organization found', other: 'More than {count} organizations found' },
+    'contacts.unaffiliatedMore': { one: 'Without organization: more than {count} person', other: 'Without organization: more than {count} persons' },
+    'contacts.countMore': '{count}+',
   },
 };

@@ -6,6 +6,7 @@ import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
 import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
 import { escapeLike } from '../../lib/text.js';
 import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
+import { DENSE_ORGS, denseCondition, HEADER_CAP, isDense, listDense, UNAFFILIATED_CAP, unaffiliatedCapped } from './dense.js';
 import { listMatched } from './matched.js';
 import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow } from './types.js';
 import { mailingGroups, referenceSource, walkGroups } from './walk.js';
@@ -14,11 +15,32 @@ type MatchRow = { id: number | null; rank: number; n: number; own: number };
 const MATCH_ROW = { id: 'number?', rank: 'number', n: 'number', own: 'number' } as const;
 
 /** The persons and organizations the locator matches: the exact pass, then near misses when few. */
-export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, groupBy: Grouping | null = null): Promise<Match> {
+export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, groupBy: Grouping | null = null, allowDense = false): Promise<Match> {
   await tx.execute(Locator.setup());
+  // A one-word query on more than DENSE_ORGS organizations is walked, not collected (dense.ts).
+  const denseMatch = async (words: SQL, rank: number): Promise<Match> => {
+    const n = await unaffiliatedCapped(tx, words, showArchived);
+    return {
+      headers: groupBy ? await L.matchedHeaders(tx, groupBy) : new Set(),
+      approximate: rank >= APPROXIMATE,
+      ids: '{}',
+      ranks: '{}',
+      orgRanks: [],
+      size: 0,
+      unaffiliated: Math.min(n, UNAFFILIATED_CAP),
+      unaffiliatedMore: n > UNAFFILIATED_CAP,
+      dense: { where: denseCondition(L, groupBy), rank },
+    };
+  };
+  const walkable = allowDense && L.byWords;
+  if (walkable && (await L.viaTrigramIndex(tx, () => isDense(tx, L.containingWords())))) {
+    await L.decide(tx, false);
+    return denseMatch(L.containingWords(), 0);
+  }
   const pass = L.byWords ? (fuzzy: boolean) => wordsPass(tx, L, showArchived, fuzzy) : (fuzzy: boolean) => textPass(tx, L, showArchived, fuzzy);
   const found = new Map<number | null, { rank: number; n: number }>();
   let cards = 0;
+  let nearMissesDense = false;
   const add = (list: { id: number | null; rank: number; n: number; own: number }[]) => {
     for (const r of list) {
       const had = found.get(r.id);
@@ -40,8 +62,11 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
     }
     // Persons and organizations matched exactly, the same count prepare() makes for other queries.
     await L.decide(tx, L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
-    if (L.useFuzzy) add(await pass(true));
+    // Nothing exact and near misses on a large part of the directory ("иваонв"): walked too.
+    if (L.useFuzzy && walkable && cards === 0 && (await isDense(tx, L.nearMissWords()))) nearMissesDense = true;
+    else if (L.useFuzzy) add(await pass(true));
   });
+  if (nearMissesDense) return denseMatch(L.nearMissWords(), APPROXIMATE);
   const orgs = [...found].filter(([id]) => id !== null) as [number, { rank: number }][];
   return {
     headers: groupBy ? await L.matchedHeaders(tx, groupBy) : new Set(),
@@ -51,6 +76,8 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
     orgRanks: orgs.map(([id, v]) => [id, v.rank]),
     size: orgs.length,
     unaffiliated: found.get(null)?.n ?? 0,
+    unaffiliatedMore: false,
+    dense: null,
   };
 }
 
@@ -161,7 +188,31 @@ async function inTx<T>(db: Db, locator: Locator, fn: (tx: Tx) => Promise<T>): Pr
 export async function listOrganizations(db: Db, params: ListParams): Promise<OrgPage> {
   let p = params;
   return db.transaction(async (tx) => {
-    const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived, p.groupBy) : null;
+    const match = p.locator.active ? await matchContacts(tx, p.locator, p.showArchived, p.groupBy, p.groupBy !== 'group') : null;
+    const exactly = { totalMore: false, countsMore: new Set<string>(), unaffiliatedMore: match?.unaffiliatedMore ?? false };
+    if (match?.dense && p.groupBy !== 'group') {
+      // Walked (dense.ts): the total and the headers' counts are lower bounds; the last page is
+      // the last rows of the order.
+      const reverse = p.mode === 'prev' || p.mode === 'last';
+      const walked = await listDense(tx, { ...p, groupBy: p.groupBy }, match.dense.where, match.dense.rank);
+      const done = finish(walked.rows, p.size, p, reverse);
+      const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
+      const counts = walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`));
+      return {
+        ...done,
+        counts: counts.map((k) => ({ ...k, count: Math.min(k.count, HEADER_CAP) })),
+        countsMore: new Set(counts.filter((k) => k.count > HEADER_CAP).map((k) => `${k.groupEmpty}|${k.groupKey}`)),
+        total: DENSE_ORGS,
+        totalMore: true,
+        rowTotal: DENSE_ORGS,
+        rowTotalExact: false,
+        position: p.mode === 'first' ? 1 : null,
+        unaffiliated: match.unaffiliated,
+        unaffiliatedMore: match.unaffiliatedMore,
+        headers: match.headers,
+        approximate: match.approximate,
+      };
+    }
     const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
     const unaffiliated = async () =>
       match
@@ -173,7 +224,7 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
-      return { ...page, total: n, rowTotal: n, rowTotalExact: true, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
+      return { ...page, ...exactly, total: n, rowTotal: n, rowTotalExact: true, unaffiliated: await unaffiliated(), headers: match.headers, approximate: match.approximate };
     }
     const orgTotal = await total();
     const counted = p.groupBy === 'group' ? await groupRows(tx, match, p) : { n: orgTotal, exact: true };
@@ -190,11 +241,11 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
       page = { ...done, counts: walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`)) };
     }
     const position = p.mode === 'first' ? 1 : p.mode === 'last' && counted.exact ? Math.max(1, rowTotal - page.rows.length + 1) : null;
-    return { ...page, total: orgTotal, rowTotal, rowTotalExact: counted.exact, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
+    return { ...page, ...exactly, total: orgTotal, rowTotal, rowTotalExact: counted.exact, position, unaffiliated: await unaffiliated(), headers: match?.headers ?? new Set<string>(), approximate: match?.approximate ?? false };
   });
 }
 
-type PageCore = Omit<OrgPage, 'total' | 'rowTotal' | 'rowTotalExact' | 'position' | 'unaffiliated' | 'headers' | 'approximate'>;
+type PageCore = Omit<OrgPage, 'total' | 'totalMore' | 'countsMore' | 'rowTotal' | 'rowTotalExact' | 'position' | 'unaffiliated' | 'unaffiliatedMore' | 'headers' | 'approximate'>;
 
 /** Up to this many rows the list by mailing group is counted exactly (its position says "из N"). */
 export const GROUP_ROWS_EXACT_UP_TO = 20_000;

@@ -87,7 +87,7 @@ export async function contactsScreen(db: Db, q: ContactsQuery, role: Role | unde
       prev: { from: position ? String(Math.max(1, position - size)) : undefined },
       next: { from: position ? String(position + list.rows.length) : undefined },
     }),
-    position: list.rows.length ? { from: position, to: position ? position + list.rows.length - 1 : null, total: list.rowTotal, more: !list.rowTotalExact } : null,
+    position: list.rows.length ? placeOf(position, list.rows.length, list.rowTotal, list.rowTotalExact, list.hasNext) : null,
   };
   const counts = new Map(list.counts.map((c) => [`${c.groupEmpty}|${c.groupKey}`, c.count]));
   // Under mailing groups the header says both counts, as /groups and the group page do.
@@ -115,12 +115,15 @@ export async function contactsScreen(db: Db, q: ContactsQuery, role: Role | unde
     counts,
     groupTotals,
     total: list.total,
+    totalMore: list.totalMore,
+    countsMore: list.countsMore,
     pager,
     selected,
     selectedOrg,
     cards,
     contacts,
     unaffiliated: list.unaffiliated,
+    unaffiliatedMore: list.unaffiliatedMore,
     personBadges,
     orgBadges,
     addTo,
@@ -133,4 +136,14 @@ export async function contactsScreen(db: Db, q: ContactsQuery, role: Role | unde
     orgLink: (id: number | 'none') => link({ ...here, org: String(id) }),
     link,
   };
+}
+
+/**
+ * Where a page stands. A total that is only a lower bound ("more than 1 000") is raised to the
+ * page's last row once the pages pass it, and is exact on the page that ends the list.
+ */
+function placeOf(from: number | null, rows: number, total: number, exact: boolean, hasNext: boolean) {
+  const to = from ? from + rows - 1 : null;
+  if (exact || to === null) return { from, to, total, more: !exact };
+  return hasNext ? { from, to, total: Math.max(total, to), more: true } : { from, to, total: to, more: false };
 }

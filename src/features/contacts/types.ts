@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Grouping } from '../../lib/search/groupings.js';
 import type { Locator } from '../../lib/search/locator.js';
 
@@ -56,6 +57,14 @@ export interface Match {
   headers: Set<string>;
   /** Some organizations are there as near misses only (rank APPROXIMATE). */
   approximate: boolean;
+  /**
+   * Set when the query matches more than DENSE_ORGS organizations (a common surname in a large
+   * directory): ids are then empty and the list walks the directory in its own order, keeping the
+   * organizations this condition on `o` accepts (dense.ts), instead of collecting every match.
+   */
+  dense: { where: SQL; rank: number } | null;
+  /** unaffiliated is a lower bound (dense matches count no further than a cap). */
+  unaffiliatedMore: boolean;
 }
 
 /** The rank of a near miss (typo): after every exact match, under the "similar" divider. */
@@ -69,6 +78,12 @@ export interface OrgPage {
   total: number;
   /** Matching persons without an organization (all of them without a locator). */
   unaffiliated: number;
+  /** unaffiliated is a lower bound ("more than"). */
+  unaffiliatedMore: boolean;
+  /** total is a lower bound ("more than"): a locator matching much of a large directory. */
+  totalMore: boolean;
+  /** Header counts that are lower bounds (shown "100+"), by `${groupEmpty}|${groupKey}`. */
+  countsMore: Set<string>;
   /** Rows of the whole list (under mailing groups an organization may stand several times). */
   rowTotal: number;
   /** False when rowTotal is only a lower bound ("more than"): a very large list by mailing group. */

@@ -96,18 +96,38 @@ function intArray(v: unknown): number[] {
 
 type Core = { rows: OrgRow[]; counts: GroupCount[]; more: boolean };
 
+/** Only the organizations `o` meeting `where`, listed at `rank`; a header counts at most `cap` + 1 of them. */
+export interface WalkFilter {
+  where: SQL;
+  rank: number;
+  cap: number;
+}
+
+/**
+ * How many organizations `o` meet a condition, counting no further than cap + 1: a header of a
+ * list filtered by a common name says "100+" rather than reading every match under it.
+ */
+export async function cappedCount(tx: Tx, where: SQL, cap: number): Promise<number> {
+  const [r] = rowsOf(await tx.execute(sql`select count(*)::int as n from (select 1 from organizations o where ${where} limit ${cap + 1}) s`), { n: 'number' }, 'contacts: capped count');
+  return Number(r.n);
+}
+
 /**
  * One page by walking the groups: forward, the groups in key order then "none"; backward ("last",
  * "previous"), "none" first (it sorts last) then the groups from the end. Rows come back in the
  * walk's order, one more than the page when there is more.
  */
-export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Promise<Core> {
+export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource, only?: WalkFilter): Promise<Core> {
   const reverse = p.mode === 'prev' || p.mode === 'last';
   const dir = reverse ? 'desc' : 'asc';
   const order = reverse ? sql`desc` : sql`asc`;
   const cmp = reverse ? sql`<` : sql`>`;
   const c = p.mode === 'next' || p.mode === 'prev' ? p.cursor : null;
   const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  // With a filter (a locator matching much of the directory) only the matching organizations are
+  // listed, at the filter's rank, and a header counts up to only.cap of them (below).
+  const listed = only ? sql`${live} and ${only.where}` : live;
+  const rank = sql.raw(String(only?.rank ?? 0));
   const want = p.size + 1;
   const out: OrgRow[] = [];
   const counts: GroupCount[] = [];
@@ -118,9 +138,9 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
     return sql`
         select x.*, ${PERSON_COUNT}, ${pos}::int as "walkPos" from (
           select ${ORG_COLUMNS}, ${m.groupId} as "groupId", false as "groupEmpty", ${g.key}::text as "groupKey",
-            ${g.label}::text as "groupLabel", 0 as "rank", count(*) over () as n
+            ${g.label}::text as "groupLabel", ${rank} as "rank", ${only ? sql`0` : sql`count(*) over ()`} as n
           from organizations o
-          where ${live} and ${m.where}
+          where ${listed} and ${m.where}
         ) x
         ${after ? sql`where (x."sortKey", x.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
         order by x."sortKey" ${order}, x.id ${order}
@@ -135,7 +155,7 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
     for (const [i, g] of gs.entries()) {
       const of = found.filter((r) => Number(r.walkPos) === i);
       if (!of.length || out.length >= want) continue;
-      counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: Number(of[0].n) });
+      counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: only ? await cappedCount(tx, sql`${listed} and ${source.members(g).where}`, only.cap) : Number(of[0].n) });
       out.push(...of.slice(0, want - out.length));
     }
   };
@@ -144,8 +164,8 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
     const found = rowsOf(
       await tx.execute(sql`
         select x.*, ${PERSON_COUNT} from (
-          select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", 0 as "rank"
-          from organizations o where ${source.none} and ${live}
+          select ${ORG_COLUMNS}, null::int as "groupId", true as "groupEmpty", ''::text as "groupKey", null::text as "groupLabel", ${rank} as "rank"
+          from organizations o where ${source.none} and ${listed}
           ${after ? sql`and (o.sort_name, o.id) ${cmp} (${after[0]}, ${after[1]})` : sql``}
           order by o.sort_name ${order}, o.id ${order}
           limit ${want - out.length}
@@ -153,7 +173,8 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource): Pro
       ORG_ROW_SHAPE,
       'contacts: organizations in no group',
     );
-    if (found.length) {
+    if (found.length && only) counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: await cappedCount(tx, sql`${source.none} and ${listed}`, only.cap) });
+    else if (found.length) {
       const [{ n }] = rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o where ${source.none} and ${live}`), { n: 'number' }, 'contacts: count in no group');
       counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: Number(n) });
     }
