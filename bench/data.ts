@@ -269,7 +269,8 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
       from generate_series(1, ${scale.documents}) i;
       commit`);
     await q('counters', `insert into document_counters (direction, year, last_seq)
-      select direction, reg_year, max(reg_seq) from documents group by 1, 2`);
+      select direction, reg_year, max(reg_seq) from documents group by 1, 2;
+      select crm_recount_directory_counts()`);
     const t0 = Date.now();
     await restoreIndexes(sql, log, more);
     log(`indexes: ${Date.now() - t0} ms`);

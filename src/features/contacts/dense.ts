@@ -16,7 +16,8 @@ import { cappedCount, referenceSource, walkGroups } from './walk.js';
  * quarter matching, a page of 50 reads some 200 organizations whatever the directory's size. The
  * walk suits only a dense match (a rare name would be looked for through every organization), so
  * the match is probed first, no further than a cap, and only above DENSE_ORGS organizations is it
- * walked; the total then says "more than 1 000" and each header counts up to HEADER_CAP.
+ * walked; the total then says "more than 1 000" and each header counts up to HEADER_CAP, reading
+ * no more than COUNT_SCAN of its organizations (walk.ts cappedCount).
  */
 
 /** Above this many matching organizations the list walks instead of collecting the match. */
@@ -75,7 +76,7 @@ type DenseGrouping = 'organization' | 'region' | 'activity' | 'category';
 export async function listDense(tx: Tx, p: ListParams & { groupBy: DenseGrouping }, where: SQL, rank: number): Promise<{ rows: OrgRow[]; counts: GroupCount[]; more: boolean }> {
   if (p.groupBy !== 'organization') {
     const { table, column } = REFERENCE_TABLE[p.groupBy];
-    return walkGroups(tx, p, referenceSource(table, column), { where, rank, cap: HEADER_CAP });
+    return walkGroups(tx, p, referenceSource(table, column, p.groupBy), { where, rank, cap: HEADER_CAP });
   }
   // Alphabetical: the letter is the name's first character, so (name, id) alone orders the rows
   // and the (sort_name, id) index is walked, each organization tested as it comes.
@@ -97,7 +98,8 @@ export async function listDense(tx: Tx, p: ListParams & { groupBy: DenseGrouping
   const letters = [...new Set(rows.map((r) => r.groupKey))];
   const counts: GroupCount[] = [];
   for (const l of letters) {
-    counts.push({ groupEmpty: false, groupKey: l, groupLabel: null, count: await cappedCount(tx, sql`o.sort_name like ${`${escapeLike(l)}%`} and ${live} and ${where}`, HEADER_CAP) });
+    const c = await cappedCount(tx, sql`o.sort_name like ${`${escapeLike(l)}%`} and ${live}`, where, HEADER_CAP);
+    counts.push({ groupEmpty: false, groupKey: l, groupLabel: null, count: c.n, more: !c.exact });
   }
   return { rows, counts, more: rows.length > p.size };
 }

@@ -4,9 +4,9 @@ import { rowsOf } from '../../db/rows.js';
 import type { Grouping } from '../../lib/search/groupings.js';
 import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
 import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
-import { escapeLike } from '../../lib/text.js';
 import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
-import { DENSE_ORGS, denseCondition, HEADER_CAP, isDense, listDense, UNAFFILIATED_CAP, unaffiliatedCapped } from './dense.js';
+import { DENSE_ORGS, denseCondition, isDense, listDense, UNAFFILIATED_CAP, unaffiliatedCapped } from './dense.js';
+import { directoryCount, directoryCounts } from './counts.js';
 import { listMatched } from './matched.js';
 import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow } from './types.js';
 import { mailingGroups, referenceSource, walkGroups } from './walk.js';
@@ -200,8 +200,8 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
       const counts = walked.counts.filter((k) => shownKeys.has(`${k.groupEmpty}|${k.groupKey}`));
       return {
         ...done,
-        counts: counts.map((k) => ({ ...k, count: Math.min(k.count, HEADER_CAP) })),
-        countsMore: new Set(counts.filter((k) => k.count > HEADER_CAP).map((k) => `${k.groupEmpty}|${k.groupKey}`)),
+        counts,
+        countsMore: new Set(counts.filter((k) => k.more).map((k) => `${k.groupEmpty}|${k.groupKey}`)),
         total: DENSE_ORGS,
         totalMore: true,
         rowTotal: DENSE_ORGS,
@@ -214,13 +214,12 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
       };
     }
     const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
-    const unaffiliated = async () =>
-      match
-        ? match.unaffiliated
-        : Number(rowsOf(await tx.execute(sql`select count(*)::int as n from persons p where p.organization_id is null ${p.showArchived ? sql`` : sql`and p.archived_at is null`}`), { n: 'number' }, 'contacts: without organization')[0].n);
+    const unaffiliated = async () => (match ? match.unaffiliated : directoryCount(tx, 'unaffiliated', p.showArchived));
     // Under mailing groups an organization may stand several times: the total counts it once.
     const total = async () =>
-      Number(rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${live}`), { n: 'number' }, 'contacts: organizations total')[0].n);
+      match
+        ? Number(rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o ${matchJoin(match)} where ${live}`), { n: 'number' }, 'contacts: organizations total')[0].n)
+        : directoryCount(tx, 'organizations', p.showArchived);
 
     if (match && p.groupBy !== 'group') {
       const { total: n, ...page } = await listMatched(tx, { ...p, groupBy: p.groupBy }, match);
@@ -234,7 +233,7 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
     let page: PageCore;
     if (p.groupBy === 'organization' || (match && p.groupBy === 'group')) page = await listFiltered(tx, { ...p, groupBy: p.groupBy }, match);
     else {
-      const source = p.groupBy === 'group' ? mailingGroups : referenceSource(REFERENCE_TABLE[p.groupBy].table, REFERENCE_TABLE[p.groupBy].column);
+      const source = p.groupBy === 'group' ? mailingGroups : referenceSource(REFERENCE_TABLE[p.groupBy].table, REFERENCE_TABLE[p.groupBy].column, p.groupBy);
       const walked = await walkGroups(tx, p, source);
       const done = finish(walked.rows, p.size, p, p.mode === 'prev' || p.mode === 'last');
       const shownKeys = new Set(done.rows.map((r) => `${r.groupEmpty}|${r.groupKey}`));
@@ -264,9 +263,12 @@ async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<{ 
     return { n: Number(r.n), exact: true };
   }
   const live = p.showArchived ? sql`true` : sql`o.archived_at is null`;
+  // Organizations in some group each hold a membership at least: past the limit without summing.
+  const grouped = await directoryCounts(tx, 'grouped', ['some', 'none'], p.showArchived);
+  if ((grouped.get('some') ?? 0) > GROUP_ROWS_EXACT_UP_TO) return { n: GROUP_ROWS_EXACT_UP_TO, exact: false };
   const [bound] = rowsOf(
-    await tx.execute(sql`select coalesce(sum(o.group_refs), 0)::bigint as refs, count(*) filter (where o.group_refs = 0)::int as none from organizations o where ${live}`),
-    { refs: 'numeric', none: 'number' },
+    await tx.execute(sql`select coalesce(sum(o.group_refs), 0)::bigint as refs from organizations o where ${live} and o.group_refs > 0`),
+    { refs: 'numeric' },
     'contacts: memberships bound',
   );
   if (Number(bound.refs) > GROUP_ROWS_EXACT_UP_TO) return { n: GROUP_ROWS_EXACT_UP_TO, exact: false };
@@ -282,7 +284,7 @@ async function groupRows(tx: Tx, match: Match | null, p: ListParams): Promise<{ 
     { n: 'number' },
     'contacts: rows by group',
   );
-  return { n: Number(r.n) + Number(bound.none), exact: true };
+  return { n: Number(r.n) + (grouped.get('none') ?? 0), exact: true };
 }
 
 function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): Omit<PageCore, 'counts'> {
@@ -296,21 +298,10 @@ function finish(page: OrgRow[], size: number, p: ListParams, reverse: boolean): 
   };
 }
 
-/**
- * How many organizations begin with each letter: a prefix range of the (sort key) index, counted
- * index-only, instead of computing the first letter of every organization's name.
- */
+/** How many organizations begin with each letter: kept by triggers (counts.ts). */
 async function letterCounts(tx: Tx, letters: string[], showArchived: boolean): Promise<GroupCount[]> {
-  if (!letters.length) return [];
-  const found = rowsOf(
-    await tx.execute(sql.join(
-      letters.map((l, i) => sql`select ${i}::int as i, count(*)::int as n from organizations o where o.sort_name like ${`${escapeLike(l)}%`} ${showArchived ? sql`` : sql`and o.archived_at is null`}`),
-      sql` union all `,
-    )),
-    { i: 'number', n: 'number' },
-    'contacts: letter counts',
-  );
-  return found.map((r) => ({ groupEmpty: false, groupKey: letters[Number(r.i)], groupLabel: null, count: Number(r.n) }));
+  const kept = await directoryCounts(tx, 'letter', letters, showArchived);
+  return letters.map((l) => ({ groupEmpty: false, groupKey: l, groupLabel: null, count: kept.get(l) ?? 0 }));
 }
 
 /** Alphabetical without a locator, or by mailing group with one: the page straight from SQL. */

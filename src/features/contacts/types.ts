@@ -27,6 +27,8 @@ export interface GroupCount {
   groupKey: string;
   groupLabel: string | null;
   count: number;
+  /** count is a lower bound (a walked list's header: "37+"). */
+  more?: boolean;
 }
 
 export interface ListParams {

@@ -3,6 +3,7 @@ import type { Tx } from '../../db/client.js';
 import { rowsOf } from '../../db/rows.js';
 import type { GroupCount, ListParams, OrgRow } from './types.js';
 import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
+import { directoryCounts, type CountKind } from './counts.js';
 
 /**
  * A grouping the list can walk group by group: the groups in key order, the organizations of one
@@ -20,6 +21,8 @@ export interface WalkSource {
   members(g: WalkGroup): { where: SQL; groupId: SQL };
   /** The organizations `o` in no group. */
   none: SQL;
+  /** The directory's counts (counts.ts) that count this grouping's groups, when kept. */
+  counted?: CountKind;
 }
 
 export interface WalkGroup {
@@ -65,8 +68,9 @@ export const mailingGroups: WalkSource = {
 };
 
 /** A reference list (regions, activities, categories): values with the same key form one group. */
-export function referenceSource(table: SQL, column: SQL): WalkSource {
+export function referenceSource(table: SQL, column: SQL, counted?: CountKind): WalkSource {
   return {
+    counted,
     async groups(tx, from, inclusive, limit, dir, live) {
       const cmp = dir === 'desc' ? (inclusive ? sql`<=` : sql`<`) : inclusive ? sql`>=` : sql`>`;
       // Only values some listed organization has: one probe of the (value, name) index each.
@@ -103,13 +107,26 @@ export interface WalkFilter {
   cap: number;
 }
 
+/** Organizations of one header a walked list reads at most to count its matches. */
+export const COUNT_SCAN = 500;
+
 /**
- * How many organizations `o` meet a condition, counting no further than cap + 1: a header of a
- * list filtered by a common name says "100+" rather than reading every match under it.
+ * How many organizations `o` of a header (`of`) meet a condition, reading no more than
+ * COUNT_SCAN of the header's organizations and stopping past `cap` matches: exact when the header
+ * ends sooner, else a lower bound ("37+"). A header of a list filtered by a common name thus costs
+ * a few hundred probes at most, whatever the directory's size and however rare the match.
  */
-export async function cappedCount(tx: Tx, where: SQL, cap: number): Promise<number> {
-  const [r] = rowsOf(await tx.execute(sql`select count(*)::int as n from (select 1 from organizations o where ${where} limit ${cap + 1}) s`), { n: 'number' }, 'contacts: capped count');
-  return Number(r.n);
+export async function cappedCount(tx: Tx, of: SQL, where: SQL, cap: number): Promise<{ n: number; exact: boolean }> {
+  const [r] = rowsOf(
+    await tx.execute(sql`
+      select count(*) filter (where s.m)::int as n, count(*)::int as scanned from (
+        select ${where} as m from organizations o where ${of} order by o.sort_name, o.id limit ${COUNT_SCAN}) s`),
+    { n: 'number', scanned: 'number' },
+    'contacts: capped count',
+  );
+  const n = Number(r.n);
+  if (n > cap) return { n: cap, exact: false };
+  return { n, exact: Number(r.scanned) < COUNT_SCAN };
 }
 
 /**
@@ -138,7 +155,7 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource, only
     return sql`
         select x.*, ${PERSON_COUNT}, ${pos}::int as "walkPos" from (
           select ${ORG_COLUMNS}, ${m.groupId} as "groupId", false as "groupEmpty", ${g.key}::text as "groupKey",
-            ${g.label}::text as "groupLabel", ${rank} as "rank", ${only ? sql`0` : sql`count(*) over ()`} as n
+            ${g.label}::text as "groupLabel", ${rank} as "rank", ${only || source.counted ? sql`0` : sql`count(*) over ()`} as n
           from organizations o
           where ${listed} and ${m.where}
         ) x
@@ -155,7 +172,13 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource, only
     for (const [i, g] of gs.entries()) {
       const of = found.filter((r) => Number(r.walkPos) === i);
       if (!of.length || out.length >= want) continue;
-      counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: only ? await cappedCount(tx, sql`${listed} and ${source.members(g).where}`, only.cap) : Number(of[0].n) });
+      if (only) {
+        const c = await cappedCount(tx, sql`${live} and ${source.members(g).where}`, only.where, only.cap);
+        counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: c.n, more: !c.exact });
+      } else if (source.counted) {
+        const kept = await directoryCounts(tx, source.counted, g.ids.map(String), p.showArchived);
+        counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: [...kept.values()].reduce((a, b) => a + b, 0) });
+      } else counts.push({ groupEmpty: false, groupKey: g.key, groupLabel: g.label, count: Number(of[0].n) });
       out.push(...of.slice(0, want - out.length));
     }
   };
@@ -173,8 +196,12 @@ export async function walkGroups(tx: Tx, p: ListParams, source: WalkSource, only
       ORG_ROW_SHAPE,
       'contacts: organizations in no group',
     );
-    if (found.length && only) counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: await cappedCount(tx, sql`${source.none} and ${listed}`, only.cap) });
-    else if (found.length) {
+    if (found.length && only) {
+      const c = await cappedCount(tx, sql`${source.none} and ${live}`, only.where, only.cap);
+      counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: c.n, more: !c.exact });
+    } else if (found.length && source.counted) {
+      counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: (await directoryCounts(tx, source.counted, [''], p.showArchived)).get('') ?? 0 });
+    } else if (found.length) {
       const [{ n }] = rowsOf(await tx.execute(sql`select count(*)::int as n from organizations o where ${source.none} and ${live}`), { n: 'number' }, 'contacts: count in no group');
       counts.push({ groupEmpty: true, groupKey: '', groupLabel: null, count: Number(n) });
     }
