@@ -28,6 +28,8 @@ export async function inProcessApp(target: string | Target, opts: InProcessOptio
   const database = t.db === 'pg'
     ? await openDatabase({ databaseUrl: t.url, dataDir: ':memory:', logger })
     : await openDatabase({ databaseUrl: null, dataDir: t.dataDir, logger });
+  // The floor may run before the page server ever started on this database: bring it up to date.
+  await database.migrate();
   const env: Record<string, string> = t.db === 'pg' ? { DATABASE_URL: t.url } : { DATA_DIR: t.dataDir };
   // No job workers: the floor must not share the instance with a queue's polling.
   const app = await buildApp(loadConfig({ ...env, LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '1000', WORKERS: '0' }), { database, logger: false });
