@@ -268,8 +268,10 @@ export async function generateInto(sql: BulkSql, scale: Scale, log: (s: string) 
         lower('вх-2026/' || lpad(((i + 1) / 2)::text, ${seqPad}, '0') || ' письмо о поставке № ' || i)
       from generate_series(1, ${scale.documents}) i;
       commit`);
+    // The sorting name without the legal form, as the app derives it on every write (drizzle/0016).
     await q('counters', `insert into document_counters (direction, year, last_seq)
       select direction, reg_year, max(reg_seq) from documents group by 1, 2;
+      update organizations set sort_name = crm_sort_name(sort_key) where sort_name is distinct from crm_sort_name(sort_key);
       select crm_recount_directory_counts()`);
     const t0 = Date.now();
     await restoreIndexes(sql, log, more);
