@@ -5,7 +5,7 @@ import type { Grouping } from '../../lib/search/groupings.js';
 import { REFERENCE_TABLE } from '../../lib/search/groupings.js';
 import { FUZZY_WHEN_FEWER, Locator } from '../../lib/search/locator.js';
 import { ORG_COLUMNS, ORG_ROW_SHAPE, PERSON_COUNT } from './columns.js';
-import { DENSE_ORGS, denseCondition, isDense, listDense, UNAFFILIATED_CAP, unaffiliatedCapped } from './dense.js';
+import { denseCondition, denseThreshold, isDense, listDense, UNAFFILIATED_CAP, unaffiliatedCapped } from './dense.js';
 import { directoryCount, directoryCounts } from './counts.js';
 import { listMatched } from './matched.js';
 import { APPROXIMATE, type GroupCount, type ListParams, type Match, type OrgPage, type OrgRow } from './types.js';
@@ -17,7 +17,8 @@ const MATCH_ROW = { id: 'number?', rank: 'number', n: 'number', own: 'number' } 
 /** The persons and organizations the locator matches: the exact pass, then near misses when few. */
 export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, groupBy: Grouping | null = null, allowDense = false): Promise<Match> {
   await tx.execute(Locator.setup());
-  // A one-word query on more than DENSE_ORGS organizations is walked, not collected (dense.ts).
+  // A one-word query on more than the threshold's organizations is walked, not collected (dense.ts).
+  const threshold = allowDense && L.byWords ? denseThreshold(await directoryCount(tx, 'organizations', showArchived)) : 0;
   const denseMatch = async (words: SQL, rank: number): Promise<Match> => {
     const n = await unaffiliatedCapped(tx, words, showArchived);
     return {
@@ -29,11 +30,11 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
       size: 0,
       unaffiliated: Math.min(n, UNAFFILIATED_CAP),
       unaffiliatedMore: n > UNAFFILIATED_CAP,
-      dense: { where: denseCondition(L, groupBy), rank },
+      dense: { where: denseCondition(L, groupBy), rank, atLeast: threshold },
     };
   };
   const walkable = allowDense && L.byWords;
-  if (walkable && (await L.viaTrigramIndex(tx, () => isDense(tx, L.containingWords())))) {
+  if (walkable && (await L.viaTrigramIndex(tx, () => isDense(tx, L.containingWords(), threshold)))) {
     await L.decide(tx, false);
     return denseMatch(L.containingWords(), 0);
   }
@@ -63,7 +64,7 @@ export async function matchContacts(tx: Tx, L: Locator, showArchived: boolean, g
     // Persons and organizations matched exactly, the same count prepare() makes for other queries.
     await L.decide(tx, L.fuzzyEligible && cards < FUZZY_WHEN_FEWER);
     // Nothing exact and near misses on a large part of the directory ("иваонв"): walked too.
-    if (L.useFuzzy && walkable && cards === 0 && (await isDense(tx, L.nearMissWords()))) nearMissesDense = true;
+    if (L.useFuzzy && walkable && cards === 0 && (await isDense(tx, L.nearMissWords(), threshold))) nearMissesDense = true;
     else if (L.useFuzzy) add(await pass(true));
   });
   if (nearMissesDense) return denseMatch(L.nearMissWords(), APPROXIMATE);
@@ -202,9 +203,9 @@ export async function listOrganizations(db: Db, params: ListParams): Promise<Org
         ...done,
         counts,
         countsMore: new Set(counts.filter((k) => k.more).map((k) => `${k.groupEmpty}|${k.groupKey}`)),
-        total: DENSE_ORGS,
+        total: match.dense.atLeast,
         totalMore: true,
-        rowTotal: DENSE_ORGS,
+        rowTotal: match.dense.atLeast,
         rowTotalExact: false,
         position: p.mode === 'first' ? 1 : null,
         unaffiliated: match.unaffiliated,

@@ -60,11 +60,11 @@ export interface Match {
   /** Some organizations are there as near misses only (rank APPROXIMATE). */
   approximate: boolean;
   /**
-   * Set when the query matches more than DENSE_ORGS organizations (a common surname in a large
+   * Set when the query matches more than `atLeast` organizations (dense.ts; a common surname in a large
    * directory): ids are then empty and the list walks the directory in its own order, keeping the
    * organizations this condition on `o` accepts (dense.ts), instead of collecting every match.
    */
-  dense: { where: SQL; rank: number } | null;
+  dense: { where: SQL; rank: number; atLeast: number } | null;
   /** unaffiliated is a lower bound (dense matches count no further than a cap). */
   unaffiliatedMore: boolean;
 }
