@@ -30,6 +30,8 @@ export const DENSE_ORGS = 1000;
  * 330 ms walked, "иванов" (28 %) 33 ms walked.
  */
 const DENSE_SHARE = 0.05;
+/** The probe reads at least this many matching cards (persons and organizations). */
+const PROBE_CARDS = 5000;
 
 /** The walk's threshold for a directory of `organizations`: DENSE_ORGS or 5 % of them, rounded down to one significant digit. */
 export function denseThreshold(organizations: number): number {
@@ -46,15 +48,16 @@ export const UNAFFILIATED_CAP = 1000;
 
 /**
  * Whether the words (an SQL array of the directory's words: the query's containing words, or its
- * near misses) are on more than `threshold` organizations, reading no more than twice that many
- * cards (index-only, contact_words).
+ * near misses) are on more than `threshold` organizations, reading no more than three times that
+ * many cards, or PROBE_CARDS (index-only, contact_words): a common surname has one or two bearers
+ * per organization, and the cards come in word order, not spread over the organizations.
  */
 export async function isDense(tx: Tx, words: SQL, threshold: number): Promise<boolean> {
   const [r] = rowsOf(
     await tx.execute(sql`
       select count(distinct s.organization_id)::int as orgs from (
         select c.organization_id from contact_words c
-        where c.word = any(${words}) and c.live and c.organization_id is not null limit ${threshold * 2}) s`),
+        where c.word = any(${words}) and c.live and c.organization_id is not null limit ${Math.max(PROBE_CARDS, threshold * 3)}) s`),
     { orgs: 'number' },
     'contacts: dense probe',
   );
