@@ -6,8 +6,8 @@ import { rowsOf } from '../../db/rows.js';
  * The directory's counts kept by triggers (drizzle/0021_directory_counts.sql): the contacts
  * screen's total, each letter's, region's, activity's and category's count (key '' = none), those
  * in some mailing group or in none ('grouped': 'some', 'none'), and the persons without an
- * organization. Reading one is a primary-key probe, whatever the
- * directory's size; counting the rows themselves read every organization (20 ms at a million).
+ * organization. Reading one is a primary-key probe, whatever the directory's size; counting the
+ * rows themselves read every organization (20 ms at a million).
  */
 export type CountKind = 'organizations' | 'letter' | 'region' | 'activity' | 'category' | 'grouped' | 'unaffiliated';
 

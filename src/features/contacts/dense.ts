@@ -16,8 +16,9 @@ import { cappedCount, referenceSource, walkGroups } from './walk.js';
  * quarter matching, a page of 50 reads some 200 organizations whatever the directory's size. The
  * walk suits only a dense match (a rare name would be looked for through every organization), so
  * the match is probed first, no further than a cap, and only above DENSE_ORGS organizations and 5 %
- * of the directory is it walked; the total then says "more than 1 000" (the threshold) and each header counts up to HEADER_CAP, reading
- * no more than COUNT_SCAN of its organizations (walk.ts cappedCount).
+ * of the directory is it walked; the total then says "more than 1 000" (the threshold) and each
+ * header counts up to HEADER_CAP, reading no more than COUNT_SCAN of its organizations (walk.ts
+ * cappedCount).
  */
 
 /** Above this many matching organizations (at least) the list walks instead of collecting the match. */
